@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class DirectoryConfig(AppConfig):
+    """The domain: facilities, programmes, calls, institutions and their links."""
+
+    name = "directory"
+    verbose_name = "Facility directory"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,25 @@
+"""The directory's data model, split by domain."""
+
+from directory.models.agreements import Agreement
+from directory.models.base import NamedRecord, ProvenanceFields
+from directory.models.facilities import Facility, FacilityRole, Instrument
+from directory.models.institutions import Institution
+from directory.models.programmes import Call, Programme, ProgrammeRole
+from directory.models.taxonomy import AccessMode, Country, ResearchField, Technique
+
+__all__ = [
+    "AccessMode",
+    "Agreement",
+    "Call",
+    "Country",
+    "Facility",
+    "FacilityRole",
+    "Institution",
+    "Instrument",
+    "NamedRecord",
+    "Programme",
+    "ProgrammeRole",
+    "ProvenanceFields",
+    "ResearchField",
+    "Technique",
+]

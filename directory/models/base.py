@@ -1,0 +1,147 @@
+"""Abstract layers shared by every record: provenance, naming and the search key."""
+
+from __future__ import annotations
+
+from django.db import models, transaction
+
+from directory.search import build_search_key
+from directory.validators import validate_aliases, validate_sources
+
+
+class SearchKeyQuerySet(models.QuerySet):
+    """Keeps the search key current through bulk operations, which bypass ``save()``."""
+
+    def published(self):
+        """Records that anonymous users may see."""
+        return self.filter(is_published=True)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            obj.refresh_search_key()
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        fields = list(fields)
+        if set(fields) & set(self.model.SEARCH_TERM_FIELDS):
+            for obj in objs:
+                obj.refresh_search_key()
+            if "search_key" not in fields:
+                fields.append("search_key")
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def update(self, **kwargs):
+        if not set(kwargs) & set(self.model.SEARCH_TERM_FIELDS):
+            return super().update(**kwargs)
+        with transaction.atomic(using=self.db):
+            pks = list(self.values_list("pk", flat=True))
+            count = super().update(**kwargs)
+            rows = self.model._base_manager.using(self.db).filter(pk__in=pks)
+            changed = []
+            for row in rows.only("pk", *self.model.SEARCH_TERM_FIELDS):
+                row.refresh_search_key()
+                changed.append(row)
+            self.model._base_manager.using(self.db).bulk_update(changed, ["search_key"])
+            return count
+
+
+class SlugManager(models.Manager.from_queryset(SearchKeyQuerySet)):
+    """Looks records up by slug, their natural key (fixtures load twice without duplicates)."""
+
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class ProvenanceFields(models.Model):
+    """Where a record's facts come from, who checked them and whether the public sees it."""
+
+    sources = models.JSONField(
+        "sources",
+        default=list,
+        blank=True,
+        validators=[validate_sources],
+        help_text=(
+            'Citations, e.g. [{"title": "…", "url": "https://…"}] or '
+            '[{"title": "…", "document": "seeds/001_….txt:63", "passage": "…"}]'
+        ),
+    )
+    last_verified_on = models.DateField(
+        "last verified on",
+        null=True,
+        blank=True,
+        help_text="When a curator last checked every fact of this record against its sources.",
+    )
+    needs_review = models.BooleanField(
+        "needs review",
+        default=False,
+        help_text="A fact here is doubtful or not yet sourced from a primary document.",
+    )
+    review_note = models.TextField(
+        "review note",
+        blank=True,
+        help_text="Which fact a curator must check, and why.",
+    )
+    is_published = models.BooleanField(
+        "published", default=False, help_text="Visible to anonymous users of the API."
+    )
+    created_at = models.DateTimeField("created at", auto_now_add=True)
+    updated_at = models.DateTimeField("updated at", auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+class NamedRecord(ProvenanceFields):
+    """A bilingual, sourced record with a slug and the names it is searched by."""
+
+    #: Fields whose values make up the search key (see directory.search).
+    SEARCH_TERM_FIELDS = ("name", "name_ja", "acronym", "aliases")
+
+    slug = models.SlugField("slug", max_length=100, unique=True)
+    name = models.CharField("name (English)", max_length=255)
+    name_ja = models.CharField("name (Japanese)", max_length=255, blank=True)
+    acronym = models.CharField("acronym", max_length=50, blank=True)
+    aliases = models.JSONField(
+        "aliases",
+        default=list,
+        blank=True,
+        validators=[validate_aliases],
+        help_text='Other spellings and names, e.g. ["SPring–8", "Spring8", "スプリングエイト"].',
+    )
+    description = models.TextField("description (English)", blank=True)
+    description_ja = models.TextField("description (Japanese)", blank=True)
+    website = models.URLField("website", max_length=500, blank=True)
+    search_key = models.TextField(
+        "search key",
+        blank=True,
+        editable=False,
+        help_text="Normalised names, acronyms and aliases; rebuilt on every save.",
+    )
+
+    objects = SlugManager()
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+    def search_terms(self) -> list[str]:
+        """Every spelling this record should be found by."""
+        return [self.name, self.name_ja, self.acronym, *(self.aliases or [])]
+
+    def refresh_search_key(self) -> None:
+        """Recompute the search key from the current names (no database write)."""
+        self.search_key = build_search_key(self.search_terms())
+
+    def save(self, *args, **kwargs):
+        self.refresh_search_key()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) & set(self.SEARCH_TERM_FIELDS):
+            kwargs["update_fields"] = {*update_fields, "search_key"}
+        super().save(*args, **kwargs)

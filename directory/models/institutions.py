@@ -1,0 +1,64 @@
+"""Institutions: universities, agencies, ministries, companies and their hierarchy."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from directory.choices import InstitutionKind
+from directory.models.base import NamedRecord
+from directory.models.geo import Located
+from directory.validators import normalise_ror_id, validate_ror_id
+
+
+class Institution(NamedRecord, Located):
+    """An organisation that runs, funds or takes part in facilities and programmes."""
+
+    kind = models.CharField("kind", max_length=40, choices=InstitutionKind.choices)
+    country = models.ForeignKey(
+        "directory.Country",
+        verbose_name="country",
+        on_delete=models.PROTECT,
+        related_name="institutions",
+    )
+    city = models.CharField("city", max_length=120, blank=True)
+    ror_id = models.CharField(
+        "ROR id",
+        max_length=9,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[validate_ror_id],
+        help_text="Research Organization Registry id, e.g. 01dq60k83 (Tohoku University).",
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="parent institution",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text="The body this one belongs to, e.g. UKRI for STFC.",
+    )
+
+    class Meta(NamedRecord.Meta):
+        constraints = [
+            *Located.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True) | ~Q(parent=models.F("pk")),
+                name="%(app_label)s_%(class)s_not_own_parent",
+                violation_error_message="An institution cannot be its own parent.",
+            ),
+        ]
+
+    @property
+    def ror_url(self) -> str:
+        return f"https://ror.org/{self.ror_id}" if self.ror_id else ""
+
+    def clean_fields(self, exclude=None):
+        self.ror_id = normalise_ror_id(self.ror_id)
+        super().clean_fields(exclude=exclude)
+
+    def save(self, *args, **kwargs):
+        self.ror_id = normalise_ror_id(self.ror_id)
+        super().save(*args, **kwargs)

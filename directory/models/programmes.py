@@ -1,0 +1,275 @@
+"""Funding programmes, their funders and implementing agencies, and their calls."""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from directory.choices import (
+    CURRENCY_CHOICES,
+    CallFrequency,
+    CallStatus,
+    DatePrecision,
+    ProgrammeKind,
+    ProgrammeRoleKind,
+    ProgrammeStatus,
+)
+from directory.models.base import NamedRecord, SearchKeyQuerySet, SlugManager
+from directory.models.facilities import _non_negative, amount_needs_currency
+from directory.validators import validate_timezone_name
+
+
+def _round_date(value: datetime.date | None, precision: str, *, end: bool) -> datetime.date | None:
+    """Store a year- or month-precise date as the first (start) or last (end) day it covers."""
+    if value is None:
+        return None
+    if precision == DatePrecision.YEAR:
+        return datetime.date(value.year, 12, 31) if end else datetime.date(value.year, 1, 1)
+    if precision == DatePrecision.MONTH:
+        last_day = calendar.monthrange(value.year, value.month)[1]
+        return value.replace(day=last_day if end else 1)
+    return value
+
+
+class Programme(NamedRecord):
+    """A funding programme or access scheme that opens facilities or research to teams."""
+
+    kind = models.CharField("kind", max_length=40, choices=ProgrammeKind.choices)
+    status = models.CharField("status", max_length=20, choices=ProgrammeStatus.choices)
+    institutions = models.ManyToManyField(
+        "directory.Institution",
+        through="directory.ProgrammeRole",
+        related_name="programmes",
+        verbose_name="funders and implementing agencies",
+        blank=True,
+    )
+    countries = models.ManyToManyField(
+        "directory.Country",
+        related_name="programmes",
+        blank=True,
+        verbose_name="participating countries",
+    )
+    fields = models.ManyToManyField(
+        "directory.ResearchField",
+        related_name="programmes",
+        blank=True,
+        verbose_name="research fields",
+    )
+    facilities = models.ManyToManyField(
+        "directory.Facility",
+        related_name="programmes",
+        blank=True,
+        verbose_name="facilities it gives access to",
+    )
+    starts_on = models.DateField("starts on", null=True, blank=True)
+    starts_on_precision = models.CharField(
+        "start date precision",
+        max_length=5,
+        choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
+        help_text="A year-precise start is stored as 1 January of that year.",
+    )
+    ends_on = models.DateField("ends on", null=True, blank=True)
+    ends_on_precision = models.CharField(
+        "end date precision",
+        max_length=5,
+        choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
+        help_text="A year-precise end is stored as 31 December of that year.",
+    )
+    total_budget = models.DecimalField(
+        "total budget",
+        max_digits=20,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    total_budget_currency = models.CharField(
+        "total budget currency", max_length=3, choices=CURRENCY_CHOICES, blank=True
+    )
+    max_funding_per_project = models.DecimalField(
+        "maximum funding per project",
+        max_digits=20,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    max_funding_currency = models.CharField(
+        "maximum funding currency", max_length=3, choices=CURRENCY_CHOICES, blank=True
+    )
+    typical_duration_months = models.IntegerField(
+        "typical project duration (months)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+    )
+    call_frequency = models.CharField(
+        "call frequency", max_length=20, choices=CallFrequency.choices, blank=True
+    )
+
+    class Meta(NamedRecord.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_on__isnull=True) | Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="%(app_label)s_%(class)s_ends_after_start",
+                violation_error_message="A programme cannot end before it starts.",
+            ),
+            _non_negative("total_budget", "The total budget"),
+            _non_negative("max_funding_per_project", "The maximum funding per project"),
+            models.CheckConstraint(
+                condition=Q(typical_duration_months__isnull=True) | Q(typical_duration_months__gte=1),
+                name="%(app_label)s_%(class)s_duration_positive",
+                violation_error_message="A typical project lasts at least one month.",
+            ),
+            amount_needs_currency("total_budget", "total_budget_currency", "The total budget"),
+            amount_needs_currency(
+                "max_funding_per_project", "max_funding_currency", "The maximum funding per project"
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "status"], name="programme_kind_status")]
+
+    def clean_fields(self, exclude=None):
+        super().clean_fields(exclude=exclude)
+        self._round_dates()
+
+    def _round_dates(self) -> None:
+        self.starts_on = _round_date(self.starts_on, self.starts_on_precision, end=False)
+        self.ends_on = _round_date(self.ends_on, self.ends_on_precision, end=True)
+
+    def save(self, *args, **kwargs):
+        self._round_dates()
+        super().save(*args, **kwargs)
+
+    def is_active_on(self, day: datetime.date) -> bool:
+        """Whether the programme runs on ``day`` (open-ended where a date is unknown)."""
+        return (self.starts_on is None or self.starts_on <= day) and (
+            self.ends_on is None or day <= self.ends_on
+        )
+
+
+class ProgrammeRoleManager(models.Manager):
+    """Looks a role link up by (programme slug, institution slug, role)."""
+
+    def get_by_natural_key(self, programme_slug, institution_slug, role):
+        return self.get(
+            programme__slug=programme_slug, institution__slug=institution_slug, role=role
+        )
+
+
+class ProgrammeRole(models.Model):
+    """The part an institution plays in a programme (funder, implementing agency, partner)."""
+
+    programme = models.ForeignKey(
+        "directory.Programme", on_delete=models.CASCADE, related_name="roles"
+    )
+    institution = models.ForeignKey(
+        "directory.Institution", on_delete=models.PROTECT, related_name="programme_roles"
+    )
+    role = models.CharField("role", max_length=30, choices=ProgrammeRoleKind.choices)
+    note = models.CharField("note", max_length=255, blank=True)
+
+    objects = ProgrammeRoleManager()
+
+    class Meta:
+        ordering = ["programme_id", "role", "institution_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "institution", "role"],
+                name="%(app_label)s_%(class)s_unique_role",
+                violation_error_message="This institution already has this role in this programme.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution} — {self.get_role_display()} — {self.programme}"
+
+    def natural_key(self):
+        return (*self.programme.natural_key(), *self.institution.natural_key(), self.role)
+
+    natural_key.dependencies = ["directory.programme", "directory.institution"]
+
+
+class CallQuerySet(SearchKeyQuerySet):
+    """Calls filtered by their derived status (upcoming / open / closed) at a moment."""
+
+    def with_status(self, status: str, now: datetime.datetime | None = None):
+        now = now or timezone.now()
+        today = timezone.localdate(now)
+        if status == CallStatus.CLOSED:
+            return self.filter(closes_at__lte=now)
+        if status == CallStatus.OPEN:
+            return self.filter(closes_at__gt=now).filter(
+                Q(opens_on__isnull=True) | Q(opens_on__lte=today)
+            )
+        if status == CallStatus.UPCOMING:
+            return self.filter(closes_at__gt=now, opens_on__gt=today)
+        raise ValueError(f"unknown call status {status!r}")
+
+
+class CallManager(SlugManager.from_queryset(CallQuerySet)):
+    pass
+
+
+class Call(NamedRecord):
+    """A programme's call for proposals; ``name`` is its title. Its status is derived, never stored."""
+
+    programme = models.ForeignKey(
+        "directory.Programme", on_delete=models.CASCADE, related_name="calls"
+    )
+    opens_on = models.DateField("opens on", null=True, blank=True)
+    closes_at = models.DateTimeField("deadline", help_text="Deadline instant (stored in UTC).")
+    deadline_timezone = models.CharField(
+        "deadline time zone",
+        max_length=64,
+        default="UTC",
+        validators=[validate_timezone_name],
+        help_text="The time zone the funder states the deadline in, e.g. Asia/Tokyo.",
+    )
+    url = models.URLField("call page", max_length=500, blank=True)
+
+    objects = CallManager()
+
+    class Meta(NamedRecord.Meta):
+        ordering = ["closes_at", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(opens_on__isnull=True) | Q(closes_at__gte=Cast("opens_on", models.DateTimeField())),
+                name="%(app_label)s_%(class)s_closes_after_opening",
+                violation_error_message="A call cannot close before it opens.",
+            ),
+        ]
+        indexes = [models.Index(fields=["closes_at"], name="call_closes_at")]
+
+    def status_at(self, now: datetime.datetime | None = None) -> str:
+        """Upcoming before it opens, open until the deadline, closed from the deadline on."""
+        now = now or timezone.now()
+        if self.closes_at <= now:
+            return CallStatus.CLOSED
+        if self.opens_on and self.opens_on > timezone.localdate(now):
+            return CallStatus.UPCOMING
+        return CallStatus.OPEN
+
+    @property
+    def status(self) -> str:
+        return self.status_at()
+
+    @property
+    def closes_at_local(self) -> datetime.datetime:
+        """The deadline in the funder's own time zone."""
+        import zoneinfo
+
+        return self.closes_at.astimezone(zoneinfo.ZoneInfo(self.deadline_timezone))
+
+    def clean(self):
+        super().clean()
+        if self.closes_at and self.opens_on and self.closes_at.date() < self.opens_on:
+            raise ValidationError({"closes_at": "A call cannot close before it opens."})

@@ -1,0 +1,55 @@
+"""Reference vocabularies: countries, techniques, research fields and access modes."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from directory.choices import AccessModeKind, Probe
+from directory.models.base import NamedRecord
+
+
+class Country(models.Model):
+    """An ISO 3166-1 country; the alpha-2 code is the primary key, so references read "JP", "GB"."""
+
+    code = models.CharField("ISO 3166-1 alpha-2 code", max_length=2, primary_key=True)
+    name = models.CharField("name (English)", max_length=100)
+    name_ja = models.CharField("name (Japanese)", max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "countries"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(code__regex=r"^[A-Z]{2}$"),
+                name="%(app_label)s_%(class)s_code_alpha2",
+                violation_error_message="A country code is two capital letters (ISO 3166-1 alpha-2).",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Technique(NamedRecord):
+    """An experimental technique offered at facilities (e.g. X-ray absorption spectroscopy)."""
+
+    probe = models.CharField("probe", max_length=20, choices=Probe.choices)
+
+    class Meta(NamedRecord.Meta):
+        pass
+
+
+class ResearchField(NamedRecord):
+    """A research field served by facilities and funded by programmes (e.g. quantum technology)."""
+
+    class Meta(NamedRecord.Meta):
+        pass
+
+
+class AccessMode(NamedRecord):
+    """A way for a team to use a facility (peer-reviewed proposal, paid access, …)."""
+
+    kind = models.CharField("kind", max_length=20, choices=AccessModeKind.choices, unique=True)
+
+    class Meta(NamedRecord.Meta):
+        pass

@@ -1,0 +1,137 @@
+"""Field validators shared by the models, the admin, the API and the importers."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from urllib.parse import urlparse
+
+from django.core.exceptions import ValidationError
+
+# ROR ids: "0" + 6 characters of Crockford base32 (no i, l, o, u) + a 2-digit checksum.
+ROR_ID_PATTERN = re.compile(r"^0[0-9a-hjkmnp-tv-z]{6}[0-9]{2}$")
+_CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
+_ROR_URL_PREFIXES = ("https://ror.org/", "http://ror.org/", "ror.org/")
+
+SOURCE_KEYS = {"title", "url", "document", "passage", "date"}
+
+
+def normalise_ror_id(value: str | None) -> str | None:
+    """Return the bare, lower-case ROR id for "https://ror.org/0abc…" or "0ABC…"; None if empty."""
+    if value is None:
+        return None
+    value = value.strip().lower()
+    for prefix in _ROR_URL_PREFIXES:
+        if value.startswith(prefix):
+            value = value[len(prefix) :]
+            break
+    return value or None
+
+
+def _ror_checksum_ok(ror_id: str) -> bool:
+    number = 0
+    for char in ror_id[1:7]:
+        number = number * 32 + _CROCKFORD.index(char)
+    return 98 - ((number * 100) % 97) == int(ror_id[7:])
+
+
+def validate_ror_id(value: str | None) -> None:
+    """A ROR id has the registry's shape and its checksum digits agree."""
+    ror_id = normalise_ror_id(value)
+    if ror_id is None:
+        return
+    if not ROR_ID_PATTERN.match(ror_id):
+        raise ValidationError(
+            "%(value)s is not a ROR id: expected 9 characters such as 057zh3y96 "
+            "(or https://ror.org/057zh3y96).",
+            code="invalid_ror_id",
+            params={"value": value},
+        )
+    if not _ror_checksum_ok(ror_id):
+        raise ValidationError(
+            "%(value)s is not a valid ROR id: its checksum digits do not match.",
+            code="invalid_ror_checksum",
+            params={"value": value},
+        )
+
+
+def validate_aliases(value) -> None:
+    """Aliases are a list of distinct non-empty strings."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError("Aliases must be a list of names.", code="invalid_aliases")
+    if any(not item.strip() for item in value):
+        raise ValidationError("An alias cannot be blank.", code="blank_alias")
+
+
+def _is_http_url(value: str) -> bool:
+    parsed = urlparse(value)
+    return parsed.scheme in {"http", "https"} and bool(parsed.netloc)
+
+
+def validate_sources(value) -> None:
+    """Sources are citations: each has a title and a URL or a document reference.
+
+    Shape: ``[{"title": str, "url": str?, "document": str?, "passage": str?, "date": "YYYY-MM-DD"?}]``.
+    """
+    if not isinstance(value, list):
+        raise ValidationError("Sources must be a list of citations.", code="invalid_sources")
+    for position, citation in enumerate(value, start=1):
+        if not isinstance(citation, dict):
+            raise ValidationError(
+                "Source %(n)s must be an object with a title and a url or document.",
+                code="invalid_source",
+                params={"n": position},
+            )
+        unknown = set(citation) - SOURCE_KEYS
+        if unknown:
+            raise ValidationError(
+                "Source %(n)s has unknown keys: %(keys)s (allowed: %(allowed)s).",
+                code="invalid_source",
+                params={
+                    "n": position,
+                    "keys": ", ".join(sorted(unknown)),
+                    "allowed": ", ".join(sorted(SOURCE_KEYS)),
+                },
+            )
+        if not str(citation.get("title") or "").strip():
+            raise ValidationError(
+                "Source %(n)s needs a title.", code="source_without_title", params={"n": position}
+            )
+        url = str(citation.get("url") or "").strip()
+        document = str(citation.get("document") or "").strip()
+        if not url and not document:
+            raise ValidationError(
+                "Source %(n)s needs a url or a document reference.",
+                code="source_without_locator",
+                params={"n": position},
+            )
+        if url and not _is_http_url(url):
+            raise ValidationError(
+                "Source %(n)s has an invalid url: %(url)s.",
+                code="invalid_source_url",
+                params={"n": position, "url": url},
+            )
+        date = citation.get("date")
+        if date:
+            try:
+                datetime.date.fromisoformat(str(date))
+            except ValueError:
+                raise ValidationError(
+                    "Source %(n)s has an invalid date %(date)s (expected YYYY-MM-DD).",
+                    code="invalid_source_date",
+                    params={"n": position, "date": date},
+                ) from None
+
+
+def validate_timezone_name(value: str) -> None:
+    """The name of an IANA time zone, such as Asia/Tokyo or Europe/London."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            "%(value)s is not a time zone name (expected e.g. Asia/Tokyo).",
+            code="invalid_timezone",
+            params={"value": value},
+        ) from None
