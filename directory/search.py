@@ -52,9 +52,7 @@ def _strip_latin_accents(text: str) -> str:
 
 def _hiragana_to_katakana(text: str) -> str:
     return "".join(
-        chr(ord(char) + _KATAKANA_OFFSET)
-        if _HIRAGANA_START <= ord(char) <= _HIRAGANA_END
-        else char
+        chr(ord(char) + _KATAKANA_OFFSET) if _HIRAGANA_START <= ord(char) <= _HIRAGANA_END else char
         for char in text
     )
 

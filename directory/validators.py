@@ -71,7 +71,7 @@ def _is_http_url(value: str) -> bool:
 def validate_sources(value) -> None:
     """Sources are citations: each has a title and a URL or a document reference.
 
-    Shape: ``[{"title": str, "url": str?, "document": str?, "passage": str?, "date": "YYYY-MM-DD"?}]``.
+    Shape: ``[{"title", "url"?, "document"?, "passage"?, "date": "YYYY-MM-DD"?}]``.
     """
     if not isinstance(value, list):
         raise ValidationError("Sources must be a list of citations.", code="invalid_sources")

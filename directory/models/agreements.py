@@ -6,11 +6,12 @@ from django.db import models
 from django.db.models import F, Q
 
 from directory.choices import AgreementKind
+from directory.constraints import FieldCheckConstraint
 from directory.models.base import NamedRecord
 
 
 class Agreement(NamedRecord):
-    """A cooperation agreement or MOU (e.g. the J-PARC–ESS arrangement, renewed every five years)."""
+    """A cooperation agreement or MOU (e.g. the J-PARC–ESS arrangement, renewed five-yearly)."""
 
     kind = models.CharField("kind", max_length=40, choices=AgreementKind.choices)
     institutions = models.ManyToManyField(
@@ -29,26 +30,32 @@ class Agreement(NamedRecord):
     renewed_on = models.DateField("last renewed on", null=True, blank=True)
     expires_on = models.DateField("expires on", null=True, blank=True)
     renewal_period_years = models.IntegerField(
-        "renewal period (years)", null=True, blank=True, help_text="e.g. 5 for a five-yearly renewal."
+        "renewal period (years)",
+        null=True,
+        blank=True,
+        help_text="e.g. 5 for a five-yearly renewal.",
     )
 
     class Meta(NamedRecord.Meta):
         constraints = [
-            models.CheckConstraint(
+            FieldCheckConstraint(
+                field="renewed_on",
                 condition=Q(signed_on__isnull=True)
                 | Q(renewed_on__isnull=True)
                 | Q(renewed_on__gte=F("signed_on")),
                 name="%(app_label)s_%(class)s_renewed_after_signing",
                 violation_error_message="An agreement cannot be renewed before it is first signed.",
             ),
-            models.CheckConstraint(
+            FieldCheckConstraint(
+                field="expires_on",
                 condition=Q(signed_on__isnull=True)
                 | Q(expires_on__isnull=True)
                 | Q(expires_on__gte=F("signed_on")),
                 name="%(app_label)s_%(class)s_expires_after_signing",
                 violation_error_message="An agreement cannot expire before it is signed.",
             ),
-            models.CheckConstraint(
+            FieldCheckConstraint(
+                field="renewal_period_years",
                 condition=Q(renewal_period_years__isnull=True) | Q(renewal_period_years__gte=1),
                 name="%(app_label)s_%(class)s_renewal_period_positive",
                 violation_error_message="A renewal period is at least one year.",

@@ -131,6 +131,13 @@ class NamedRecord(ProvenanceFields):
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
 
+    def save(self, *args, **kwargs):
+        self.refresh_search_key()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) & set(self.SEARCH_TERM_FIELDS):
+            kwargs["update_fields"] = {*update_fields, "search_key"}
+        super().save(*args, **kwargs)
+
     def search_terms(self) -> list[str]:
         """Every spelling this record should be found by."""
         return [self.name, self.name_ja, self.acronym, *(self.aliases or [])]
@@ -138,10 +145,3 @@ class NamedRecord(ProvenanceFields):
     def refresh_search_key(self) -> None:
         """Recompute the search key from the current names (no database write)."""
         self.search_key = build_search_key(self.search_terms())
-
-    def save(self, *args, **kwargs):
-        self.refresh_search_key()
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None and set(update_fields) & set(self.SEARCH_TERM_FIELDS):
-            kwargs["update_fields"] = {*update_fields, "search_key"}
-        super().save(*args, **kwargs)

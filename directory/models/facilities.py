@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
 
 from directory.choices import (
     CURRENCY_CHOICES,
@@ -13,37 +11,10 @@ from directory.choices import (
     FacilityStatus,
     InstrumentKind,
 )
+from directory.constraints import amount_needs_currency, non_negative, year_in_range
 from directory.models.base import NamedRecord
 from directory.models.geo import Located
-
-YEAR_MIN, YEAR_MAX = 1900, 2100
-_year_validators = [MinValueValidator(YEAR_MIN), MaxValueValidator(YEAR_MAX)]
-
-
-def _non_negative(field: str, label: str) -> models.CheckConstraint:
-    return models.CheckConstraint(
-        condition=Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": 0}),
-        name=f"%(app_label)s_%(class)s_{field}_non_negative",
-        violation_error_message=f"{label} cannot be negative.",
-    )
-
-
-def _year_in_range(field: str, label: str) -> models.CheckConstraint:
-    return models.CheckConstraint(
-        condition=Q(**{f"{field}__isnull": True})
-        | Q(**{f"{field}__gte": YEAR_MIN, f"{field}__lte": YEAR_MAX}),
-        name=f"%(app_label)s_%(class)s_{field}_range",
-        violation_error_message=f"{label} must be between {YEAR_MIN} and {YEAR_MAX}.",
-    )
-
-
-def amount_needs_currency(amount: str, currency: str, label: str) -> models.CheckConstraint:
-    """An amount without its ISO 4217 currency means nothing; the database refuses it."""
-    return models.CheckConstraint(
-        condition=Q(**{f"{amount}__isnull": True}) | ~Q(**{currency: ""}),
-        name=f"%(app_label)s_%(class)s_{amount}_has_currency",
-        violation_error_message=f"{label} needs a currency (ISO 4217, e.g. JPY, GBP, EUR).",
-    )
+from directory.models.taxonomy import UNKNOWN_COUNTRY_MESSAGE
 
 
 class Facility(NamedRecord, Located):
@@ -56,6 +27,7 @@ class Facility(NamedRecord, Located):
         verbose_name="country",
         on_delete=models.PROTECT,
         related_name="facilities",
+        error_messages={"invalid": UNKNOWN_COUNTRY_MESSAGE},
     )
     city = models.CharField("city", max_length=120, blank=True)
     site = models.CharField(
@@ -67,7 +39,6 @@ class Facility(NamedRecord, Located):
         decimal_places=3,
         null=True,
         blank=True,
-        validators=[MinValueValidator(0)],
     )
     circumference_m = models.DecimalField(
         "circumference (m)",
@@ -75,19 +46,15 @@ class Facility(NamedRecord, Located):
         decimal_places=1,
         null=True,
         blank=True,
-        validators=[MinValueValidator(0)],
     )
     beamline_count = models.IntegerField(
         "number of beamlines or instruments",
         null=True,
         blank=True,
-        validators=[MinValueValidator(0)],
     )
-    first_operation_year = models.IntegerField(
-        "year of first operation", null=True, blank=True, validators=_year_validators
-    )
+    first_operation_year = models.IntegerField("year of first operation", null=True, blank=True)
     user_programme_year = models.IntegerField(
-        "year the user programme opened", null=True, blank=True, validators=_year_validators
+        "year the user programme opened", null=True, blank=True
     )
     construction_cost = models.DecimalField(
         "construction cost",
@@ -95,7 +62,6 @@ class Facility(NamedRecord, Located):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(0)],
     )
     construction_cost_currency = models.CharField(
         "construction cost currency", max_length=3, choices=CURRENCY_CHOICES, blank=True
@@ -124,12 +90,12 @@ class Facility(NamedRecord, Located):
         verbose_name_plural = "facilities"
         constraints = [
             *Located.Meta.constraints,
-            _non_negative("energy_gev", "Beam energy"),
-            _non_negative("circumference_m", "Circumference"),
-            _non_negative("beamline_count", "The number of beamlines"),
-            _non_negative("construction_cost", "Construction cost"),
-            _year_in_range("first_operation_year", "The year of first operation"),
-            _year_in_range("user_programme_year", "The year the user programme opened"),
+            non_negative("energy_gev", "Beam energy"),
+            non_negative("circumference_m", "Circumference"),
+            non_negative("beamline_count", "The number of beamlines"),
+            non_negative("construction_cost", "Construction cost"),
+            year_in_range("first_operation_year", "The year of first operation"),
+            year_in_range("user_programme_year", "The year the user programme opened"),
             amount_needs_currency(
                 "construction_cost", "construction_cost_currency", "Construction cost"
             ),

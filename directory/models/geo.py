@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+
+from directory.constraints import FieldCheckConstraint
 
 
 class Located(models.Model):
@@ -14,31 +15,32 @@ class Located(models.Model):
         "latitude",
         null=True,
         blank=True,
-        validators=[MinValueValidator(-90), MaxValueValidator(90)],
         help_text="WGS 84 decimal degrees, -90 to 90.",
     )
     longitude = models.FloatField(
         "longitude",
         null=True,
         blank=True,
-        validators=[MinValueValidator(-180), MaxValueValidator(180)],
         help_text="WGS 84 decimal degrees, -180 to 180.",
     )
 
     class Meta:
         abstract = True
         constraints = [
-            models.CheckConstraint(
+            FieldCheckConstraint(
+                field="latitude",
                 condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
                 name="%(app_label)s_%(class)s_latitude_range",
                 violation_error_message="Latitude must be between -90 and 90 degrees.",
             ),
-            models.CheckConstraint(
+            FieldCheckConstraint(
+                field="longitude",
                 condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
                 name="%(app_label)s_%(class)s_longitude_range",
                 violation_error_message="Longitude must be between -180 and 180 degrees.",
             ),
-            models.CheckConstraint(
+            FieldCheckConstraint(
+                field="longitude",
                 condition=Q(latitude__isnull=True, longitude__isnull=True)
                 | Q(latitude__isnull=False, longitude__isnull=False),
                 name="%(app_label)s_%(class)s_coordinates_pair",

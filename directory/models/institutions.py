@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
 from directory.choices import InstitutionKind
+from directory.constraints import FieldCheckConstraint
 from directory.models.base import NamedRecord
 from directory.models.geo import Located
+from directory.models.taxonomy import UNKNOWN_COUNTRY_MESSAGE
 from directory.validators import normalise_ror_id, validate_ror_id
 
 
@@ -20,6 +23,7 @@ class Institution(NamedRecord, Located):
         verbose_name="country",
         on_delete=models.PROTECT,
         related_name="institutions",
+        error_messages={"invalid": UNKNOWN_COUNTRY_MESSAGE},
     )
     city = models.CharField("city", max_length=120, blank=True)
     ror_id = models.CharField(
@@ -44,7 +48,8 @@ class Institution(NamedRecord, Located):
     class Meta(NamedRecord.Meta):
         constraints = [
             *Located.Meta.constraints,
-            models.CheckConstraint(
+            FieldCheckConstraint(
+                field="parent",
                 condition=Q(parent__isnull=True) | ~Q(parent=models.F("pk")),
                 name="%(app_label)s_%(class)s_not_own_parent",
                 violation_error_message="An institution cannot be its own parent.",
@@ -58,6 +63,19 @@ class Institution(NamedRecord, Located):
     def clean_fields(self, exclude=None):
         self.ror_id = normalise_ror_id(self.ror_id)
         super().clean_fields(exclude=exclude)
+
+    def clean(self):
+        super().clean()
+        if self.pk is None or self.parent_id is None or self.parent_id == self.pk:
+            return  # a new record has no descendants; self-parenting is a constraint
+        ancestor, seen = self.parent, set()
+        while ancestor is not None and ancestor.pk not in seen:
+            if ancestor.parent_id == self.pk:
+                raise ValidationError(
+                    {"parent": f"This parent would make a cycle: {self.name} is already above it."}
+                )
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
 
     def save(self, *args, **kwargs):
         self.ror_id = normalise_ror_id(self.ror_id)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import calendar
 import datetime
 
-from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Cast
@@ -21,8 +19,8 @@ from directory.choices import (
     ProgrammeRoleKind,
     ProgrammeStatus,
 )
+from directory.constraints import FieldCheckConstraint, amount_needs_currency, non_negative
 from directory.models.base import NamedRecord, SearchKeyQuerySet, SlugManager
-from directory.models.facilities import _non_negative, amount_needs_currency
 from directory.validators import validate_timezone_name
 
 
@@ -90,7 +88,6 @@ class Programme(NamedRecord):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(0)],
     )
     total_budget_currency = models.CharField(
         "total budget currency", max_length=3, choices=CURRENCY_CHOICES, blank=True
@@ -101,7 +98,6 @@ class Programme(NamedRecord):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(0)],
     )
     max_funding_currency = models.CharField(
         "maximum funding currency", max_length=3, choices=CURRENCY_CHOICES, blank=True
@@ -110,7 +106,6 @@ class Programme(NamedRecord):
         "typical project duration (months)",
         null=True,
         blank=True,
-        validators=[MinValueValidator(1)],
     )
     call_frequency = models.CharField(
         "call frequency", max_length=20, choices=CallFrequency.choices, blank=True
@@ -118,15 +113,20 @@ class Programme(NamedRecord):
 
     class Meta(NamedRecord.Meta):
         constraints = [
-            models.CheckConstraint(
-                condition=Q(starts_on__isnull=True) | Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+            FieldCheckConstraint(
+                field="ends_on",
+                condition=Q(starts_on__isnull=True)
+                | Q(ends_on__isnull=True)
+                | Q(ends_on__gte=F("starts_on")),
                 name="%(app_label)s_%(class)s_ends_after_start",
                 violation_error_message="A programme cannot end before it starts.",
             ),
-            _non_negative("total_budget", "The total budget"),
-            _non_negative("max_funding_per_project", "The maximum funding per project"),
-            models.CheckConstraint(
-                condition=Q(typical_duration_months__isnull=True) | Q(typical_duration_months__gte=1),
+            non_negative("total_budget", "The total budget"),
+            non_negative("max_funding_per_project", "The maximum funding per project"),
+            FieldCheckConstraint(
+                field="typical_duration_months",
+                condition=Q(typical_duration_months__isnull=True)
+                | Q(typical_duration_months__gte=1),
                 name="%(app_label)s_%(class)s_duration_positive",
                 violation_error_message="A typical project lasts at least one month.",
             ),
@@ -220,7 +220,7 @@ class CallManager(SlugManager.from_queryset(CallQuerySet)):
 
 
 class Call(NamedRecord):
-    """A programme's call for proposals; ``name`` is its title. Its status is derived, never stored."""
+    """A programme's call for proposals (``name`` is its title); its status is derived."""
 
     programme = models.ForeignKey(
         "directory.Programme", on_delete=models.CASCADE, related_name="calls"
@@ -241,8 +241,10 @@ class Call(NamedRecord):
     class Meta(NamedRecord.Meta):
         ordering = ["closes_at", "name"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(opens_on__isnull=True) | Q(closes_at__gte=Cast("opens_on", models.DateTimeField())),
+            FieldCheckConstraint(
+                field="closes_at",
+                condition=Q(opens_on__isnull=True)
+                | Q(closes_at__gte=Cast("opens_on", models.DateTimeField())),
                 name="%(app_label)s_%(class)s_closes_after_opening",
                 violation_error_message="A call cannot close before it opens.",
             ),
@@ -268,8 +270,3 @@ class Call(NamedRecord):
         import zoneinfo
 
         return self.closes_at.astimezone(zoneinfo.ZoneInfo(self.deadline_timezone))
-
-    def clean(self):
-        super().clean()
-        if self.closes_at and self.opens_on and self.closes_at.date() < self.opens_on:
-            raise ValidationError({"closes_at": "A call cannot close before it opens."})

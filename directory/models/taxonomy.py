@@ -7,6 +7,8 @@ from django.db import models
 from directory.choices import AccessModeKind, Probe
 from directory.models.base import NamedRecord
 
+UNKNOWN_COUNTRY_MESSAGE = "%(value)s is not an ISO 3166-1 alpha-2 country code (e.g. JP, GB)."
+
 
 class Country(models.Model):
     """An ISO 3166-1 country; the alpha-2 code is the primary key, so references read "JP", "GB"."""
@@ -22,7 +24,7 @@ class Country(models.Model):
             models.CheckConstraint(
                 condition=models.Q(code__regex=r"^[A-Z]{2}$"),
                 name="%(app_label)s_%(class)s_code_alpha2",
-                violation_error_message="A country code is two capital letters (ISO 3166-1 alpha-2).",
+                violation_error_message="A country code is two capital letters (ISO 3166-1).",
             )
         ]
 

@@ -1,0 +1,18 @@
+# The app image: gunicorn serving config.wsgi, static files collected at build time.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+COPY . .
+RUN DEBUG=true STATIC_ROOT=/app/staticfiles python manage.py collectstatic --no-input \
+    && useradd --system --uid 10001 directory
+USER directory
+
+EXPOSE 8000
+CMD ["sh", "-c", "gunicorn config.wsgi --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-3} --access-logfile -"]

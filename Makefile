@@ -1,0 +1,49 @@
+# Facility Directory: `make run` serves the seeded directory, `make test` runs the tests.
+# DATABASE_URL=postgres://… switches every target to PostgreSQL.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SEED_FIXTURES := taxonomy institutions facilities programmes agreements
+
+# Development defaults; production sets DEBUG=false and a real SECRET_KEY.
+export DEBUG ?= true
+
+.PHONY: run test venv migrate seed lint format check clean
+
+$(BIN)/python: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(BIN)/python
+
+venv: $(BIN)/python
+
+migrate: venv
+	$(BIN)/python manage.py migrate --no-input
+
+seed: migrate
+	$(BIN)/python manage.py loaddata $(SEED_FIXTURES)
+
+run: seed
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check: lint
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py check
+
+clean:
+	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache

@@ -1,0 +1,154 @@
+"""factory_boy factories for every directory model: valid, sourced, published by default."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from directory import choices
+from directory.models import (
+    AccessMode,
+    Agreement,
+    Call,
+    Country,
+    Facility,
+    FacilityRole,
+    Institution,
+    Instrument,
+    Programme,
+    ProgrammeRole,
+    ResearchField,
+    Technique,
+)
+
+
+def country(code: str) -> Country:
+    """The ISO country row loaded by the migrations."""
+    return Country.objects.get(code=code)
+
+
+class NamedRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        abstract = True
+
+    name = factory.Sequence(lambda n: f"Record {n}")
+    slug = factory.Sequence(lambda n: f"record-{n}")
+    sources = factory.LazyFunction(
+        lambda: [{"title": "Test source", "url": "https://example.org/source"}]
+    )
+    is_published = True
+
+
+class TechniqueFactory(NamedRecordFactory):
+    class Meta:
+        model = Technique
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Technique {n}")
+    slug = factory.Sequence(lambda n: f"technique-{n}")
+    probe = choices.Probe.XRAY
+
+
+class ResearchFieldFactory(NamedRecordFactory):
+    class Meta:
+        model = ResearchField
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Field {n}")
+    slug = factory.Sequence(lambda n: f"field-{n}")
+
+
+class AccessModeFactory(NamedRecordFactory):
+    class Meta:
+        model = AccessMode
+        django_get_or_create = ("kind",)
+
+    kind = choices.AccessModeKind.PEER_REVIEWED
+    name = factory.LazyAttribute(lambda o: choices.AccessModeKind(o.kind).label)
+    slug = factory.LazyAttribute(lambda o: o.kind.replace("_", "-"))
+
+
+class InstitutionFactory(NamedRecordFactory):
+    class Meta:
+        model = Institution
+
+    name = factory.Sequence(lambda n: f"Institute {n}")
+    slug = factory.Sequence(lambda n: f"institute-{n}")
+    kind = choices.InstitutionKind.NATIONAL_INSTITUTE
+    country = factory.LazyFunction(lambda: country("JP"))
+
+
+class FacilityFactory(NamedRecordFactory):
+    class Meta:
+        model = Facility
+
+    name = factory.Sequence(lambda n: f"Light Source {n}")
+    slug = factory.Sequence(lambda n: f"light-source-{n}")
+    kind = choices.FacilityKind.SYNCHROTRON
+    status = choices.FacilityStatus.OPERATIONAL
+    country = factory.LazyFunction(lambda: country("JP"))
+    energy_gev = Decimal("3.0")
+
+
+class FacilityRoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FacilityRole
+
+    facility = factory.SubFactory(FacilityFactory)
+    institution = factory.SubFactory(InstitutionFactory)
+    role = choices.FacilityRoleKind.OPERATOR
+
+
+class InstrumentFactory(NamedRecordFactory):
+    class Meta:
+        model = Instrument
+
+    facility = factory.SubFactory(FacilityFactory)
+    name = factory.Sequence(lambda n: f"BL{n:02d}")
+    slug = factory.Sequence(lambda n: f"instrument-{n}")
+
+
+class ProgrammeFactory(NamedRecordFactory):
+    class Meta:
+        model = Programme
+
+    name = factory.Sequence(lambda n: f"Joint Call Programme {n}")
+    slug = factory.Sequence(lambda n: f"programme-{n}")
+    kind = choices.ProgrammeKind.BILATERAL_CALL
+    status = choices.ProgrammeStatus.ACTIVE
+
+
+class ProgrammeRoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProgrammeRole
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    institution = factory.SubFactory(
+        InstitutionFactory, kind=choices.InstitutionKind.FUNDING_AGENCY
+    )
+    role = choices.ProgrammeRoleKind.FUNDER
+
+
+class CallFactory(NamedRecordFactory):
+    class Meta:
+        model = Call
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    name = factory.Sequence(lambda n: f"Call {n}")
+    slug = factory.Sequence(lambda n: f"call-{n}")
+    opens_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=10))
+    closes_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=30))
+    deadline_timezone = "Asia/Tokyo"
+
+
+class AgreementFactory(NamedRecordFactory):
+    class Meta:
+        model = Agreement
+
+    name = factory.Sequence(lambda n: f"Cooperation Arrangement {n}")
+    slug = factory.Sequence(lambda n: f"agreement-{n}")
+    kind = choices.AgreementKind.MOU
+    signed_on = datetime.date(2012, 5, 1)
