@@ -128,15 +128,15 @@ class NamedRecord(ProvenanceFields):
     def __str__(self) -> str:
         return self.name
 
-    def natural_key(self) -> tuple[str]:
-        return (self.slug,)
-
     def save(self, *args, **kwargs):
         self.refresh_search_key()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and set(update_fields) & set(self.SEARCH_TERM_FIELDS):
             kwargs["update_fields"] = {*update_fields, "search_key"}
         super().save(*args, **kwargs)
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
 
     def search_terms(self) -> list[str]:
         """Every spelling this record should be found by."""
