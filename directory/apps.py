@@ -7,3 +7,8 @@ class DirectoryConfig(AppConfig):
     name = "directory"
     verbose_name = "Facility directory"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from directory import signals
+
+        signals.connect()

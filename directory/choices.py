@@ -135,3 +135,112 @@ def _load_currency_choices() -> list[tuple[str, str]]:
 
 #: ISO 4217 currencies (active codes, from the ISO list shipped in directory/data).
 CURRENCY_CHOICES = _load_currency_choices()
+
+
+#: Japanese labels of every choice above, keyed by choice class then value.
+JAPANESE_LABELS: dict[type[models.TextChoices], dict[str, str]] = {
+    InstitutionKind: {
+        "university": "大学",
+        "national_institute": "国立研究機関",
+        "funding_agency": "資金配分機関",
+        "ministry": "政府省庁",
+        "company": "企業",
+        "international_organisation": "国際機関",
+        "regional_body": "地域団体・コンソーシアム",
+        "embassy": "大使館・通商代表部",
+    },
+    FacilityKind: {
+        "synchrotron": "放射光施設",
+        "xfel": "X線自由電子レーザー",
+        "spallation_neutron": "核破砕中性子源",
+        "research_reactor": "研究用原子炉",
+        "muon": "ミュオン源",
+        "accelerator": "粒子・イオン加速器",
+        "heavy_ion_therapy": "重粒子線治療加速器",
+        "fusion": "核融合装置",
+        "high_field_magnet": "強磁場施設",
+        "laser": "大型レーザー施設",
+        "nanofabrication": "ナノ加工・クリーンルーム施設",
+        "computing": "スーパーコンピュータ・計算センター",
+        "research_campus": "研究拠点・キャンパス",
+    },
+    FacilityStatus: {
+        "planned": "計画中",
+        "under_construction": "建設中",
+        "commissioning": "試運転中",
+        "operational": "運用中",
+        "upgrading": "高度化中",
+        "closed": "運用終了",
+    },
+    FacilityRoleKind: {
+        "operator": "運営",
+        "owner": "所有",
+        "co_operator": "共同運営",
+        "regional_partner": "地域パートナー",
+        "funder": "資金提供",
+    },
+    Probe: {
+        "xray": "X線",
+        "neutron": "中性子",
+        "muon": "ミュオン",
+        "ion": "イオン",
+        "electron": "電子",
+        "laser": "レーザー",
+        "plasma": "プラズマ",
+    },
+    AccessModeKind: {
+        "peer_reviewed": "課題審査による利用",
+        "proprietary": "成果専有・有償利用",
+        "coalition": "コアリション（有志連合）加入",
+        "collaborative": "共同研究",
+    },
+    InstrumentKind: {
+        "beamline": "ビームライン",
+        "instrument": "装置",
+        "end_station": "エンドステーション",
+    },
+    ProgrammeKind: {
+        "bilateral_call": "二国間共同公募",
+        "multilateral_framework": "多国間枠組みプログラム",
+        "national_flagship": "国家旗艦プログラム",
+        "facility_access": "施設利用・課題公募制度",
+        "industry_grant": "産学連携助成",
+        "mobility": "研究者交流・フェローシップ",
+    },
+    ProgrammeStatus: {"planned": "計画中", "active": "実施中", "closed": "終了"},
+    ProgrammeRoleKind: {
+        "funder": "資金提供",
+        "implementing_agency": "実施機関",
+        "partner": "パートナー",
+    },
+    CallFrequency: {
+        "annual": "年1回",
+        "twice_a_year": "年2回",
+        "rolling": "随時",
+        "one_off": "単発",
+        "irregular": "不定期",
+    },
+    DatePrecision: {"day": "日", "month": "月", "year": "年"},
+    CallStatus: {"upcoming": "公募予定", "open": "公募中", "closed": "締切済"},
+    AgreementKind: {
+        "mou": "覚書（MOU）",
+        "cooperation_arrangement": "協力取決め",
+        "framework_agreement": "枠組み協定",
+        "intergovernmental": "政府間協定",
+        "joint_statement": "共同声明",
+    },
+}
+
+
+def choice_label(choices: type[models.TextChoices], value: str, language: str = "en") -> str:
+    """The label of a choice value in English or Japanese ("" for an empty value)."""
+    if not value:
+        return ""
+    if language == "ja":
+        label = JAPANESE_LABELS.get(choices, {}).get(value)
+        if label:
+            return label
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value

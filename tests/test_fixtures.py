@@ -115,9 +115,12 @@ def test_records_flagged_for_review_say_why_and_are_not_verified(seed_data):
 
 
 def test_role_links_connect_operators_and_funders(seed_data):
-    assert FacilityRole.objects.filter(
-        facility__slug="j-parc", institution__slug__in=["jaea", "kek"]
-    ).count() == 2
+    assert (
+        FacilityRole.objects.filter(
+            facility__slug="j-parc", institution__slug__in=["jaea", "kek"]
+        ).count()
+        == 2
+    )
     assert FacilityRole.objects.filter(facility__slug="nanoterasu", role="operator").exists()
     assert ProgrammeRole.objects.filter(programme__slug="q-leap", role="funder").exists()
 

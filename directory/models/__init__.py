@@ -5,6 +5,7 @@ from directory.models.base import NamedRecord, ProvenanceFields
 from directory.models.facilities import Facility, FacilityRole, Instrument
 from directory.models.institutions import Institution
 from directory.models.programmes import Call, Programme, ProgrammeRole
+from directory.models.state import DirectoryState
 from directory.models.taxonomy import AccessMode, Country, ResearchField, Technique
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "Agreement",
     "Call",
     "Country",
+    "DirectoryState",
     "Facility",
     "FacilityRole",
     "Institution",

@@ -8,8 +8,17 @@ from directory.search import build_search_key
 from directory.validators import validate_aliases, validate_sources
 
 
+def _mark_changed(using: str) -> None:
+    from directory.models.state import DirectoryState
+
+    DirectoryState.bump(using=using)
+
+
 class SearchKeyQuerySet(models.QuerySet):
-    """Keeps the search key current through bulk operations, which bypass ``save()``."""
+    """Keeps the search key and the change marker current through bulk operations.
+
+    ``bulk_create``, ``bulk_update`` and ``update`` bypass ``save()`` and its signals.
+    """
 
     def published(self):
         """Records that anonymous users may see."""
@@ -19,7 +28,9 @@ class SearchKeyQuerySet(models.QuerySet):
         objs = list(objs)
         for obj in objs:
             obj.refresh_search_key()
-        return super().bulk_create(objs, *args, **kwargs)
+        created = super().bulk_create(objs, *args, **kwargs)
+        _mark_changed(self.db)
+        return created
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         objs = list(objs)
@@ -29,9 +40,12 @@ class SearchKeyQuerySet(models.QuerySet):
                 obj.refresh_search_key()
             if "search_key" not in fields:
                 fields.append("search_key")
-        return super().bulk_update(objs, fields, *args, **kwargs)
+        updated = super().bulk_update(objs, fields, *args, **kwargs)
+        _mark_changed(self.db)
+        return updated
 
     def update(self, **kwargs):
+        _mark_changed(self.db)
         if not set(kwargs) & set(self.model.SEARCH_TERM_FIELDS):
             return super().update(**kwargs)
         with transaction.atomic(using=self.db):
@@ -84,6 +98,12 @@ class ProvenanceFields(models.Model):
     )
     is_published = models.BooleanField(
         "published", default=False, help_text="Visible to anonymous users of the API."
+    )
+    is_synthetic = models.BooleanField(
+        "synthetic",
+        default=False,
+        editable=False,
+        help_text="Generated for scale tests (seed_synthetic); never real data.",
     )
     created_at = models.DateTimeField("created at", auto_now_add=True)
     updated_at = models.DateTimeField("updated at", auto_now=True, db_index=True)

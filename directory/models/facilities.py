@@ -12,9 +12,24 @@ from directory.choices import (
     InstrumentKind,
 )
 from directory.constraints import amount_needs_currency, non_negative, year_in_range
-from directory.models.base import NamedRecord
+from directory.models.base import NamedRecord, SearchKeyQuerySet, SlugManager
 from directory.models.geo import Located
 from directory.models.taxonomy import UNKNOWN_COUNTRY_MESSAGE
+
+
+OPERATING_ROLES = (FacilityRoleKind.OPERATOR, FacilityRoleKind.CO_OPERATOR)
+
+
+class FacilityQuerySet(SearchKeyQuerySet):
+    """Facility reads that the API and the widgets share."""
+
+    def operated_by(self, institution_slugs):
+        """Facilities that any of these institutions operates or co-operates."""
+        return self.filter(
+            pk__in=FacilityRole.objects.filter(
+                role__in=OPERATING_ROLES, institution__slug__in=institution_slugs
+            ).values("facility_id")
+        )
 
 
 class Facility(NamedRecord, Located):
@@ -85,6 +100,8 @@ class Facility(NamedRecord, Located):
         blank=True,
         verbose_name="research fields",
     )
+
+    objects = SlugManager.from_queryset(FacilityQuerySet)()
 
     class Meta(NamedRecord.Meta):
         verbose_name_plural = "facilities"

@@ -8,10 +8,40 @@ from django.db.models import Q
 
 from directory.choices import InstitutionKind
 from directory.constraints import FieldCheckConstraint
-from directory.models.base import NamedRecord
+from directory.models.base import NamedRecord, SearchKeyQuerySet, SlugManager
 from directory.models.geo import Located
 from directory.models.taxonomy import UNKNOWN_COUNTRY_MESSAGE
 from directory.validators import normalise_ror_id, validate_ror_id
+
+
+class InstitutionQuerySet(SearchKeyQuerySet):
+    """Institution reads that the API and the widgets share."""
+
+    def linked(self, roles=None, facility_kinds=None):
+        """Institutions holding any of ``roles`` at a facility or in a programme.
+
+        With ``facility_kinds``, only links to facilities of those kinds count, so
+        ``roles=["operator"], facility_kinds=["spallation_neutron"]`` gives the
+        institutions that operate a neutron source.
+        """
+        from directory.models.facilities import FacilityRole
+        from directory.models.programmes import ProgrammeRole
+
+        facility_links = FacilityRole.objects.all()
+        programme_links = ProgrammeRole.objects.all()
+        if roles:
+            facility_links = facility_links.filter(role__in=roles)
+            programme_links = programme_links.filter(role__in=roles)
+        condition = Q(pk__in=facility_links.values("institution_id"))
+        if facility_kinds:
+            condition = Q(
+                pk__in=facility_links.filter(facility__kind__in=facility_kinds).values(
+                    "institution_id"
+                )
+            )
+        else:
+            condition |= Q(pk__in=programme_links.values("institution_id"))
+        return self.filter(condition)
 
 
 class Institution(NamedRecord, Located):
@@ -44,6 +74,8 @@ class Institution(NamedRecord, Located):
         related_name="children",
         help_text="The body this one belongs to, e.g. UKRI for STFC.",
     )
+
+    objects = SlugManager.from_queryset(InstitutionQuerySet)()
 
     class Meta(NamedRecord.Meta):
         constraints = [

@@ -36,6 +36,39 @@ def _round_date(value: datetime.date | None, precision: str, *, end: bool) -> da
     return value
 
 
+class ProgrammeQuerySet(SearchKeyQuerySet):
+    """Programme reads that the API and the widgets share."""
+
+    def active_on(self, day: datetime.date):
+        """Programmes running on ``day``; an unknown start or end is taken as open-ended."""
+        return self.filter(Q(starts_on__isnull=True) | Q(starts_on__lte=day)).filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gte=day)
+        )
+
+    def funded_by(self, institution_slugs):
+        """Programmes that any of these institutions funds."""
+        return self.filter(
+            pk__in=ProgrammeRole.objects.filter(
+                role=ProgrammeRoleKind.FUNDER, institution__slug__in=institution_slugs
+            ).values("programme_id")
+        )
+
+    def involving_every_country(self, codes):
+        """Programmes whose participating countries include all of ``codes``."""
+        queryset = self
+        for code in codes:
+            queryset = queryset.filter(
+                pk__in=Programme.countries.through.objects.filter(country_id=code).values(
+                    "programme_id"
+                )
+            )
+        return queryset
+
+    def with_calls(self, calls):
+        """Programmes having at least one of ``calls`` (a Call queryset)."""
+        return self.filter(pk__in=calls.values("programme_id"))
+
+
 class Programme(NamedRecord):
     """A funding programme or access scheme that opens facilities or research to teams."""
 
@@ -110,6 +143,8 @@ class Programme(NamedRecord):
     call_frequency = models.CharField(
         "call frequency", max_length=20, choices=CallFrequency.choices, blank=True
     )
+
+    objects = SlugManager.from_queryset(ProgrammeQuerySet)()
 
     class Meta(NamedRecord.Meta):
         constraints = [
@@ -215,10 +250,6 @@ class CallQuerySet(SearchKeyQuerySet):
         raise ValueError(f"unknown call status {status!r}")
 
 
-class CallManager(SlugManager.from_queryset(CallQuerySet)):
-    pass
-
-
 class Call(NamedRecord):
     """A programme's call for proposals (``name`` is its title); its status is derived."""
 
@@ -236,7 +267,7 @@ class Call(NamedRecord):
     )
     url = models.URLField("call page", max_length=500, blank=True)
 
-    objects = CallManager()
+    objects = SlugManager.from_queryset(CallQuerySet)()
 
     class Meta(NamedRecord.Meta):
         ordering = ["closes_at", "name"]

@@ -1,0 +1,73 @@
+"""Which related records each kind of record summarises, and how to reach them.
+
+Used with :func:`directory.selectors.attach_briefs`: one query per page for all of them.
+"""
+
+from __future__ import annotations
+
+from directory.models import (
+    Agreement,
+    Facility,
+    FacilityRole,
+    Instrument,
+    Programme,
+    ProgrammeRole,
+)
+from directory.selectors import Relation
+
+FACILITY_LIST = [
+    Relation("institutions", FacilityRole, "facility", "institution", "institutions", role="role"),
+    Relation("techniques", Facility.techniques.through, "facility", "technique", "techniques"),
+    Relation("access_modes", Facility.access_modes.through, "facility", "accessmode", ""),
+    Relation("fields", Facility.fields.through, "facility", "researchfield", "fields"),
+]
+FACILITY_DETAIL = [
+    *FACILITY_LIST,
+    Relation("instruments", Instrument, "facility", "", ""),
+    Relation("programmes", Programme.facilities.through, "facility", "programme", "programmes"),
+    Relation("agreements", Agreement.facilities.through, "facility", "agreement", "agreements"),
+]
+
+PROGRAMME_LIST = [
+    Relation(
+        "institutions", ProgrammeRole, "programme", "institution", "institutions", role="role"
+    ),
+    Relation(
+        "countries",
+        Programme.countries.through,
+        "programme",
+        "country",
+        "",
+        target_key="code",
+        publishable=False,
+    ),
+    Relation("fields", Programme.fields.through, "programme", "researchfield", "fields"),
+    Relation("facilities", Programme.facilities.through, "programme", "facility", "facilities"),
+]
+PROGRAMME_DETAIL = PROGRAMME_LIST
+
+INSTITUTION_LIST = [
+    Relation("facilities", FacilityRole, "institution", "facility", "facilities", role="role"),
+    Relation("programmes", ProgrammeRole, "institution", "programme", "programmes", role="role"),
+]
+INSTITUTION_DETAIL = [
+    *INSTITUTION_LIST,
+    Relation(
+        "agreements", Agreement.institutions.through, "institution", "agreement", "agreements"
+    ),
+]
+
+AGREEMENT_LIST = [
+    Relation(
+        "institutions", Agreement.institutions.through, "agreement", "institution", "institutions"
+    ),
+    Relation("facilities", Agreement.facilities.through, "agreement", "facility", "facilities"),
+]
+
+TECHNIQUE_DETAIL = [
+    Relation("facilities", Facility.techniques.through, "technique", "facility", "facilities"),
+]
+FIELD_DETAIL = [
+    Relation("facilities", Facility.fields.through, "researchfield", "facility", "facilities"),
+    Relation("programmes", Programme.fields.through, "researchfield", "programme", "programmes"),
+]

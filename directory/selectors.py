@@ -1,0 +1,229 @@
+"""Reads of the directory that own their joins: visibility, search, geography, facets, summaries.
+
+The API and the embed widgets call these; none of them knows about HTTP.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import models
+from django.db.models import Case, F, FloatField, Q, Value, When
+from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
+
+from directory.search import TERM_SEPARATOR, normalise
+
+EARTH_RADIUS_KM = 6371.0088
+
+# Relative weights of the ways a query can match a record's search key.
+SCORE_EXACT = 1.0
+SCORE_PREFIX = 0.75
+SCORE_SUBSTRING = 0.5
+SCORE_ALL_WORDS = 0.25
+
+
+def visible_to(queryset: models.QuerySet, user) -> models.QuerySet:
+    """Published records for everyone; drafts too for signed-in staff."""
+    if user is not None and user.is_authenticated and user.is_staff:
+        return queryset
+    return queryset.filter(is_published=True)
+
+
+def shows_drafts(user) -> bool:
+    """Whether ``user`` may see unpublished records."""
+    return bool(user is not None and user.is_authenticated and user.is_staff)
+
+
+# --- Search -----------------------------------------------------------------
+
+
+def search_condition(query: str, prefix: str = "") -> tuple[Q, Case] | None:
+    """The filter and the score expression for a free-text query, or None if it folds to nothing.
+
+    A record matches when its key contains the whole folded query, or every folded word of it.
+    """
+    key = normalise(query)
+    if not key:
+        return None
+    column = f"{prefix}search_key"
+    words = [word for word in (normalise(part) for part in query.split()) if word]
+    whole = Q(**{f"{column}__contains": key})
+    every_word = Q()
+    for word in words:
+        every_word &= Q(**{f"{column}__contains": word})
+    condition = whole | every_word if len(words) > 1 else whole
+    score = Case(
+        When(
+            **{f"{column}__contains": f"{TERM_SEPARATOR}{key}{TERM_SEPARATOR}"},
+            then=Value(SCORE_EXACT),
+        ),
+        When(**{f"{column}__contains": f"{TERM_SEPARATOR}{key}"}, then=Value(SCORE_PREFIX)),
+        When(whole, then=Value(SCORE_SUBSTRING)),
+        default=Value(SCORE_ALL_WORDS),
+        output_field=FloatField(),
+    )
+    return condition, score
+
+
+def search(queryset: models.QuerySet, query: str) -> models.QuerySet:
+    """Records matching ``query``, annotated with ``search_score`` and ordered best first.
+
+    Case, width (NFKC), dash variants and punctuation are ignored (see directory.search):
+    "spring8", "SPring–8" and "ｓｐｒｉｎｇ－８" all find SPring-8.
+    """
+    found = search_condition(query)
+    if found is None:
+        return queryset.none()
+    condition, score = found
+    return queryset.filter(condition).annotate(search_score=score).order_by("-search_score", "name")
+
+
+# --- Geography --------------------------------------------------------------
+
+
+def great_circle_km(lat: float, lon: float) -> models.Func:
+    """Haversine distance in km from (lat, lon) to each row's coordinates, computed in SQL."""
+    lat1, lon1 = math.radians(lat), math.radians(lon)
+    dlat = Radians(F("latitude")) - Value(lat1)
+    dlon = Radians(F("longitude")) - Value(lon1)
+    half_chord = Power(Sin(dlat / 2), 2) + Value(math.cos(lat1)) * Cos(
+        Radians(F("latitude"))
+    ) * Power(Sin(dlon / 2), 2)
+    return Value(2 * EARTH_RADIUS_KM) * ASin(Sqrt(half_chord))
+
+
+def within_radius(
+    queryset: models.QuerySet, lat: float, lon: float, radius_km: float
+) -> models.QuerySet:
+    """Rows within ``radius_km`` of (lat, lon) by great-circle distance, annotated ``distance_km``.
+
+    A bounding box on the indexed coordinates narrows the rows before the exact distance.
+    """
+    lat_margin = math.degrees(radius_km / EARTH_RADIUS_KM)
+    box = Q(latitude__gte=lat - lat_margin, latitude__lte=lat + lat_margin)
+    cos_lat = math.cos(math.radians(lat))
+    if abs(lat) + lat_margin < 89 and cos_lat > 0:
+        lon_margin = min(180.0, lat_margin / cos_lat)
+        west, east = lon - lon_margin, lon + lon_margin
+        if west >= -180 and east <= 180:
+            box &= Q(longitude__gte=west, longitude__lte=east)
+        elif west < -180:
+            box &= Q(longitude__gte=west + 360) | Q(longitude__lte=east)
+        else:
+            box &= Q(longitude__gte=west) | Q(longitude__lte=east - 360)
+    return (
+        queryset.filter(box)
+        .annotate(distance_km=great_circle_km(lat, lon))
+        .filter(distance_km__lte=radius_km)
+    )
+
+
+def in_bbox(
+    queryset: models.QuerySet, min_lon: float, min_lat: float, max_lon: float, max_lat: float
+) -> models.QuerySet:
+    """Rows inside a box; a box with min_lon > max_lon crosses the antimeridian (RFC 7946 §5.2)."""
+    latitude = Q(latitude__gte=min_lat, latitude__lte=max_lat)
+    if min_lon <= max_lon:
+        longitude = Q(longitude__gte=min_lon, longitude__lte=max_lon)
+    else:
+        longitude = Q(longitude__gte=min_lon) | Q(longitude__lte=max_lon)
+    return queryset.filter(latitude & longitude)
+
+
+# --- Facets -----------------------------------------------------------------
+
+
+def facet_counts(queryset: models.QuerySet, path: str) -> list[tuple[object, int]]:
+    """Counts of records per value of ``path`` (a field or a relation path), most frequent first.
+
+    One query; a record linked to several values counts once under each.
+    """
+    rows = (
+        queryset.order_by()
+        .exclude(**{f"{path}__isnull": True})
+        .values(path)
+        .annotate(count=models.Count("pk", distinct=True))
+        .order_by("-count", path)
+    )
+    return [(row[path], row["count"]) for row in rows]
+
+
+# --- Brief summaries of related records --------------------------------------
+
+
+@dataclass(frozen=True)
+class Brief:
+    """A related record in brief: enough to show and link it."""
+
+    kind: str
+    slug: str
+    name: str
+    name_ja: str
+    role: str = ""
+
+
+@dataclass(frozen=True)
+class Relation:
+    """How to reach one kind of related record from an owner through a link table.
+
+    ``through`` is the link model, ``owner`` and ``target`` its foreign keys, ``kind`` the
+    target's resource name ("" when it has none). ``role`` names a role column on the link,
+    if any. With ``target=""`` the linked rows are the related records themselves (an
+    instrument belongs to its facility through its own foreign key).
+    """
+
+    name: str
+    through: type[models.Model]
+    owner: str
+    target: str
+    kind: str
+    role: str | None = None
+    target_key: str = "slug"
+    publishable: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+def attach_briefs(records, relations: list[Relation], *, drafts: bool = False) -> None:
+    """Set ``record.briefs[relation.name]`` for every record, in ONE query for all relations.
+
+    The link tables are read together (UNION ALL), so a page of 1 or 200 records and any
+    number of relations cost the same single query. Unpublished targets are left out
+    unless ``drafts`` is true.
+    """
+    records = list(records)
+    for record in records:
+        record.briefs = {relation.name: [] for relation in relations}
+    if not records or not relations:
+        return
+    ids = [record.pk for record in records]
+    parts = []
+    for position, relation in enumerate(relations):
+        links = relation.through._default_manager.filter(**{f"{relation.owner}_id__in": ids})
+        if relation.extra:
+            links = links.filter(**relation.extra)
+        target = f"{relation.target}__" if relation.target else ""
+        if relation.publishable and not drafts:
+            links = links.filter(**{f"{target}is_published": True})
+        parts.append(
+            links.order_by().values_list(
+                f"{relation.owner}_id",
+                Value(position),
+                f"{target}{relation.target_key}",
+                f"{target}name",
+                f"{target}name_ja",
+                F(relation.role) if relation.role else Value(""),
+            )
+        )
+    union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    by_owner: dict[object, dict[str, list[Brief]]] = defaultdict(lambda: defaultdict(list))
+    for owner_id, position, key, name, name_ja, role in union:
+        relation = relations[position]
+        by_owner[owner_id][relation.name].append(
+            Brief(kind=relation.kind, slug=key, name=name, name_ja=name_ja or "", role=role or "")
+        )
+    for record in records:
+        for relation in relations:
+            found = by_owner.get(record.pk, {}).get(relation.name, [])
+            record.briefs[relation.name] = sorted(found, key=lambda b: (b.role, b.name.casefold()))
