@@ -1,10 +1,32 @@
-"""The API: versioned resources under /api/v1/ (filled by the read-API issue) and the schema."""
+"""The API: versioned resources under /api/v1/, the OpenAPI schema and its documentation."""
 
-from django.urls import path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from api import views
+from api.exceptions import not_found
+
+router = SimpleRouter()
+router.register("facilities", views.FacilityViewSet, basename="facilities")
+router.register("programmes", views.ProgrammeViewSet, basename="programmes")
+router.register("calls", views.CallViewSet, basename="calls")
+router.register("institutions", views.InstitutionViewSet, basename="institutions")
+router.register("agreements", views.AgreementViewSet, basename="agreements")
+router.register("techniques", views.TechniqueViewSet, basename="techniques")
+router.register("fields", views.ResearchFieldViewSet, basename="fields")
+
+v1 = [
+    path("", views.ApiRootView.as_view(), name="api-root"),
+    path("search/", views.SearchView.as_view(), name="search"),
+    path("", include(router.urls)),
+]
 
 urlpatterns = [
+    path("v1/", include(v1)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # Unknown API paths answer JSON even with DEBUG on.
+    re_path(r"^.*$", not_found),
 ]

@@ -133,6 +133,14 @@ def _load_currency_choices() -> list[tuple[str, str]]:
     return [(row["code"], f"{row['code']} — {row['name']}") for row in rows]
 
 
+def _load_country_codes() -> frozenset[str]:
+    rows = json.loads((_DATA_DIR / "countries.json").read_text(encoding="utf-8"))
+    return frozenset(row["code"] for row in rows)
+
+
+#: ISO 3166-1 alpha-2 codes (the same list the country table is loaded from).
+COUNTRY_CODES = _load_country_codes()
+
 #: ISO 4217 currencies (active codes, from the ISO list shipped in directory/data).
 CURRENCY_CHOICES = _load_currency_choices()
 

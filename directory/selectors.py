@@ -207,18 +207,23 @@ def attach_briefs(records, relations: list[Relation], *, drafts: bool = False) -
         if relation.publishable and not drafts:
             links = links.filter(**{f"{target}is_published": True})
         parts.append(
-            links.order_by().values_list(
+            links.order_by()
+            .annotate(
+                relation_position=Value(position),
+                relation_role=F(relation.role) if relation.role else Value(""),
+            )
+            .values_list(
                 f"{relation.owner}_id",
-                Value(position),
                 f"{target}{relation.target_key}",
                 f"{target}name",
                 f"{target}name_ja",
-                F(relation.role) if relation.role else Value(""),
+                "relation_position",
+                "relation_role",
             )
         )
     union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     by_owner: dict[object, dict[str, list[Brief]]] = defaultdict(lambda: defaultdict(list))
-    for owner_id, position, key, name, name_ja, role in union:
+    for owner_id, key, name, name_ja, position, role in union:
         relation = relations[position]
         by_owner[owner_id][relation.name].append(
             Brief(kind=relation.kind, slug=key, name=name, name_ja=name_ja or "", role=role or "")

@@ -16,7 +16,6 @@ from directory.models.base import NamedRecord, SearchKeyQuerySet, SlugManager
 from directory.models.geo import Located
 from directory.models.taxonomy import UNKNOWN_COUNTRY_MESSAGE
 
-
 OPERATING_ROLES = (FacilityRoleKind.OPERATOR, FacilityRoleKind.CO_OPERATOR)
 
 

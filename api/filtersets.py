@@ -1,0 +1,634 @@
+"""Query-parameter filters of the list endpoints (django-filter).
+
+Every multi-valued filter accepts repeated (``?country=JP&country=GB``) and comma-separated
+(``?country=JP,GB``) values, meaning OR. Bad values give a 400 naming the parameter.
+The rules themselves (search, distance, call status…) live in ``directory``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from directory import selectors
+from directory.choices import (
+    COUNTRY_CODES,
+    AccessModeKind,
+    AgreementKind,
+    CallStatus,
+    FacilityKind,
+    FacilityRoleKind,
+    FacilityStatus,
+    InstitutionKind,
+    Probe,
+    ProgrammeKind,
+    ProgrammeRoleKind,
+    ProgrammeStatus,
+)
+from directory.models import (
+    Agreement,
+    Call,
+    Facility,
+    Institution,
+    Programme,
+    ResearchField,
+    Technique,
+)
+
+SLUG_PATTERN = re.compile(r"^[-a-zA-Z0-9_]+$")
+MAX_VALUES = 50
+
+
+# --- Multi-valued parameters -------------------------------------------------
+
+
+class MultiValueWidget(forms.Widget):
+    """Reads every occurrence of a parameter and splits each on commas."""
+
+    def value_from_datadict(self, data, files, name):
+        raw = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        return [part.strip() for value in raw if value for part in str(value).split(",")]
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data
+
+
+class MultiValueField(forms.Field):
+    """A list of values, each checked by ``check`` (which returns the cleaned value)."""
+
+    widget = MultiValueWidget
+
+    def __init__(self, *args, check=None, **kwargs):
+        self.check = check
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        values = [item for item in (value or []) if item != ""]
+        if len(values) > MAX_VALUES:
+            raise ValidationError(f"At most {MAX_VALUES} values are allowed.")
+        cleaned, errors = [], []
+        for item in values:
+            try:
+                cleaned.append(self.check(item) if self.check else item)
+            except ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            raise ValidationError(errors)
+        return list(dict.fromkeys(cleaned))
+
+
+def check_choice(choices):
+    allowed = list(choices.values)
+
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValidationError(f"'{value}' is not one of: {', '.join(allowed)}.")
+        return value
+
+    return check
+
+
+def check_country(value: str) -> str:
+    code = value.upper()
+    if code not in COUNTRY_CODES:
+        raise ValidationError(f"'{value}' is not an ISO 3166-1 alpha-2 country code (e.g. JP, GB).")
+    return code
+
+
+def check_slug(value: str) -> str:
+    if not SLUG_PATTERN.match(value):
+        raise ValidationError(f"'{value}' is not a slug (letters, digits, hyphens).")
+    return value.lower()
+
+
+class MultiValueFilter(django_filters.Filter):
+    """OR over several values; relation paths are matched through a subquery (no duplicates)."""
+
+    field_class = MultiValueField
+
+    def __init__(self, *args, check=None, relation: bool = False, **kwargs):
+        self.relation = relation
+        super().__init__(*args, **kwargs)
+        self.extra["check"] = check
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        if self.method:
+            return self.get_method(qs)(qs, self.field_name, value)
+        lookup = {f"{self.field_name}__in": value}
+        if self.relation:
+            return qs.filter(pk__in=qs.model._base_manager.filter(**lookup).values("pk"))
+        return qs.filter(**lookup)
+
+
+def choice_filter(field_name, choices, help_text, **kwargs):
+    values = ", ".join(choices.values)
+    return MultiValueFilter(
+        field_name=field_name,
+        check=check_choice(choices),
+        help_text=f"{help_text} One or more of: {values} (comma-separated or repeated: OR).",
+        **kwargs,
+    )
+
+
+def slug_filter(field_name, help_text, **kwargs):
+    return MultiValueFilter(
+        field_name=field_name,
+        check=check_slug,
+        relation=kwargs.pop("relation", True),
+        help_text=f"{help_text} Slug(s); comma-separated or repeated values mean OR.",
+        **kwargs,
+    )
+
+
+def country_filter(field_name="country_id", help_text="Country", **kwargs):
+    return MultiValueFilter(
+        field_name=field_name,
+        check=check_country,
+        help_text=f"{help_text}: ISO 3166-1 alpha-2 code(s), e.g. JP or GB,JP (OR).",
+        **kwargs,
+    )
+
+
+# --- Single-valued parameters ---------------------------------------------------------
+
+
+class UpdatedSinceField(forms.CharField):
+    """An ISO 8601 date or date-time; a date means its midnight UTC."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        moment = parse_datetime(value) if "T" in value or " " in value else None
+        if moment is None:
+            day = _parse_day(value)
+            moment = datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, datetime.UTC)
+        return moment
+
+
+def _parse_day(value: str) -> datetime.date:
+    try:
+        day = parse_date(value)
+    except ValueError:
+        day = None
+    if day is None:
+        raise ValidationError(f"'{value}' is not a date (YYYY-MM-DD) or date-time (ISO 8601).")
+    return day
+
+
+class DayField(forms.CharField):
+    """A calendar date, YYYY-MM-DD."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        return _parse_day(value) if value else None
+
+
+class PointField(forms.CharField):
+    """``lat,lon`` in decimal degrees."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        numbers = _parse_numbers(value, 2, "lat,lon, e.g. 38.26,140.87")
+        lat, lon = numbers
+        if not -90 <= lat <= 90:
+            raise ValidationError("Latitude must be between -90 and 90.")
+        if not -180 <= lon <= 180:
+            raise ValidationError("Longitude must be between -180 and 180.")
+        return lat, lon
+
+
+class BoxField(forms.CharField):
+    """``min_lon,min_lat,max_lon,max_lat`` (RFC 7946 order)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        min_lon, min_lat, max_lon, max_lat = _parse_numbers(
+            value, 4, "min_lon,min_lat,max_lon,max_lat, e.g. 129,30,146,46"
+        )
+        if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
+            raise ValidationError("Longitudes must be between -180 and 180.")
+        if not (-90 <= min_lat <= 90 and -90 <= max_lat <= 90):
+            raise ValidationError("Latitudes must be between -90 and 90.")
+        if min_lat > max_lat:
+            raise ValidationError("min_lat must not be greater than max_lat.")
+        return min_lon, min_lat, max_lon, max_lat
+
+
+def _parse_numbers(value: str, count: int, shape: str) -> list[float]:
+    parts = value.split(",")
+    if len(parts) != count:
+        raise ValidationError(f"Expected {count} comma-separated numbers: {shape}.")
+    try:
+        numbers = [float(part) for part in parts]
+    except ValueError:
+        raise ValidationError(f"Expected numbers: {shape}.") from None
+    if any(number != number or number in (float("inf"), float("-inf")) for number in numbers):
+        raise ValidationError(f"Expected finite numbers: {shape}.")
+    return numbers
+
+
+class BooleanChoiceField(forms.CharField):
+    """true/false (also 1/0, yes/no)."""
+
+    TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        lowered = value.lower()
+        if lowered in self.TRUE:
+            return True
+        if lowered in self.FALSE:
+            return False
+        raise ValidationError(f"'{value}' is not a boolean: use true or false.")
+
+
+class ValueFilter(django_filters.Filter):
+    """A filter whose field (``field_class``) parses the value and whose method applies it."""
+
+    def __init__(self, *args, field_class=forms.CharField, **kwargs):
+        self.field_class = field_class
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value is None or value == "":
+            return qs
+        return self.get_method(qs)(qs, self.field_name, value)
+
+
+def _ordering(fields: dict[str, str], help_text: str) -> django_filters.OrderingFilter:
+    return django_filters.OrderingFilter(
+        fields=tuple(fields.items()),
+        help_text=(
+            f"{help_text} Comma-separated; prefix with '-' for descending. "
+            f"One or more of: {', '.join(fields.values())}."
+        ),
+    )
+
+
+# --- Base ------------------------------------------------------------------------------
+
+
+class DirectoryFilterSet(django_filters.FilterSet):
+    """Common parameters: ``q`` (normalised, ranked search) and ``updated_since``."""
+
+    q = ValueFilter(
+        field_class=forms.CharField,
+        method="filter_search",
+        help_text=(
+            "Free-text search over names, Japanese names, acronyms and aliases; tolerant of "
+            "case, full-width characters and dash variants (spring8 finds SPring-8). "
+            "Results are ranked best first unless `ordering` is given."
+        ),
+    )
+    updated_since = ValueFilter(
+        field_class=UpdatedSinceField,
+        method="filter_updated_since",
+        help_text="Records changed at or after this ISO 8601 date or date-time.",
+    )
+
+    def filter_search(self, queryset, name, value):
+        return selectors.search(queryset, value)
+
+    def filter_updated_since(self, queryset, name, value):
+        return queryset.filter(updated_at__gte=value)
+
+
+# --- Facilities -------------------------------------------------------------------
+
+HALF_EARTH_CIRCUMFERENCE_KM = 20038
+
+
+class FacilityFilterForm(forms.Form):
+    """Rules between parameters: near and radius_km go together; distance needs near."""
+
+    def clean(self):
+        data = super().clean()
+        near, radius = data.get("near"), data.get("radius_km")
+        if near is not None and radius is None and "radius_km" not in self.errors:
+            self.add_error("radius_km", "radius_km is required with near.")
+        if radius is not None and near is None and "near" not in self.errors:
+            self.add_error("near", "near (lat,lon) is required with radius_km.")
+        if radius is not None and not 0 < radius <= HALF_EARTH_CIRCUMFERENCE_KM:
+            self.add_error(
+                "radius_km",
+                f"radius_km must be above 0 and at most {HALF_EARTH_CIRCUMFERENCE_KM}.",
+            )
+        orders = data.get("ordering") or []
+        if near is None and any(order.lstrip("-") == "distance" for order in orders):
+            self.add_error("ordering", "ordering=distance needs near and radius_km.")
+        return data
+
+
+FACILITY_ORDERING = {
+    "name": "name",
+    "updated_at": "updated_at",
+    "first_operation_year": "first_operation_year",
+    "energy_gev": "energy_gev",
+    "country_id": "country",
+    "distance_km": "distance",
+}
+
+
+class FacilityFilterSet(DirectoryFilterSet):
+    country = country_filter()
+    kind = choice_filter("kind", FacilityKind, "Facility kind.")
+    status = choice_filter("status", FacilityStatus, "Facility status.")
+    operator = slug_filter(
+        "operator", "Institutions operating the facility.", method="filter_operator"
+    )
+    technique = slug_filter("techniques__slug", "Techniques offered.")
+    field = slug_filter("fields__slug", "Research fields served.")
+    access_mode = MultiValueFilter(
+        field_name="access_modes__kind",
+        relation=True,
+        check=check_choice(AccessModeKind),
+        help_text=(
+            "Access modes, one or more of: "
+            f"{', '.join(AccessModeKind.values)} (comma-separated or repeated: OR)."
+        ),
+    )
+    programme = slug_filter("programmes__slug", "Programmes giving access to the facility.")
+    energy_gev_min = django_filters.NumberFilter(
+        field_name="energy_gev", lookup_expr="gte", help_text="Minimum beam energy in GeV."
+    )
+    energy_gev_max = django_filters.NumberFilter(
+        field_name="energy_gev", lookup_expr="lte", help_text="Maximum beam energy in GeV."
+    )
+    first_operation_year_min = django_filters.NumberFilter(
+        field_name="first_operation_year",
+        lookup_expr="gte",
+        help_text="Earliest year of first operation.",
+    )
+    first_operation_year_max = django_filters.NumberFilter(
+        field_name="first_operation_year",
+        lookup_expr="lte",
+        help_text="Latest year of first operation.",
+    )
+    near = ValueFilter(
+        field_class=PointField,
+        method="filter_near",
+        help_text=(
+            "lat,lon of a point; with radius_km, keeps facilities within that great-circle "
+            "distance and adds distance_km to each result (ordering=distance sorts by it)."
+        ),
+    )
+    radius_km = django_filters.NumberFilter(
+        method="filter_noop", help_text="Radius in km around `near` (required with near)."
+    )
+    bbox = ValueFilter(
+        field_class=BoxField,
+        method="filter_bbox",
+        help_text="min_lon,min_lat,max_lon,max_lat: facilities inside this box.",
+    )
+    ordering = _ordering(FACILITY_ORDERING, "Sort order.")
+
+    class Meta:
+        model = Facility
+        fields: list[str] = []
+        form = FacilityFilterForm
+
+    def filter_operator(self, queryset, name, value):
+        return queryset.operated_by(value)
+
+    def filter_near(self, queryset, name, value):
+        lat, lon = value
+        return selectors.within_radius(
+            queryset, lat, lon, float(self.form.cleaned_data["radius_km"])
+        )
+
+    def filter_bbox(self, queryset, name, value):
+        return selectors.in_bbox(queryset, *value)
+
+    def filter_noop(self, queryset, name, value):
+        return queryset
+
+
+# --- Programmes --------------------------------------------------------------------
+
+
+PROGRAMME_ORDERING = {
+    "name": "name",
+    "updated_at": "updated_at",
+    "starts_on": "starts_on",
+    "ends_on": "ends_on",
+}
+
+
+class ProgrammeFilterSet(DirectoryFilterSet):
+    kind = choice_filter("kind", ProgrammeKind, "Programme kind.")
+    status = choice_filter("status", ProgrammeStatus, "Programme status.")
+    funder = slug_filter("funder", "Funding institutions.", method="filter_funder")
+    country = country_filter("countries__code", "Participating country", relation=True)
+    country_all = MultiValueFilter(
+        field_name="countries",
+        check=check_country,
+        method="filter_country_all",
+        help_text="Programmes involving EVERY listed country, e.g. GB,JP (AND).",
+    )
+    field = slug_filter("fields__slug", "Research fields.")
+    facility = slug_filter("facilities__slug", "Facilities the programme gives access to.")
+    active_on = ValueFilter(
+        field_class=DayField,
+        method="filter_active_on",
+        help_text="Programmes running on this date (YYYY-MM-DD).",
+    )
+    has_open_call = ValueFilter(
+        field_class=BooleanChoiceField,
+        method="filter_has_open_call",
+        help_text="true: programmes with a call open now; false: programmes without one.",
+    )
+    deadline_before = ValueFilter(
+        field_class=UpdatedSinceField,
+        method="filter_deadline_before",
+        help_text="Programmes with a call whose deadline is before this date or date-time.",
+    )
+    deadline_after = ValueFilter(
+        field_class=UpdatedSinceField,
+        method="filter_deadline_after",
+        help_text="Programmes with a call whose deadline is at or after this date or date-time.",
+    )
+    ordering = _ordering(PROGRAMME_ORDERING, "Sort order.")
+
+    class Meta:
+        model = Programme
+        fields: list[str] = []
+
+    def visible_calls(self):
+        user = getattr(self.request, "user", None)
+        return selectors.visible_to(Call.objects.all(), user)
+
+    def filter_funder(self, queryset, name, value):
+        return queryset.funded_by(value)
+
+    def filter_country_all(self, queryset, name, value):
+        return queryset.involving_every_country(value)
+
+    def filter_active_on(self, queryset, name, value):
+        return queryset.active_on(value)
+
+    def filter_has_open_call(self, queryset, name, value):
+        with_open = queryset.with_calls(self.visible_calls().with_status(CallStatus.OPEN))
+        if value:
+            return with_open
+        return queryset.exclude(pk__in=with_open.values("pk"))
+
+    def filter_deadline_before(self, queryset, name, value):
+        return queryset.with_calls(self.visible_calls().filter(closes_at__lt=value))
+
+    def filter_deadline_after(self, queryset, name, value):
+        return queryset.with_calls(self.visible_calls().filter(closes_at__gte=value))
+
+
+# --- Calls ----------------------------------------------------------------------------
+
+
+CALL_ORDERING = {
+    "closes_at": "closes_at",
+    "opens_on": "opens_on",
+    "name": "name",
+    "updated_at": "updated_at",
+}
+
+
+class CallFilterSet(DirectoryFilterSet):
+    programme = slug_filter("programme__slug", "Programmes.", relation=False)
+    status = MultiValueFilter(
+        check=check_choice(CallStatus),
+        method="filter_status",
+        help_text="open, upcoming or closed, computed from the dates at request time (OR).",
+    )
+    closes_before = ValueFilter(
+        field_class=UpdatedSinceField,
+        method="filter_closes_before",
+        help_text="Calls whose deadline is before this date or date-time.",
+    )
+    closes_after = ValueFilter(
+        field_class=UpdatedSinceField,
+        method="filter_closes_after",
+        help_text="Calls whose deadline is at or after this date or date-time.",
+    )
+    field = slug_filter("programme__fields__slug", "Research fields of the call's programme.")
+    country = country_filter(
+        "programme__countries__code", "Participating country of the programme", relation=True
+    )
+    ordering = _ordering(CALL_ORDERING, "Sort order (default: deadline).")
+
+    class Meta:
+        model = Call
+        fields: list[str] = []
+
+    def filter_status(self, queryset, name, value):
+        now = timezone.now()
+        condition = Q()
+        for status in value:
+            condition |= Q(pk__in=Call.objects.with_status(status, now).values("pk"))
+        return queryset.filter(condition)
+
+    def filter_closes_before(self, queryset, name, value):
+        return queryset.filter(closes_at__lt=value)
+
+    def filter_closes_after(self, queryset, name, value):
+        return queryset.filter(closes_at__gte=value)
+
+
+# --- Institutions ---------------------------------------------------------------------
+
+INSTITUTION_ROLES = list(dict.fromkeys([*FacilityRoleKind.values, *ProgrammeRoleKind.values]))
+INSTITUTION_ORDERING = {"name": "name", "updated_at": "updated_at", "country_id": "country"}
+
+
+class InstitutionFilterSet(DirectoryFilterSet):
+    kind = choice_filter("kind", InstitutionKind, "Institution kind.")
+    country = country_filter()
+    parent = slug_filter("parent__slug", "Parent institutions.", relation=False)
+    ror_id = MultiValueFilter(
+        field_name="ror_id",
+        help_text="ROR id(s), e.g. 01dq60k83 (OR).",
+        check=lambda value: value.lower().removeprefix("https://ror.org/"),
+    )
+    role = MultiValueFilter(
+        check=lambda value: check_choice_list(value, INSTITUTION_ROLES),
+        method="filter_links",
+        help_text=(
+            "Institutions holding one of these roles at a facility or in a programme: "
+            f"{', '.join(INSTITUTION_ROLES)} (OR)."
+        ),
+    )
+    facility_kind = MultiValueFilter(
+        check=check_choice(FacilityKind),
+        method="filter_links",
+        help_text=(
+            "Institutions linked to a facility of this kind; with role, through that role "
+            "(role=operator&facility_kind=spallation_neutron)."
+        ),
+    )
+    ordering = _ordering(INSTITUTION_ORDERING, "Sort order.")
+
+    class Meta:
+        model = Institution
+        fields: list[str] = []
+
+    def filter_links(self, queryset, name, value):
+        # role and facility_kind combine into one condition: apply it once, from role.
+        data = self.form.cleaned_data
+        roles, kinds = data.get("role") or [], data.get("facility_kind") or []
+        if name == "facility_kind" and roles:
+            return queryset
+        return queryset.linked(roles=roles, facility_kinds=kinds)
+
+
+def check_choice_list(value: str, allowed: list[str]) -> str:
+    if value not in allowed:
+        raise ValidationError(f"'{value}' is not one of: {', '.join(allowed)}.")
+    return value
+
+
+# --- Agreements, techniques, fields -------------------------------------------------------
+
+
+class AgreementFilterSet(DirectoryFilterSet):
+    kind = choice_filter("kind", AgreementKind, "Agreement kind.")
+    institution = slug_filter("institutions__slug", "Institution parties.")
+    facility = slug_filter("facilities__slug", "Facility parties.")
+    ordering = _ordering(
+        {"name": "name", "signed_on": "signed_on", "updated_at": "updated_at"}, "Sort order."
+    )
+
+    class Meta:
+        model = Agreement
+        fields: list[str] = []
+
+
+class TechniqueFilterSet(DirectoryFilterSet):
+    probe = choice_filter("probe", Probe, "Probe.")
+    ordering = _ordering({"name": "name", "updated_at": "updated_at"}, "Sort order.")
+
+    class Meta:
+        model = Technique
+        fields: list[str] = []
+
+
+class ResearchFieldFilterSet(DirectoryFilterSet):
+    ordering = _ordering({"name": "name", "updated_at": "updated_at"}, "Sort order.")
+
+    class Meta:
+        model = ResearchField
+        fields: list[str] = []

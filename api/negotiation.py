@@ -1,0 +1,15 @@
+"""Content negotiation that answers an unknown ``?format=`` with a 400 naming the choices."""
+
+from __future__ import annotations
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
+
+
+class DirectoryContentNegotiation(DefaultContentNegotiation):
+    def filter_renderers(self, renderers, format):
+        matching = [renderer for renderer in renderers if renderer.format == format]
+        if not matching:
+            offered = ", ".join(renderer.format for renderer in renderers)
+            raise ValidationError({"format": [f"'{format}' is not offered here: use {offered}."]})
+        return matching

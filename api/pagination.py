@@ -1,0 +1,53 @@
+"""limit/offset pagination with validated parameters (bad values give 400, never a silent fix)."""
+
+from __future__ import annotations
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import LimitOffsetPagination
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 20
+
+
+def _non_negative_int(request, name: str, default: int | None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: [f"'{raw}' is not an integer."]}) from None
+    return value
+
+
+class DirectoryPagination(LimitOffsetPagination):
+    """``limit`` (1–200, default 20; larger values are capped at 200) and ``offset`` (≥ 0)."""
+
+    default_limit = DEFAULT_LIMIT
+    max_limit = MAX_LIMIT
+
+    def get_limit(self, request):
+        limit = _non_negative_int(request, self.limit_query_param, self.default_limit)
+        if limit < 1:
+            raise ValidationError({self.limit_query_param: ["limit must be at least 1."]})
+        return min(limit, self.max_limit)
+
+    def get_offset(self, request):
+        offset = _non_negative_int(request, self.offset_query_param, 0)
+        if offset < 0:
+            raise ValidationError({self.offset_query_param: ["offset must be 0 or more."]})
+        return offset
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.limit_query_param:
+                parameter["description"] = (
+                    f"Page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}; larger values are "
+                    f"capped at {MAX_LIMIT})."
+                )
+                parameter["schema"] = {"type": "integer", "minimum": 1, "example": 20}
+            elif parameter["name"] == self.offset_query_param:
+                parameter["description"] = "Number of results to skip (0 or more)."
+                parameter["schema"] = {"type": "integer", "minimum": 0, "example": 0}
+        return parameters

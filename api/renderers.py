@@ -1,0 +1,227 @@
+"""Output formats: JSON, CSV (Excel-friendly), GeoJSON (RFC 7946) and JSON-LD (schema.org)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+
+
+class DirectoryJSONRenderer(JSONRenderer):
+    """Plain JSON, UTF-8, Japanese kept as characters (not \\u escapes)."""
+
+    ensure_ascii = False
+    charset = "utf-8"
+
+
+def _results(data):
+    """The records of a list response, or the one record of a detail response."""
+    if isinstance(data, dict) and "results" in data and isinstance(data["results"], list):
+        return data["results"]
+    if isinstance(data, list):
+        return data
+    return [data]
+
+
+def flatten(value) -> str:
+    """One CSV cell: related records by slug (with role), lists joined by "; "."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        if "slug" in value:
+            return f"{value['slug']} ({value['role']})" if value.get("role") else value["slug"]
+        if "code" in value:
+            return value["code"]
+        if "title" in value:
+            locator = value.get("url") or value.get("document") or ""
+            return f"{value['title']} <{locator}>" if locator else value["title"]
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "; ".join(flatten(item) for item in value)
+    return str(value)
+
+
+class CSVRenderer(BaseRenderer):
+    """Flat columns, UTF-8 with a byte-order mark so Excel shows Japanese correctly.
+
+    Errors (4xx) stay JSON: a spreadsheet of an error message helps nobody.
+    """
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        response = (renderer_context or {}).get("response")
+        if response is not None and response.status_code >= 400:
+            response["Content-Type"] = "application/json; charset=utf-8"
+            return json.dumps(data, ensure_ascii=False).encode("utf-8")
+        rows = [row for row in _results(data) if isinstance(row, dict)]
+        columns: list[str] = []
+        for row in rows:
+            for key in row:
+                if key not in columns:
+                    columns.append(key)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([flatten(row.get(column)) for column in columns])
+        if response is not None:
+            view = renderer_context.get("view")
+            name = getattr(view, "basename", None) or "results"
+            response["Content-Disposition"] = f'inline; filename="{name}.csv"'
+        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+class GeoJSONRenderer(BaseRenderer):
+    """An RFC 7946 FeatureCollection: Point geometry in [longitude, latitude] order.
+
+    Pagination fields (count, next, previous) travel as foreign members.
+    """
+
+    media_type = "application/geo+json"
+    format = "geojson"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        response = (renderer_context or {}).get("response")
+        if response is not None and response.status_code >= 400:
+            response["Content-Type"] = "application/json; charset=utf-8"
+            return json.dumps(data, ensure_ascii=False).encode("utf-8")
+        is_list = isinstance(data, dict) and "results" in data
+        features = [self.feature(row) for row in _results(data)]
+        if not is_list:
+            document = features[0]
+        else:
+            document = {"type": "FeatureCollection", "features": features}
+            for member in ("count", "next", "previous", "facets"):
+                if member in data:
+                    document[member] = data[member]
+        return json.dumps(document, ensure_ascii=False).encode("utf-8")
+
+    @staticmethod
+    def feature(row: dict) -> dict:
+        properties = {k: v for k, v in row.items() if k not in ("latitude", "longitude")}
+        latitude, longitude = row.get("latitude"), row.get("longitude")
+        geometry = None
+        if latitude is not None and longitude is not None:
+            geometry = {"type": "Point", "coordinates": [longitude, latitude]}
+        return {
+            "type": "Feature",
+            "id": row.get("slug"),
+            "geometry": geometry,
+            "properties": properties,
+        }
+
+
+class JSONLDRenderer(BaseRenderer):
+    """A schema.org description of one record (detail endpoints)."""
+
+    media_type = "application/ld+json"
+    format = "jsonld"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        renderer_context = renderer_context or {}
+        response = renderer_context.get("response")
+        if response is not None and response.status_code >= 400:
+            response["Content-Type"] = "application/json; charset=utf-8"
+            return json.dumps(data, ensure_ascii=False).encode("utf-8")
+        view = renderer_context.get("view")
+        document = to_jsonld(data, getattr(view, "jsonld_type", "Thing"))
+        return json.dumps(document, ensure_ascii=False).encode("utf-8")
+
+
+def _names(record: dict) -> list[dict]:
+    names = [{"@value": record["name"], "@language": "en"}]
+    if record.get("name_ja"):
+        names.append({"@value": record["name_ja"], "@language": "ja"})
+    return names
+
+
+def _descriptions(record: dict) -> list[dict]:
+    texts = []
+    if record.get("description"):
+        texts.append({"@value": record["description"], "@language": "en"})
+    if record.get("description_ja"):
+        texts.append({"@value": record["description_ja"], "@language": "ja"})
+    return texts
+
+
+def _link(item: dict, schema_type: str) -> dict:
+    return {"@type": schema_type, "@id": item.get("url"), "name": item.get("name")}
+
+
+def to_jsonld(record: dict, schema_type: str) -> dict:
+    """Map a serialized record onto schema.org terms (names and descriptions in both languages)."""
+    document = {
+        "@context": "https://schema.org",
+        "@type": schema_type,
+        "@id": record.get("url"),
+        "identifier": record.get("slug"),
+        "name": _names(record),
+    }
+    if record.get("acronym"):
+        document["alternateName"] = [record["acronym"], *record.get("aliases", [])]
+    elif record.get("aliases"):
+        document["alternateName"] = record["aliases"]
+    if _descriptions(record):
+        document["description"] = _descriptions(record)
+    if record.get("website"):
+        document["sameAs"] = record["website"]
+    if record.get("kind_label"):
+        document["additionalType"] = record["kind_label"]
+    if record.get("updated_at"):
+        document["dateModified"] = record["updated_at"]
+    if record.get("latitude") is not None and record.get("longitude") is not None:
+        document["geo"] = {
+            "@type": "GeoCoordinates",
+            "latitude": record["latitude"],
+            "longitude": record["longitude"],
+        }
+    if record.get("country"):
+        address = {"@type": "PostalAddress", "addressCountry": record["country"]}
+        if record.get("city"):
+            address["addressLocality"] = record["city"]
+        document["address"] = address
+    if schema_type == "Place" and record.get("institutions"):
+        document["publicAccess"] = bool(record.get("access_modes"))
+        document["maintainer"] = [_link(item, "Organization") for item in record["institutions"]]
+    if schema_type == "FundingScheme" and record.get("institutions"):
+        document["funder"] = [
+            _link(item, "Organization")
+            for item in record["institutions"]
+            if item.get("role") == "funder"
+        ]
+        document["areaServed"] = [
+            {"@type": "Country", "identifier": c["code"], "name": c["name"]}
+            for c in record.get("countries", [])
+        ]
+    if schema_type == "Event":
+        document["startDate"] = record.get("opens_on")
+        document["endDate"] = record.get("closes_at")
+        if record.get("programme"):
+            document["funding"] = _link(record["programme"], "FundingScheme")
+        if record.get("call_url"):
+            document["url"] = record["call_url"]
+    if schema_type == "Organization":
+        if record.get("parent"):
+            document["parentOrganization"] = _link(record["parent"], "Organization")
+        if record.get("ror_url"):
+            document["sameAs"] = [u for u in (record.get("website"), record["ror_url"]) if u]
+    if schema_type == "CreativeWork":
+        document["dateCreated"] = record.get("signed_on")
+        document["about"] = [
+            _link(item, "Organization") for item in record.get("institutions", [])
+        ] + [_link(item, "Place") for item in record.get("facilities", [])]
+    if record.get("sources"):
+        document["citation"] = [
+            source.get("url") or f"{source['title']} ({source.get('document', '')})"
+            for source in record["sources"]
+        ]
+    return document

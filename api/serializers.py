@@ -1,0 +1,534 @@
+"""Serializers: records with their related records in brief, in English or Japanese.
+
+Every record carries ``slug``, its absolute ``url``, ``name`` and ``name_ja`` (both always),
+``display_name`` in the request language, brief summaries of related records, its
+``sources`` and its timestamps. Related summaries come from ``record.briefs``, filled in
+one query per page by :func:`directory.selectors.attach_briefs`.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from directory import choices
+from directory.models import (
+    Agreement,
+    Call,
+    Facility,
+    Institution,
+    Programme,
+    ResearchField,
+    Technique,
+)
+
+# --- Context helpers ------------------------------------------------------------------
+
+
+def language_of(context) -> str:
+    return context.get("language", "en")
+
+
+def record_url(context, resource: str, slug: str) -> str | None:
+    """Absolute URL of a record of ``resource`` ("" resource: the record has no endpoint)."""
+    if not resource:
+        return None
+    base = context.get("api_root", "/api/v1/")
+    return f"{base}{resource}/{slug}/"
+
+
+def localised(english: str, japanese: str, language: str) -> str:
+    """The Japanese text when asked for and present, else the English."""
+    return japanese if language == "ja" and japanese else english
+
+
+# --- Brief summaries ------------------------------------------------------------------
+
+
+class BriefSerializer(serializers.Serializer):
+    """A related record in brief (schema and documentation of the nested objects)."""
+
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    name_ja = serializers.CharField()
+    display_name = serializers.CharField()
+    url = serializers.URLField(allow_null=True)
+
+
+class RoleBriefSerializer(BriefSerializer):
+    role = serializers.CharField()
+    role_label = serializers.CharField()
+
+
+class CountryBriefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    name_ja = serializers.CharField()
+    display_name = serializers.CharField()
+
+
+def brief_dict(context, brief, role_choices=None) -> dict:
+    language = language_of(context)
+    data = {
+        "slug": brief.slug,
+        "name": brief.name,
+        "name_ja": brief.name_ja,
+        "display_name": localised(brief.name, brief.name_ja, language),
+        "url": record_url(context, brief.kind, brief.slug),
+    }
+    if role_choices is not None:
+        data["role"] = brief.role
+        data["role_label"] = choices.choice_label(role_choices, brief.role, language)
+    return data
+
+
+class BriefsField(serializers.Field):
+    """The related records of one relation, read from ``record.briefs``."""
+
+    def __init__(self, relation: str, role_choices=None, **kwargs):
+        self.relation = relation
+        self.role_choices = role_choices
+        kwargs.setdefault("read_only", True)
+        kwargs["source"] = "*"
+        super().__init__(**kwargs)
+
+    def to_representation(self, record):
+        return [
+            brief_dict(self.context, brief, self.role_choices)
+            for brief in record.briefs.get(self.relation, [])
+        ]
+
+
+@extend_schema_field(BriefSerializer(many=True))
+class PlainBriefsField(BriefsField):
+    pass
+
+
+@extend_schema_field(RoleBriefSerializer(many=True))
+class RoleBriefsField(BriefsField):
+    pass
+
+
+@extend_schema_field(CountryBriefSerializer(many=True))
+class CountryBriefsField(BriefsField):
+    def to_representation(self, record):
+        language = language_of(self.context)
+        countries = self.context["countries"]
+        result = []
+        for brief in record.briefs.get(self.relation, []):
+            country = countries.get(brief.slug)
+            name, name_ja = (country.name, country.name_ja) if country else (brief.name, "")
+            result.append(
+                {
+                    "code": brief.slug,
+                    "name": name,
+                    "name_ja": name_ja,
+                    "display_name": localised(name, name_ja, language),
+                }
+            )
+        return result
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class ChoiceLabelField(serializers.Field):
+    """The label of a choice field in the request language."""
+
+    def __init__(self, choices_class, **kwargs):
+        self.choices_class = choices_class
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return choices.choice_label(self.choices_class, value, language_of(self.context))
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CountryNameField(serializers.Field):
+    """The country's name in the request language, from its code."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("source", "country_id")
+        super().__init__(**kwargs)
+
+    def to_representation(self, code):
+        country = self.context["countries"].get(code)
+        if country is None:
+            return code
+        return localised(country.name, country.name_ja, language_of(self.context))
+
+
+class SourceSerializer(serializers.Serializer):
+    """A citation backing a record's facts."""
+
+    title = serializers.CharField()
+    url = serializers.URLField(required=False)
+    document = serializers.CharField(required=False, help_text="e.g. seeds/001_….txt:63")
+    passage = serializers.CharField(required=False)
+    date = serializers.DateField(required=False)
+
+
+# --- Records --------------------------------------------------------------------------
+
+
+class RecordSerializer(serializers.ModelSerializer):
+    """Fields every record shares; ``fields=`` in the query keeps only the listed ones."""
+
+    resource = ""
+
+    url = serializers.SerializerMethodField()
+    display_name = serializers.SerializerMethodField()
+    display_description = serializers.SerializerMethodField()
+    aliases = serializers.ListField(child=serializers.CharField(), read_only=True)
+    sources = SourceSerializer(many=True, read_only=True)
+
+    COMMON_FIELDS = (
+        "slug",
+        "url",
+        "name",
+        "name_ja",
+        "display_name",
+        "acronym",
+        "aliases",
+    )
+    PROVENANCE_FIELDS = (
+        "description",
+        "description_ja",
+        "display_description",
+        "website",
+        "sources",
+        "last_verified_on",
+        "needs_review",
+        "review_note",
+        "is_published",
+        "created_at",
+        "updated_at",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        wanted = self.context.get("sparse_fields")
+        if wanted:
+            for name in list(self.fields):
+                if name not in wanted:
+                    self.fields.pop(name)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, record) -> str:
+        return record_url(self.context, self.resource, record.slug)
+
+    def get_display_name(self, record) -> str:
+        return localised(record.name, record.name_ja, language_of(self.context))
+
+    def get_display_description(self, record) -> str:
+        return localised(record.description, record.description_ja, language_of(self.context))
+
+
+class TechniqueSerializer(RecordSerializer):
+    resource = "techniques"
+    probe_label = ChoiceLabelField(choices.Probe, source="probe")
+    facilities = PlainBriefsField("facilities")
+
+    class Meta:
+        model = Technique
+        fields = (
+            *RecordSerializer.COMMON_FIELDS,
+            "probe",
+            "probe_label",
+            "facilities",
+            *RecordSerializer.PROVENANCE_FIELDS,
+        )
+
+
+class ResearchFieldSerializer(RecordSerializer):
+    resource = "fields"
+    facilities = PlainBriefsField("facilities")
+    programmes = PlainBriefsField("programmes")
+
+    class Meta:
+        model = ResearchField
+        fields = (
+            *RecordSerializer.COMMON_FIELDS,
+            "facilities",
+            "programmes",
+            *RecordSerializer.PROVENANCE_FIELDS,
+        )
+
+
+class FacilitySerializer(RecordSerializer):
+    resource = "facilities"
+    kind_label = ChoiceLabelField(choices.FacilityKind, source="kind")
+    status_label = ChoiceLabelField(choices.FacilityStatus, source="status")
+    country = serializers.CharField(source="country_id", read_only=True)
+    country_name = CountryNameField()
+    distance_km = serializers.SerializerMethodField()
+    institutions = RoleBriefsField(
+        "institutions",
+        choices.FacilityRoleKind,
+        help_text="Operators, owners, partners and funders, each with its role.",
+    )
+    techniques = PlainBriefsField("techniques")
+    access_modes = PlainBriefsField("access_modes")
+    research_fields = PlainBriefsField("fields")
+    instruments = PlainBriefsField("instruments", help_text="Detail only.")
+    programmes = PlainBriefsField("programmes", help_text="Detail only.")
+    agreements = PlainBriefsField("agreements", help_text="Detail only.")
+
+    DETAIL_ONLY = ("instruments", "programmes", "agreements")
+
+    class Meta:
+        model = Facility
+        fields = (
+            *RecordSerializer.COMMON_FIELDS,
+            "kind",
+            "kind_label",
+            "status",
+            "status_label",
+            "country",
+            "country_name",
+            "city",
+            "site",
+            "latitude",
+            "longitude",
+            "distance_km",
+            "energy_gev",
+            "circumference_m",
+            "beamline_count",
+            "first_operation_year",
+            "user_programme_year",
+            "construction_cost",
+            "construction_cost_currency",
+            "institutions",
+            "techniques",
+            "access_modes",
+            "research_fields",
+            "instruments",
+            "programmes",
+            "agreements",
+            *RecordSerializer.PROVENANCE_FIELDS,
+        )
+
+    def get_distance_km(self, record) -> float | None:
+        distance = getattr(record, "distance_km", None)
+        return None if distance is None else round(distance, 3)
+
+
+class CallBriefSerializer(serializers.Serializer):
+    """A call in brief, with its deadline."""
+
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    name_ja = serializers.CharField()
+    display_name = serializers.CharField()
+    url = serializers.URLField()
+    opens_on = serializers.DateField(allow_null=True)
+    closes_at = serializers.DateTimeField()
+    status = serializers.CharField()
+
+
+@extend_schema_field(CallBriefSerializer(many=True))
+class OpenCallsField(serializers.Field):
+    """The programme's calls that are open or upcoming now (prefetched as ``current_calls``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.update(read_only=True, source="*")
+        super().__init__(**kwargs)
+
+    def to_representation(self, programme):
+        language = language_of(self.context)
+        now = self.context["now"]
+        return [
+            {
+                "slug": call.slug,
+                "name": call.name,
+                "name_ja": call.name_ja,
+                "display_name": localised(call.name, call.name_ja, language),
+                "url": record_url(self.context, "calls", call.slug),
+                "opens_on": call.opens_on.isoformat() if call.opens_on else None,
+                "closes_at": serializers.DateTimeField().to_representation(call.closes_at),
+                "status": call.status_at(now),
+            }
+            for call in programme.current_calls
+        ]
+
+
+class ProgrammeSerializer(RecordSerializer):
+    resource = "programmes"
+    kind_label = ChoiceLabelField(choices.ProgrammeKind, source="kind")
+    status_label = ChoiceLabelField(choices.ProgrammeStatus, source="status")
+    call_frequency_label = ChoiceLabelField(choices.CallFrequency, source="call_frequency")
+    institutions = RoleBriefsField(
+        "institutions",
+        choices.ProgrammeRoleKind,
+        help_text="Funders, implementing agencies and partners, each with its role.",
+    )
+    countries = CountryBriefsField("countries")
+    research_fields = PlainBriefsField("fields")
+    facilities = PlainBriefsField("facilities")
+    open_calls = OpenCallsField(help_text="Calls open now or opening soon, nearest deadline first.")
+
+    class Meta:
+        model = Programme
+        fields = (
+            *RecordSerializer.COMMON_FIELDS,
+            "kind",
+            "kind_label",
+            "status",
+            "status_label",
+            "starts_on",
+            "starts_on_precision",
+            "ends_on",
+            "ends_on_precision",
+            "total_budget",
+            "total_budget_currency",
+            "max_funding_per_project",
+            "max_funding_currency",
+            "typical_duration_months",
+            "call_frequency",
+            "call_frequency_label",
+            "institutions",
+            "countries",
+            "research_fields",
+            "facilities",
+            "open_calls",
+            *RecordSerializer.PROVENANCE_FIELDS,
+        )
+
+
+@extend_schema_field(BriefSerializer)
+class ProgrammeBriefField(serializers.Field):
+    """The call's programme in brief."""
+
+    def __init__(self, **kwargs):
+        kwargs.update(read_only=True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, programme):
+        language = language_of(self.context)
+        return {
+            "slug": programme.slug,
+            "name": programme.name,
+            "name_ja": programme.name_ja,
+            "display_name": localised(programme.name, programme.name_ja, language),
+            "url": record_url(self.context, "programmes", programme.slug),
+        }
+
+
+class CallSerializer(RecordSerializer):
+    resource = "calls"
+    programme = ProgrammeBriefField()
+    status = serializers.SerializerMethodField()
+    status_label = serializers.SerializerMethodField()
+    closes_at_local = serializers.SerializerMethodField()
+    call_url = serializers.URLField(source="url", read_only=True)
+
+    class Meta:
+        model = Call
+        fields = (
+            *RecordSerializer.COMMON_FIELDS,
+            "programme",
+            "status",
+            "status_label",
+            "opens_on",
+            "closes_at",
+            "closes_at_local",
+            "deadline_timezone",
+            "call_url",
+            *RecordSerializer.PROVENANCE_FIELDS,
+        )
+
+    @extend_schema_field({"type": "string", "enum": choices.CallStatus.values})
+    def get_status(self, call) -> str:
+        return call.status_at(self.context["now"])
+
+    def get_status_label(self, call) -> str:
+        return choices.choice_label(
+            choices.CallStatus, call.status_at(self.context["now"]), language_of(self.context)
+        )
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_closes_at_local(self, call) -> str:
+        return call.closes_at_local.isoformat()
+
+
+class InstitutionSerializer(RecordSerializer):
+    resource = "institutions"
+    kind_label = ChoiceLabelField(choices.InstitutionKind, source="kind")
+    country = serializers.CharField(source="country_id", read_only=True)
+    country_name = CountryNameField()
+    ror_url = serializers.CharField(read_only=True)
+    parent = serializers.SerializerMethodField()
+    facilities = RoleBriefsField("facilities", choices.FacilityRoleKind)
+    programmes = RoleBriefsField("programmes", choices.ProgrammeRoleKind)
+    agreements = PlainBriefsField("agreements", help_text="Detail only.")
+
+    class Meta:
+        model = Institution
+        fields = (
+            *RecordSerializer.COMMON_FIELDS,
+            "kind",
+            "kind_label",
+            "country",
+            "country_name",
+            "city",
+            "latitude",
+            "longitude",
+            "ror_id",
+            "ror_url",
+            "parent",
+            "facilities",
+            "programmes",
+            "agreements",
+            *RecordSerializer.PROVENANCE_FIELDS,
+        )
+
+    @extend_schema_field(BriefSerializer(allow_null=True))
+    def get_parent(self, institution) -> dict | None:
+        parent = institution.parent
+        if parent is None or not (parent.is_published or self.context.get("drafts")):
+            return None
+        language = language_of(self.context)
+        return {
+            "slug": parent.slug,
+            "name": parent.name,
+            "name_ja": parent.name_ja,
+            "display_name": localised(parent.name, parent.name_ja, language),
+            "url": record_url(self.context, "institutions", parent.slug),
+        }
+
+
+class AgreementSerializer(RecordSerializer):
+    resource = "agreements"
+    kind_label = ChoiceLabelField(choices.AgreementKind, source="kind")
+    institutions = PlainBriefsField("institutions")
+    facilities = PlainBriefsField("facilities")
+
+    class Meta:
+        model = Agreement
+        fields = (
+            *RecordSerializer.COMMON_FIELDS,
+            "kind",
+            "kind_label",
+            "signed_on",
+            "renewed_on",
+            "expires_on",
+            "renewal_period_years",
+            "institutions",
+            "facilities",
+            *RecordSerializer.PROVENANCE_FIELDS,
+        )
+
+
+class SearchResultSerializer(serializers.Serializer):
+    """One hit of the cross-kind search."""
+
+    kind = serializers.ChoiceField(
+        choices=["facility", "programme", "call", "institution", "agreement", "technique", "field"]
+    )
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    name_ja = serializers.CharField()
+    display_name = serializers.CharField()
+    url = serializers.URLField()
+    score = serializers.FloatField()

@@ -1,0 +1,578 @@
+"""Read endpoints of /api/v1/: thin viewsets over the directory's selectors."""
+
+from __future__ import annotations
+
+import datetime
+from collections import OrderedDict
+
+from django.conf import settings
+from django.db.models import Max, Prefetch, Q
+from django.utils import timezone
+from django.utils.http import http_date
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from api import filtersets, serializers
+from api.language import request_language
+from api.pagination import DirectoryPagination
+from api.renderers import (
+    CSVRenderer,
+    DirectoryJSONRenderer,
+    GeoJSONRenderer,
+    JSONLDRenderer,
+)
+from directory import choices, relations, selectors
+from directory.countries import countries_by_code
+from directory.cross_search import SEARCHABLE_KINDS, search_everything
+from directory.models import (
+    Agreement,
+    Call,
+    DirectoryState,
+    Facility,
+    Institution,
+    Programme,
+    ResearchField,
+    Technique,
+)
+
+LIST_PARAMETERS = {"format", "limit", "offset", "fields", "facets", "lang"}
+DETAIL_PARAMETERS = {"format", "fields", "lang"}
+
+FIELDS_PARAMETER = OpenApiParameter(
+    "fields",
+    OpenApiTypes.STR,
+    description="Return only these fields (comma-separated), e.g. slug,name,country.",
+    examples=[],
+)
+LANG_PARAMETER = OpenApiParameter(
+    "lang",
+    OpenApiTypes.STR,
+    enum=["en", "ja"],
+    description=(
+        "Language of the display fields (display_name, labels); falls back to English where "
+        "no Japanese exists. Default: from Accept-Language, else English."
+    ),
+)
+
+
+def facets_parameter(names) -> OpenApiParameter:
+    return OpenApiParameter(
+        "facets",
+        OpenApiTypes.STR,
+        description=(
+            "Add counts per value for the current filters, e.g. facets=country,kind. "
+            f"Available: {', '.join(names)}."
+        ),
+    )
+
+
+class DirectoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """List and detail of one kind of record, by slug.
+
+    Subclasses declare the model's base queryset, serializer, filterset, the related records
+    to summarise (``list_relations``/``detail_relations``) and the ``facets`` they offer.
+    """
+
+    lookup_field = "slug"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    pagination_class = DirectoryPagination
+    filter_backends = [DjangoFilterBackend]
+    renderer_classes = [DirectoryJSONRenderer, CSVRenderer, JSONLDRenderer]
+    list_relations: list = []
+    detail_relations: list = []
+    #: facet name -> (ORM path, choices class or "country" or None)
+    facets: dict = {}
+    #: related records loaded with the page query (foreign keys)
+    select_related: tuple = ()
+    #: whether the content depends on the clock (call status), not only on writes
+    time_dependent = False
+    jsonld_type = "Thing"
+
+    # --- request set-up -------------------------------------------------------------
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.language = request_language(request)
+        self.now = timezone.now()
+        self._check_parameters(request)
+
+    def _check_parameters(self, request):
+        allowed = set(DETAIL_PARAMETERS)
+        if self.action == "list":
+            allowed |= LIST_PARAMETERS | set(self.filterset_class.base_filters)
+        unknown = sorted(set(request.query_params) - allowed)
+        errors = {
+            name: [f"Unknown parameter. Allowed here: {', '.join(sorted(allowed))}."]
+            for name in unknown
+        }
+        errors.update(self._check_sparse_fields(request))
+        if self.action == "list":
+            errors.update(self._check_facets(request))
+            errors.update(self._check_filters(request))
+            errors.update(self._check_pagination(request))
+            if self.request_format() == "jsonld":
+                errors["format"] = ["jsonld is offered on detail endpoints only."]
+        if errors:
+            raise ValidationError(errors)
+
+    def _check_filters(self, request) -> dict:
+        filterset = self.filterset_class(
+            request.query_params, queryset=self.queryset.model.objects.none(), request=request
+        )
+        if filterset.is_valid():
+            return {}
+        return {name: list(messages) for name, messages in filterset.errors.items()}
+
+    def _check_pagination(self, request) -> dict:
+        errors = {}
+        for check in (self.paginator.get_limit, self.paginator.get_offset):
+            try:
+                check(request)
+            except ValidationError as error:
+                errors.update(error.detail)
+        return errors
+
+    def request_format(self) -> str:
+        return self.request.query_params.get("format", "")
+
+    def _check_sparse_fields(self, request) -> dict:
+        raw = request.query_params.get("fields")
+        self.sparse_fields = None
+        if raw is None:
+            return {}
+        wanted = [name.strip() for name in raw.split(",") if name.strip()]
+        available = set(self.get_serializer_class()().fields)
+        unknown = [name for name in wanted if name not in available]
+        if not wanted or unknown:
+            return {
+                "fields": [
+                    f"Unknown field(s): {', '.join(unknown) or '(none given)'}. "
+                    f"Available: {', '.join(sorted(available))}."
+                ]
+            }
+        self.sparse_fields = wanted
+        return {}
+
+    def _check_facets(self, request) -> dict:
+        raw = request.query_params.get("facets")
+        self.facet_names = []
+        if raw is None:
+            return {}
+        names = [name.strip() for name in raw.split(",") if name.strip()]
+        unknown = [name for name in names if name not in self.facets]
+        if not names or unknown:
+            return {
+                "facets": [
+                    f"Unknown facet(s): {', '.join(unknown) or '(none given)'}. "
+                    f"Available: {', '.join(self.facets) or 'none'}."
+                ]
+            }
+        self.facet_names = list(dict.fromkeys(names))
+        return {}
+
+    # --- data -----------------------------------------------------------------------
+
+    @property
+    def drafts(self) -> bool:
+        return selectors.shows_drafts(self.request.user)
+
+    def base_queryset(self):
+        return self.queryset.model.objects.all()
+
+    def get_queryset(self):
+        queryset = selectors.visible_to(self.base_queryset(), self.request.user)
+        if self.select_related:
+            queryset = queryset.select_related(*self.select_related)
+        return queryset
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context.update(
+            language=getattr(self, "language", "en"),
+            api_root=self.request.build_absolute_uri("/api/v1/"),
+            countries=countries_by_code(),
+            now=getattr(self, "now", timezone.now()),
+            drafts=self.drafts,
+            sparse_fields=getattr(self, "sparse_fields", None),
+        )
+        return context
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        selectors.attach_briefs(page, self.list_relations, drafts=self.drafts)
+        data = self.get_serializer(page, many=True).data
+        response = self.get_paginated_response(data)
+        if self.facet_names:
+            response.data["facets"] = self.facet_counts(queryset)
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        record = self.get_object()
+        selectors.attach_briefs([record], self.detail_relations, drafts=self.drafts)
+        return Response(self.get_serializer(record).data)
+
+    def facet_counts(self, queryset) -> dict:
+        """Counts per value of each requested facet: one query per facet."""
+        result = OrderedDict()
+        for name in self.facet_names:
+            path, labels = self.facets[name]
+            rows = selectors.facet_counts(queryset, path)
+            result[name] = [
+                {"value": value, "label": self.facet_label(labels, value), "count": count}
+                for value, count in rows
+            ]
+        return result
+
+    def facet_label(self, labels, value) -> str:
+        if labels == "country":
+            country = countries_by_code().get(value)
+            if country is None:
+                return str(value)
+            ja = self.language == "ja" and country.name_ja
+            return country.name_ja if ja else country.name
+        if labels is None:
+            return str(value)
+        return choices.choice_label(labels, value, self.language)
+
+    # --- HTTP caching -----------------------------------------------------------------
+
+    def last_modified(self) -> datetime.datetime:
+        """When the answer last changed: the last write, or a call opening or closing since."""
+        changed = DirectoryState.current().changed_at
+        if self.time_dependent:
+            boundaries = Call.objects.aggregate(
+                closed=Max("closes_at", filter=Q(closes_at__lte=self.now)),
+                opened=Max("opens_on", filter=Q(opens_on__lte=timezone.localdate(self.now))),
+            )
+            if boundaries["closed"]:
+                changed = max(changed, boundaries["closed"])
+            if boundaries["opened"]:
+                opened = datetime.datetime.combine(
+                    boundaries["opened"], datetime.time.min, tzinfo=datetime.UTC
+                )
+                changed = max(changed, min(opened, self.now))
+        return changed
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method in ("GET", "HEAD") and response.status_code == 200:
+            response["Last-Modified"] = http_date(self.last_modified().timestamp())
+            if self.drafts:
+                response["Cache-Control"] = "private, no-cache"
+            else:
+                response["Cache-Control"] = f"public, max-age={settings.API_CACHE_MAX_AGE}"
+        if hasattr(self, "language"):
+            response["Content-Language"] = self.language
+        response.setdefault("Vary", "Accept, Accept-Language, Cookie, Authorization")
+        return response
+
+
+def _schema(model_name: str, facets: dict, extra_detail: str = ""):
+    return extend_schema_view(
+        list=extend_schema(
+            summary=f"List {model_name}",
+            parameters=[FIELDS_PARAMETER, LANG_PARAMETER, facets_parameter(facets)],
+        ),
+        retrieve=extend_schema(
+            summary=f"One {model_name[:-1] if model_name.endswith('s') else model_name} by slug"
+            + extra_detail,
+            parameters=[FIELDS_PARAMETER, LANG_PARAMETER],
+        ),
+    )
+
+
+FACILITY_FACETS = {
+    "country": ("country_id", "country"),
+    "kind": ("kind", choices.FacilityKind),
+    "status": ("status", choices.FacilityStatus),
+    "technique": ("techniques__slug", None),
+    "field": ("fields__slug", None),
+    "access_mode": ("access_modes__kind", choices.AccessModeKind),
+}
+
+
+@_schema("facilities", FACILITY_FACETS)
+class FacilityViewSet(DirectoryViewSet):
+    """Large research facilities: light sources, neutron sources, accelerators, fusion devices."""
+
+    queryset = Facility.objects.all()
+    serializer_class = serializers.FacilitySerializer
+    filterset_class = filtersets.FacilityFilterSet
+    renderer_classes = [*DirectoryViewSet.renderer_classes, GeoJSONRenderer]
+    list_relations = relations.FACILITY_LIST
+    detail_relations = relations.FACILITY_DETAIL
+    facets = FACILITY_FACETS
+    jsonld_type = "Place"
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.request_format() == "geojson":
+            queryset = queryset.filter(latitude__isnull=False, longitude__isnull=False)
+        return queryset
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.action == "list" and not self.sparse_fields:
+            # Detail-only summaries are not loaded for lists; leave them out.
+            context["sparse_fields"] = [
+                name
+                for name in self.serializer_class.Meta.fields
+                if name not in self.serializer_class.DETAIL_ONLY
+            ]
+        return context
+
+
+PROGRAMME_FACETS = {
+    "kind": ("kind", choices.ProgrammeKind),
+    "status": ("status", choices.ProgrammeStatus),
+    "country": ("countries__code", "country"),
+    "field": ("fields__slug", None),
+    "call_frequency": ("call_frequency", choices.CallFrequency),
+}
+
+
+@_schema("programmes", PROGRAMME_FACETS)
+class ProgrammeViewSet(DirectoryViewSet):
+    """Funding programmes and access schemes that open facilities and research to teams."""
+
+    queryset = Programme.objects.all()
+    serializer_class = serializers.ProgrammeSerializer
+    filterset_class = filtersets.ProgrammeFilterSet
+    list_relations = relations.PROGRAMME_LIST
+    detail_relations = relations.PROGRAMME_DETAIL
+    facets = PROGRAMME_FACETS
+    time_dependent = True
+    jsonld_type = "FundingScheme"
+
+    def get_queryset(self):
+        current_calls = selectors.visible_to(Call.objects.all(), self.request.user).filter(
+            closes_at__gt=timezone.now()
+        )
+        return (
+            super()
+            .get_queryset()
+            .prefetch_related(
+                Prefetch(
+                    "calls",
+                    queryset=current_calls.order_by("closes_at", "name"),
+                    to_attr="current_calls",
+                )
+            )
+        )
+
+
+CALL_FACETS = {
+    "programme": ("programme__slug", None),
+    "country": ("programme__countries__code", "country"),
+    "field": ("programme__fields__slug", None),
+}
+
+
+@_schema("calls", CALL_FACETS)
+class CallViewSet(DirectoryViewSet):
+    """Calls for proposals, with their deadlines; the status is computed at request time."""
+
+    queryset = Call.objects.all()
+    serializer_class = serializers.CallSerializer
+    filterset_class = filtersets.CallFilterSet
+    select_related = ("programme",)
+    facets = CALL_FACETS
+    time_dependent = True
+    jsonld_type = "Event"
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if not self.drafts:
+            queryset = queryset.filter(programme__is_published=True)
+        return queryset
+
+
+INSTITUTION_FACETS = {
+    "country": ("country_id", "country"),
+    "kind": ("kind", choices.InstitutionKind),
+}
+
+
+@_schema("institutions", INSTITUTION_FACETS)
+class InstitutionViewSet(DirectoryViewSet):
+    """Universities, agencies, ministries, companies: who runs and funds what."""
+
+    queryset = Institution.objects.all()
+    serializer_class = serializers.InstitutionSerializer
+    filterset_class = filtersets.InstitutionFilterSet
+    renderer_classes = [*DirectoryViewSet.renderer_classes, GeoJSONRenderer]
+    select_related = ("parent",)
+    list_relations = relations.INSTITUTION_LIST
+    detail_relations = relations.INSTITUTION_DETAIL
+    facets = INSTITUTION_FACETS
+    jsonld_type = "Organization"
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.request_format() == "geojson":
+            queryset = queryset.filter(latitude__isnull=False, longitude__isnull=False)
+        return queryset
+
+
+AGREEMENT_FACETS = {"kind": ("kind", choices.AgreementKind)}
+
+
+@_schema("agreements", AGREEMENT_FACETS)
+class AgreementViewSet(DirectoryViewSet):
+    """Cooperation agreements and memoranda between institutions and facilities."""
+
+    queryset = Agreement.objects.all()
+    serializer_class = serializers.AgreementSerializer
+    filterset_class = filtersets.AgreementFilterSet
+    list_relations = relations.AGREEMENT_LIST
+    detail_relations = relations.AGREEMENT_LIST
+    facets = AGREEMENT_FACETS
+    jsonld_type = "CreativeWork"
+
+
+TECHNIQUE_FACETS = {"probe": ("probe", choices.Probe)}
+
+
+@_schema("techniques", TECHNIQUE_FACETS)
+class TechniqueViewSet(DirectoryViewSet):
+    """Experimental techniques offered at facilities, with their probe."""
+
+    queryset = Technique.objects.all()
+    serializer_class = serializers.TechniqueSerializer
+    filterset_class = filtersets.TechniqueFilterSet
+    list_relations = relations.TECHNIQUE_DETAIL
+    detail_relations = relations.TECHNIQUE_DETAIL
+    facets = TECHNIQUE_FACETS
+    jsonld_type = "DefinedTerm"
+
+
+@_schema("fields", {})
+class ResearchFieldViewSet(DirectoryViewSet):
+    """Research fields served by facilities and funded by programmes."""
+
+    queryset = ResearchField.objects.all()
+    serializer_class = serializers.ResearchFieldSerializer
+    filterset_class = filtersets.ResearchFieldFilterSet
+    list_relations = relations.FIELD_DETAIL
+    detail_relations = relations.FIELD_DETAIL
+    jsonld_type = "DefinedTerm"
+
+
+class SearchView(APIView):
+    """Search every kind of record at once; typed results, best first."""
+
+    renderer_classes = [DirectoryJSONRenderer, CSVRenderer]
+    pagination_class = DirectoryPagination
+    ALLOWED = {"q", "kind", "limit", "offset", "lang", "format"}
+
+    @extend_schema(
+        summary="Search across facilities, programmes, calls, institutions, agreements, "
+        "techniques and fields",
+        parameters=[
+            OpenApiParameter(
+                "q",
+                OpenApiTypes.STR,
+                required=True,
+                description="Text to find (normalised: spring8 finds SPring-8).",
+                examples=[],
+            ),
+            OpenApiParameter(
+                "kind",
+                OpenApiTypes.STR,
+                description="Only these kinds (comma-separated): "
+                + ", ".join(kind.name for kind in SEARCHABLE_KINDS),
+            ),
+            LANG_PARAMETER,
+            OpenApiParameter("limit", OpenApiTypes.INT, description="Page size, 1 to 200."),
+            OpenApiParameter("offset", OpenApiTypes.INT, description="Results to skip."),
+        ],
+        responses=serializers.SearchResultSerializer(many=True),
+    )
+    def get(self, request):
+        errors = {
+            name: [f"Unknown parameter. Allowed here: {', '.join(sorted(self.ALLOWED))}."]
+            for name in sorted(set(request.query_params) - self.ALLOWED)
+        }
+        query = request.query_params.get("q", "").strip()
+        if not query:
+            errors["q"] = ["q is required: the text to search for."]
+        kinds = [k.strip() for k in request.query_params.get("kind", "").split(",") if k.strip()]
+        known = [kind.name for kind in SEARCHABLE_KINDS]
+        unknown = [kind for kind in kinds if kind not in known]
+        if unknown:
+            errors["kind"] = [f"Unknown kind(s): {', '.join(unknown)}. Known: {', '.join(known)}."]
+        if errors:
+            raise ValidationError(errors)
+        self.language = request_language(request)
+        paginator = self.pagination_class()
+        limit, offset = paginator.get_limit(request), paginator.get_offset(request)
+        total, hits = search_everything(
+            query,
+            kinds=kinds or None,
+            drafts=selectors.shows_drafts(request.user),
+            limit=limit,
+            offset=offset,
+        )
+        root = request.build_absolute_uri("/api/v1/")
+        results = [
+            {
+                "kind": hit.kind,
+                "slug": hit.slug,
+                "name": hit.name,
+                "name_ja": hit.name_ja,
+                "display_name": serializers.localised(hit.name, hit.name_ja, self.language),
+                "url": f"{root}{hit.resource}/{hit.slug}/",
+                "score": hit.score,
+            }
+            for hit in hits
+        ]
+        paginator.count, paginator.limit, paginator.offset = total, limit, offset
+        paginator.request = request
+        response = Response(
+            OrderedDict(
+                count=total,
+                next=paginator.get_next_link(),
+                previous=paginator.get_previous_link(),
+                results=results,
+            )
+        )
+        response["Content-Language"] = self.language
+        return response
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method in ("GET", "HEAD") and response.status_code == 200:
+            response["Last-Modified"] = http_date(DirectoryState.current().changed_at.timestamp())
+            response["Cache-Control"] = f"public, max-age={settings.API_CACHE_MAX_AGE}"
+        response.setdefault("Vary", "Accept, Accept-Language, Cookie, Authorization")
+        return response
+
+
+class ApiRootView(APIView):
+    """The resources of the directory API."""
+
+    renderer_classes = [DirectoryJSONRenderer]
+
+    @extend_schema(summary="The resources of this API", responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        names = [
+            "facilities",
+            "programmes",
+            "calls",
+            "institutions",
+            "agreements",
+            "techniques",
+            "fields",
+        ]
+        resources = {name: reverse(f"{name}-list", request=request) for name in names}
+        resources["search"] = reverse("search", request=request)
+        resources["schema"] = reverse("schema", request=request)
+        resources["docs"] = reverse("swagger-ui", request=request)
+        return Response(resources)

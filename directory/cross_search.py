@@ -1,0 +1,87 @@
+"""Search across every kind of record at once, ranked by the same rules as each list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Value
+
+from directory.models import (
+    Agreement,
+    Call,
+    Facility,
+    Institution,
+    Programme,
+    ResearchField,
+    Technique,
+)
+from directory.selectors import search_condition
+
+
+@dataclass(frozen=True)
+class SearchableKind:
+    """A kind of record the cross-kind search covers, and its API resource."""
+
+    name: str
+    resource: str
+    model: type
+
+
+SEARCHABLE_KINDS = [
+    SearchableKind("facility", "facilities", Facility),
+    SearchableKind("programme", "programmes", Programme),
+    SearchableKind("institution", "institutions", Institution),
+    SearchableKind("call", "calls", Call),
+    SearchableKind("agreement", "agreements", Agreement),
+    SearchableKind("technique", "techniques", Technique),
+    SearchableKind("field", "fields", ResearchField),
+]
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str
+    resource: str
+    slug: str
+    name: str
+    name_ja: str
+    score: float
+
+
+def search_everything(
+    query: str,
+    *,
+    kinds: list[str] | None = None,
+    drafts: bool = False,
+    limit: int = 20,
+    offset: int = 0,
+) -> tuple[int, list[Hit]]:
+    """(total, hits) for ``query`` over the chosen kinds, best first, in two queries."""
+    found = search_condition(query)
+    if found is None:
+        return 0, []
+    condition, score = found
+    parts = []
+    for position, kind in enumerate(SEARCHABLE_KINDS):
+        if kinds and kind.name not in kinds:
+            continue
+        records = kind.model.objects.filter(condition)
+        if not drafts:
+            records = records.filter(is_published=True)
+            if kind.model is Call:
+                records = records.filter(programme__is_published=True)
+        parts.append(
+            records.order_by()
+            .annotate(kind_position=Value(position), search_score=score)
+            .values_list("slug", "name", "name_ja", "kind_position", "search_score")
+        )
+    if not parts:
+        return 0, []
+    union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    total = union.count()
+    rows = union.order_by("-search_score", "name", "slug")[offset : offset + limit] if total else []
+    hits = []
+    for slug, name, name_ja, position, row_score in rows:
+        kind = SEARCHABLE_KINDS[position]
+        hits.append(Hit(kind.name, kind.resource, slug, name, name_ja or "", float(row_score)))
+    return total, hits
