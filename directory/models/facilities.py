@@ -119,6 +119,11 @@ class Facility(NamedRecord, Located):
         indexes = [
             models.Index(fields=["country", "kind"], name="facility_country_kind"),
             models.Index(fields=["status"], name="facility_status"),
+            models.Index(fields=["kind", "status"], name="facility_kind_status"),
+            models.Index(fields=["latitude", "longitude"], name="facility_coordinates"),
+            models.Index(fields=["first_operation_year"], name="facility_first_operation"),
+            models.Index(fields=["energy_gev"], name="facility_energy"),
+            models.Index(fields=["name"], name="facility_name"),
         ]
 
 

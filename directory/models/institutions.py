@@ -87,6 +87,12 @@ class Institution(NamedRecord, Located):
                 violation_error_message="An institution cannot be its own parent.",
             ),
         ]
+        indexes = [
+            models.Index(fields=["country", "kind"], name="institution_country_kind"),
+            models.Index(fields=["kind"], name="institution_kind"),
+            models.Index(fields=["latitude", "longitude"], name="institution_coordinates"),
+            models.Index(fields=["name"], name="institution_name"),
+        ]
 
     @property
     def ror_url(self) -> str:

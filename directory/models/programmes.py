@@ -170,7 +170,11 @@ class Programme(NamedRecord):
                 "max_funding_per_project", "max_funding_currency", "The maximum funding per project"
             ),
         ]
-        indexes = [models.Index(fields=["kind", "status"], name="programme_kind_status")]
+        indexes = [
+            models.Index(fields=["kind", "status"], name="programme_kind_status"),
+            models.Index(fields=["starts_on", "ends_on"], name="programme_dates"),
+            models.Index(fields=["name"], name="programme_name"),
+        ]
 
     def clean_fields(self, exclude=None):
         super().clean_fields(exclude=exclude)
@@ -280,7 +284,10 @@ class Call(NamedRecord):
                 violation_error_message="A call cannot close before it opens.",
             ),
         ]
-        indexes = [models.Index(fields=["closes_at"], name="call_closes_at")]
+        indexes = [
+            models.Index(fields=["closes_at"], name="call_closes_at"),
+            models.Index(fields=["opens_on"], name="call_opens_on"),
+        ]
 
     def status_at(self, now: datetime.datetime | None = None) -> str:
         """Upcoming before it opens, open until the deadline, closed from the deadline on."""
