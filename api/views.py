@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import datetime
 from collections import OrderedDict
 
-from django.conf import settings
-from django.db.models import Max, Prefetch, Q
+from django.db.models import Prefetch
 from django.utils import timezone
-from django.utils.http import http_date
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -19,6 +16,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from api import filtersets, serializers
+from api.caching import CacheHeadersMixin
 from api.language import request_language
 from api.pagination import DirectoryPagination
 from api.renderers import (
@@ -33,7 +31,6 @@ from directory.cross_search import SEARCHABLE_KINDS, search_everything
 from directory.models import (
     Agreement,
     Call,
-    DirectoryState,
     Facility,
     Institution,
     Programme,
@@ -72,7 +69,7 @@ def facets_parameter(names) -> OpenApiParameter:
     )
 
 
-class DirectoryViewSet(viewsets.ReadOnlyModelViewSet):
+class DirectoryViewSet(CacheHeadersMixin, viewsets.ReadOnlyModelViewSet):
     """List and detail of one kind of record, by slug.
 
     Subclasses declare the model's base queryset, serializer, filterset, the related records
@@ -90,8 +87,6 @@ class DirectoryViewSet(viewsets.ReadOnlyModelViewSet):
     facets: dict = {}
     #: related records loaded with the page query (foreign keys)
     select_related: tuple = ()
-    #: whether the content depends on the clock (call status), not only on writes
-    time_dependent = False
     jsonld_type = "Thing"
 
     # --- request set-up -------------------------------------------------------------
@@ -240,38 +235,6 @@ class DirectoryViewSet(viewsets.ReadOnlyModelViewSet):
         if labels is None:
             return str(value)
         return choices.choice_label(labels, value, self.language)
-
-    # --- HTTP caching -----------------------------------------------------------------
-
-    def last_modified(self) -> datetime.datetime:
-        """When the answer last changed: the last write, or a call opening or closing since."""
-        changed = DirectoryState.current().changed_at
-        if self.time_dependent:
-            boundaries = Call.objects.aggregate(
-                closed=Max("closes_at", filter=Q(closes_at__lte=self.now)),
-                opened=Max("opens_on", filter=Q(opens_on__lte=timezone.localdate(self.now))),
-            )
-            if boundaries["closed"]:
-                changed = max(changed, boundaries["closed"])
-            if boundaries["opened"]:
-                opened = datetime.datetime.combine(
-                    boundaries["opened"], datetime.time.min, tzinfo=datetime.UTC
-                )
-                changed = max(changed, min(opened, self.now))
-        return changed
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if request.method in ("GET", "HEAD") and response.status_code == 200:
-            response["Last-Modified"] = http_date(self.last_modified().timestamp())
-            if self.drafts:
-                response["Cache-Control"] = "private, no-cache"
-            else:
-                response["Cache-Control"] = f"public, max-age={settings.API_CACHE_MAX_AGE}"
-        if hasattr(self, "language"):
-            response["Content-Language"] = self.language
-        response.setdefault("Vary", "Accept, Accept-Language, Cookie, Authorization")
-        return response
 
 
 def _schema(model_name: str, facets: dict, extra_detail: str = ""):
@@ -465,7 +428,7 @@ class ResearchFieldViewSet(DirectoryViewSet):
     jsonld_type = "DefinedTerm"
 
 
-class SearchView(APIView):
+class SearchView(CacheHeadersMixin, APIView):
     """Search every kind of record at once; typed results, best first."""
 
     renderer_classes = [DirectoryJSONRenderer, CSVRenderer]
@@ -543,19 +506,10 @@ class SearchView(APIView):
                 results=results,
             )
         )
-        response["Content-Language"] = self.language
-        return response
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if request.method in ("GET", "HEAD") and response.status_code == 200:
-            response["Last-Modified"] = http_date(DirectoryState.current().changed_at.timestamp())
-            response["Cache-Control"] = f"public, max-age={settings.API_CACHE_MAX_AGE}"
-        response.setdefault("Vary", "Accept, Accept-Language, Cookie, Authorization")
         return response
 
 
-class ApiRootView(APIView):
+class ApiRootView(CacheHeadersMixin, APIView):
     """The resources of the directory API."""
 
     renderer_classes = [DirectoryJSONRenderer]
