@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.http import http_date
@@ -21,14 +20,7 @@ VARY = "Accept, Accept-Language, Cookie, Authorization"
 
 
 class CacheHeadersMixin:
-    """Adds validators and caching policy to successful GET/HEAD answers of an API view.
-
-    Reads run outside a transaction (no BEGIN/COMMIT round trip for a GET).
-    """
-
-    @classmethod
-    def as_view(cls, *args, **kwargs):
-        return transaction.non_atomic_requests(super().as_view(*args, **kwargs))
+    """Adds validators and caching policy to successful GET/HEAD answers of an API view."""
 
     #: whether the content depends on the clock (a call's status), not only on writes
     time_dependent = False

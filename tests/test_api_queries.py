@@ -11,7 +11,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from directory.countries import countries_by_code
-
 from tests.factories import (
     AccessModeFactory,
     AgreementFactory,
