@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.drainage import set_override
 
 from directory import selectors
 from directory.choices import (
@@ -108,15 +109,41 @@ def check_slug(value: str) -> str:
     return value.lower()
 
 
+def document(filter_, schema: dict) -> None:
+    """Give a filter its OpenAPI schema (with its description and an example)."""
+    set_override(filter_, "field", {**schema, "description": filter_.extra.get("help_text", "")})
+
+
 class MultiValueFilter(django_filters.Filter):
-    """OR over several values; relation paths are matched through a subquery (no duplicates)."""
+    """OR over several values; relation paths are matched through a subquery (no duplicates).
+
+    Documented as an array parameter (``?kind=a&kind=b``); ``?kind=a,b`` works too.
+    """
 
     field_class = MultiValueField
 
-    def __init__(self, *args, check=None, relation: bool = False, **kwargs):
+    def __init__(
+        self,
+        *args,
+        check=None,
+        relation: bool = False,
+        enum=None,
+        pattern: str | None = None,
+        example=None,
+        **kwargs,
+    ):
         self.relation = relation
         super().__init__(*args, **kwargs)
         self.extra["check"] = check
+        items: dict = {"type": "string"}
+        if enum is not None:
+            items["enum"] = list(enum)
+        if pattern:
+            items["pattern"] = pattern
+        schema: dict = {"type": "array", "items": items}
+        if example is not None:
+            schema["example"] = example
+        document(self, schema)
 
     def filter(self, qs, value):
         if not value:
@@ -134,16 +161,20 @@ def choice_filter(field_name, choices, help_text, **kwargs):
     return MultiValueFilter(
         field_name=field_name,
         check=check_choice(choices),
+        enum=choices.values,
+        example=[choices.values[0]],
         help_text=f"{help_text} One or more of: {values} (comma-separated or repeated: OR).",
         **kwargs,
     )
 
 
-def slug_filter(field_name, help_text, **kwargs):
+def slug_filter(field_name, help_text, example, **kwargs):
     return MultiValueFilter(
         field_name=field_name,
         check=check_slug,
         relation=kwargs.pop("relation", True),
+        pattern=SLUG_PATTERN.pattern,
+        example=[example],
         help_text=f"{help_text} Slug(s); comma-separated or repeated values mean OR.",
         **kwargs,
     )
@@ -153,12 +184,28 @@ def country_filter(field_name="country_id", help_text="Country", **kwargs):
     return MultiValueFilter(
         field_name=field_name,
         check=check_country,
+        enum=sorted(COUNTRY_CODES),
+        example=["JP", "GB"],
         help_text=f"{help_text}: ISO 3166-1 alpha-2 code(s), e.g. JP or GB,JP (OR).",
         **kwargs,
     )
 
 
+def number_filter(field_name, lookup, help_text, example, integer=False, **kwargs):
+    number = django_filters.NumberFilter(
+        field_name=field_name, lookup_expr=lookup, help_text=help_text, **kwargs
+    )
+    document(number, {"type": "integer" if integer else "number", "example": example})
+    return number
+
+
 # --- Single-valued parameters ---------------------------------------------------------
+
+
+#: A date (YYYY-MM-DD) or a date-time (ISO 8601).
+MOMENT_SCHEMA = {"type": "string", "example": "2026-01-01"}
+#: Comma-separated decimal numbers.
+NUMBERS_PATTERN = r"^-?[0-9.]+(,-?[0-9.]+)*$"
 
 
 class UpdatedSinceField(forms.CharField):
@@ -263,9 +310,10 @@ class BooleanChoiceField(forms.CharField):
 class ValueFilter(django_filters.Filter):
     """A filter whose field (``field_class``) parses the value and whose method applies it."""
 
-    def __init__(self, *args, field_class=forms.CharField, **kwargs):
+    def __init__(self, *args, field_class=forms.CharField, schema: dict, **kwargs):
         self.field_class = field_class
         super().__init__(*args, **kwargs)
+        document(self, schema)
 
     def filter(self, qs, value):
         if value is None or value == "":
@@ -274,13 +322,20 @@ class ValueFilter(django_filters.Filter):
 
 
 def _ordering(fields: dict[str, str], help_text: str) -> django_filters.OrderingFilter:
-    return django_filters.OrderingFilter(
+    ordering = django_filters.OrderingFilter(
         fields=tuple(fields.items()),
         help_text=(
             f"{help_text} Comma-separated; prefix with '-' for descending. "
             f"One or more of: {', '.join(fields.values())}."
         ),
     )
+    names = list(fields.values())
+    # drf-spectacular wraps a CSV filter's item schema into a comma-separated array.
+    document(
+        ordering,
+        {"type": "string", "enum": [*names, *(f"-{n}" for n in names)], "example": names[0]},
+    )
+    return ordering
 
 
 # --- Base ------------------------------------------------------------------------------
@@ -292,6 +347,7 @@ class DirectoryFilterSet(django_filters.FilterSet):
     q = ValueFilter(
         field_class=forms.CharField,
         method="filter_search",
+        schema={"type": "string", "example": "spring8"},
         help_text=(
             "Free-text search over names, Japanese names, acronyms and aliases; tolerant of "
             "case, full-width characters and dash variants (spring8 finds SPring-8). "
@@ -301,6 +357,7 @@ class DirectoryFilterSet(django_filters.FilterSet):
     updated_since = ValueFilter(
         field_class=UpdatedSinceField,
         method="filter_updated_since",
+        schema=MOMENT_SCHEMA,
         help_text="Records changed at or after this ISO 8601 date or date-time.",
     )
 
@@ -352,50 +409,48 @@ class FacilityFilterSet(DirectoryFilterSet):
     kind = choice_filter("kind", FacilityKind, "Facility kind.")
     status = choice_filter("status", FacilityStatus, "Facility status.")
     operator = slug_filter(
-        "operator", "Institutions operating the facility.", method="filter_operator"
+        "operator", "Institutions operating the facility.", "riken", method="filter_operator"
     )
-    technique = slug_filter("techniques__slug", "Techniques offered.")
-    field = slug_filter("fields__slug", "Research fields served.")
+    technique = slug_filter("techniques__slug", "Techniques offered.", "xafs")
+    field = slug_filter("fields__slug", "Research fields served.", "materials-science")
     access_mode = MultiValueFilter(
         field_name="access_modes__kind",
         relation=True,
         check=check_choice(AccessModeKind),
+        enum=AccessModeKind.values,
+        example=["peer_reviewed"],
         help_text=(
             "Access modes, one or more of: "
             f"{', '.join(AccessModeKind.values)} (comma-separated or repeated: OR)."
         ),
     )
-    programme = slug_filter("programmes__slug", "Programmes giving access to the facility.")
-    energy_gev_min = django_filters.NumberFilter(
-        field_name="energy_gev", lookup_expr="gte", help_text="Minimum beam energy in GeV."
+    programme = slug_filter(
+        "programmes__slug", "Programmes giving access to the facility.", "q-leap"
     )
-    energy_gev_max = django_filters.NumberFilter(
-        field_name="energy_gev", lookup_expr="lte", help_text="Maximum beam energy in GeV."
+    energy_gev_min = number_filter("energy_gev", "gte", "Minimum beam energy in GeV.", 3)
+    energy_gev_max = number_filter("energy_gev", "lte", "Maximum beam energy in GeV.", 8)
+    first_operation_year_min = number_filter(
+        "first_operation_year", "gte", "Earliest year of first operation.", 2000, integer=True
     )
-    first_operation_year_min = django_filters.NumberFilter(
-        field_name="first_operation_year",
-        lookup_expr="gte",
-        help_text="Earliest year of first operation.",
-    )
-    first_operation_year_max = django_filters.NumberFilter(
-        field_name="first_operation_year",
-        lookup_expr="lte",
-        help_text="Latest year of first operation.",
+    first_operation_year_max = number_filter(
+        "first_operation_year", "lte", "Latest year of first operation.", 2025, integer=True
     )
     near = ValueFilter(
         field_class=PointField,
         method="filter_near",
+        schema={"type": "string", "pattern": NUMBERS_PATTERN, "example": "38.26,140.87"},
         help_text=(
             "lat,lon of a point; with radius_km, keeps facilities within that great-circle "
             "distance and adds distance_km to each result (ordering=distance sorts by it)."
         ),
     )
-    radius_km = django_filters.NumberFilter(
-        method="filter_noop", help_text="Radius in km around `near` (required with near)."
+    radius_km = number_filter(
+        None, "exact", "Radius in km around `near` (required with near).", 300, method="filter_noop"
     )
     bbox = ValueFilter(
         field_class=BoxField,
         method="filter_bbox",
+        schema={"type": "string", "pattern": NUMBERS_PATTERN, "example": "129,30,146,46"},
         help_text="min_lon,min_lat,max_lon,max_lat: facilities inside this box.",
     )
     ordering = _ordering(FACILITY_ORDERING, "Sort order.")
@@ -435,34 +490,42 @@ PROGRAMME_ORDERING = {
 class ProgrammeFilterSet(DirectoryFilterSet):
     kind = choice_filter("kind", ProgrammeKind, "Programme kind.")
     status = choice_filter("status", ProgrammeStatus, "Programme status.")
-    funder = slug_filter("funder", "Funding institutions.", method="filter_funder")
+    funder = slug_filter("funder", "Funding institutions.", "jst", method="filter_funder")
     country = country_filter("countries__code", "Participating country", relation=True)
     country_all = MultiValueFilter(
         field_name="countries",
         check=check_country,
+        enum=sorted(COUNTRY_CODES),
+        example=["GB", "JP"],
         method="filter_country_all",
         help_text="Programmes involving EVERY listed country, e.g. GB,JP (AND).",
     )
-    field = slug_filter("fields__slug", "Research fields.")
-    facility = slug_filter("facilities__slug", "Facilities the programme gives access to.")
+    field = slug_filter("fields__slug", "Research fields.", "quantum-technology")
+    facility = slug_filter(
+        "facilities__slug", "Facilities the programme gives access to.", "nanoterasu"
+    )
     active_on = ValueFilter(
         field_class=DayField,
         method="filter_active_on",
+        schema={"type": "string", "format": "date", "example": "2026-04-01"},
         help_text="Programmes running on this date (YYYY-MM-DD).",
     )
     has_open_call = ValueFilter(
         field_class=BooleanChoiceField,
         method="filter_has_open_call",
+        schema={"type": "boolean", "example": True},
         help_text="true: programmes with a call open now; false: programmes without one.",
     )
     deadline_before = ValueFilter(
         field_class=UpdatedSinceField,
         method="filter_deadline_before",
+        schema=MOMENT_SCHEMA,
         help_text="Programmes with a call whose deadline is before this date or date-time.",
     )
     deadline_after = ValueFilter(
         field_class=UpdatedSinceField,
         method="filter_deadline_after",
+        schema=MOMENT_SCHEMA,
         help_text="Programmes with a call whose deadline is at or after this date or date-time.",
     )
     ordering = _ordering(PROGRAMME_ORDERING, "Sort order.")
@@ -509,23 +572,29 @@ CALL_ORDERING = {
 
 
 class CallFilterSet(DirectoryFilterSet):
-    programme = slug_filter("programme__slug", "Programmes.", relation=False)
+    programme = slug_filter("programme__slug", "Programmes.", "q-leap", relation=False)
     status = MultiValueFilter(
         check=check_choice(CallStatus),
+        enum=CallStatus.values,
+        example=["open"],
         method="filter_status",
         help_text="open, upcoming or closed, computed from the dates at request time (OR).",
     )
     closes_before = ValueFilter(
         field_class=UpdatedSinceField,
         method="filter_closes_before",
+        schema=MOMENT_SCHEMA,
         help_text="Calls whose deadline is before this date or date-time.",
     )
     closes_after = ValueFilter(
         field_class=UpdatedSinceField,
         method="filter_closes_after",
+        schema=MOMENT_SCHEMA,
         help_text="Calls whose deadline is at or after this date or date-time.",
     )
-    field = slug_filter("programme__fields__slug", "Research fields of the call's programme.")
+    field = slug_filter(
+        "programme__fields__slug", "Research fields of the call's programme.", "photonics"
+    )
     country = country_filter(
         "programme__countries__code", "Participating country of the programme", relation=True
     )
@@ -558,14 +627,17 @@ INSTITUTION_ORDERING = {"name": "name", "updated_at": "updated_at", "country_id"
 class InstitutionFilterSet(DirectoryFilterSet):
     kind = choice_filter("kind", InstitutionKind, "Institution kind.")
     country = country_filter()
-    parent = slug_filter("parent__slug", "Parent institutions.", relation=False)
+    parent = slug_filter("parent__slug", "Parent institutions.", "ukri", relation=False)
     ror_id = MultiValueFilter(
         field_name="ror_id",
+        example=["01dq60k83"],
         help_text="ROR id(s), e.g. 01dq60k83 (OR).",
         check=lambda value: value.lower().removeprefix("https://ror.org/"),
     )
     role = MultiValueFilter(
         check=lambda value: check_choice_list(value, INSTITUTION_ROLES),
+        enum=INSTITUTION_ROLES,
+        example=["operator"],
         method="filter_links",
         help_text=(
             "Institutions holding one of these roles at a facility or in a programme: "
@@ -574,6 +646,8 @@ class InstitutionFilterSet(DirectoryFilterSet):
     )
     facility_kind = MultiValueFilter(
         check=check_choice(FacilityKind),
+        enum=FacilityKind.values,
+        example=["spallation_neutron"],
         method="filter_links",
         help_text=(
             "Institutions linked to a facility of this kind; with role, through that role "
@@ -606,8 +680,8 @@ def check_choice_list(value: str, allowed: list[str]) -> str:
 
 class AgreementFilterSet(DirectoryFilterSet):
     kind = choice_filter("kind", AgreementKind, "Agreement kind.")
-    institution = slug_filter("institutions__slug", "Institution parties.")
-    facility = slug_filter("facilities__slug", "Facility parties.")
+    institution = slug_filter("institutions__slug", "Institution parties.", "kek")
+    facility = slug_filter("facilities__slug", "Facility parties.", "j-parc")
     ordering = _ordering(
         {"name": "name", "signed_on": "signed_on", "updated_at": "updated_at"}, "Sort order."
     )

@@ -38,6 +38,25 @@ class DirectoryPagination(LimitOffsetPagination):
             raise ValidationError({self.offset_query_param: ["offset must be 0 or more."]})
         return offset
 
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["facets"] = {
+            "type": "object",
+            "description": "Present with ?facets=: counts per value for the current filters.",
+            "additionalProperties": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "value": {"type": "string"},
+                        "label": {"type": "string"},
+                        "count": {"type": "integer"},
+                    },
+                },
+            },
+        }
+        return paginated
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:

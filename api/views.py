@@ -8,14 +8,14 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from api import filtersets, serializers
+from api import filtersets, schema, serializers
 from api.caching import CacheHeadersMixin
 from api.language import request_language
 from api.pagination import DirectoryPagination
@@ -40,33 +40,6 @@ from directory.models import (
 
 LIST_PARAMETERS = {"format", "limit", "offset", "fields", "facets", "lang"}
 DETAIL_PARAMETERS = {"format", "fields", "lang"}
-
-FIELDS_PARAMETER = OpenApiParameter(
-    "fields",
-    OpenApiTypes.STR,
-    description="Return only these fields (comma-separated), e.g. slug,name,country.",
-    examples=[],
-)
-LANG_PARAMETER = OpenApiParameter(
-    "lang",
-    OpenApiTypes.STR,
-    enum=["en", "ja"],
-    description=(
-        "Language of the display fields (display_name, labels); falls back to English where "
-        "no Japanese exists. Default: from Accept-Language, else English."
-    ),
-)
-
-
-def facets_parameter(names) -> OpenApiParameter:
-    return OpenApiParameter(
-        "facets",
-        OpenApiTypes.STR,
-        description=(
-            "Add counts per value for the current filters, e.g. facets=country,kind. "
-            f"Available: {', '.join(names)}."
-        ),
-    )
 
 
 class DirectoryViewSet(CacheHeadersMixin, viewsets.ReadOnlyModelViewSet):
@@ -237,16 +210,30 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ReadOnlyModelViewSet):
         return choices.choice_label(labels, value, self.language)
 
 
-def _schema(model_name: str, facets: dict, extra_detail: str = ""):
+def _schema(
+    plural: str, singular: str, example: str, facets: dict, serializer, *, geojson: bool = False
+):
+    geo = ["geojson"] if geojson else []
     return extend_schema_view(
         list=extend_schema(
-            summary=f"List {model_name}",
-            parameters=[FIELDS_PARAMETER, LANG_PARAMETER, facets_parameter(facets)],
+            summary=f"List {plural}",
+            parameters=[
+                schema.FIELDS_PARAMETER,
+                schema.LANG_PARAMETER,
+                schema.facets_parameter(facets),
+                schema.format_parameter(["json", "csv", *geo]),
+            ],
+            responses=schema.list_responses(serializer, geojson=geojson),
         ),
         retrieve=extend_schema(
-            summary=f"One {model_name[:-1] if model_name.endswith('s') else model_name} by slug"
-            + extra_detail,
-            parameters=[FIELDS_PARAMETER, LANG_PARAMETER],
+            summary=f"One {singular} by slug",
+            parameters=[
+                schema.slug_parameter(singular, example),
+                schema.FIELDS_PARAMETER,
+                schema.LANG_PARAMETER,
+                schema.format_parameter(["json", "csv", "jsonld", *geo]),
+            ],
+            responses=schema.detail_responses(serializer, geojson=geojson),
         ),
     )
 
@@ -261,7 +248,14 @@ FACILITY_FACETS = {
 }
 
 
-@_schema("facilities", FACILITY_FACETS)
+@_schema(
+    "facilities",
+    "facility",
+    "spring-8",
+    FACILITY_FACETS,
+    serializers.FacilitySerializer,
+    geojson=True,
+)
 class FacilityViewSet(DirectoryViewSet):
     """Large research facilities: light sources, neutron sources, accelerators, fusion devices."""
 
@@ -301,7 +295,7 @@ PROGRAMME_FACETS = {
 }
 
 
-@_schema("programmes", PROGRAMME_FACETS)
+@_schema("programmes", "programme", "q-leap", PROGRAMME_FACETS, serializers.ProgrammeSerializer)
 class ProgrammeViewSet(DirectoryViewSet):
     """Funding programmes and access schemes that open facilities and research to teams."""
 
@@ -338,7 +332,7 @@ CALL_FACETS = {
 }
 
 
-@_schema("calls", CALL_FACETS)
+@_schema("calls", "call", "diamond-proposals-2026", CALL_FACETS, serializers.CallSerializer)
 class CallViewSet(DirectoryViewSet):
     """Calls for proposals, with their deadlines; the status is computed at request time."""
 
@@ -363,7 +357,14 @@ INSTITUTION_FACETS = {
 }
 
 
-@_schema("institutions", INSTITUTION_FACETS)
+@_schema(
+    "institutions",
+    "institution",
+    "tohoku-university",
+    INSTITUTION_FACETS,
+    serializers.InstitutionSerializer,
+    geojson=True,
+)
 class InstitutionViewSet(DirectoryViewSet):
     """Universities, agencies, ministries, companies: who runs and funds what."""
 
@@ -387,7 +388,13 @@ class InstitutionViewSet(DirectoryViewSet):
 AGREEMENT_FACETS = {"kind": ("kind", choices.AgreementKind)}
 
 
-@_schema("agreements", AGREEMENT_FACETS)
+@_schema(
+    "agreements",
+    "agreement",
+    "j-parc-ess-cooperation",
+    AGREEMENT_FACETS,
+    serializers.AgreementSerializer,
+)
 class AgreementViewSet(DirectoryViewSet):
     """Cooperation agreements and memoranda between institutions and facilities."""
 
@@ -403,7 +410,7 @@ class AgreementViewSet(DirectoryViewSet):
 TECHNIQUE_FACETS = {"probe": ("probe", choices.Probe)}
 
 
-@_schema("techniques", TECHNIQUE_FACETS)
+@_schema("techniques", "technique", "xafs", TECHNIQUE_FACETS, serializers.TechniqueSerializer)
 class TechniqueViewSet(DirectoryViewSet):
     """Experimental techniques offered at facilities, with their probe."""
 
@@ -416,7 +423,13 @@ class TechniqueViewSet(DirectoryViewSet):
     jsonld_type = "DefinedTerm"
 
 
-@_schema("fields", {})
+@_schema(
+    "research fields",
+    "research field",
+    "materials-science",
+    {},
+    serializers.ResearchFieldSerializer,
+)
 class ResearchFieldViewSet(DirectoryViewSet):
     """Research fields served by facilities and funded by programmes."""
 
@@ -439,24 +452,30 @@ class SearchView(CacheHeadersMixin, APIView):
         summary="Search across facilities, programmes, calls, institutions, agreements, "
         "techniques and fields",
         parameters=[
-            OpenApiParameter(
+            schema.parameter(
                 "q",
                 OpenApiTypes.STR,
+                "Text to find (normalised: spring8 finds SPring-8).",
+                "spring8",
                 required=True,
-                description="Text to find (normalised: spring8 finds SPring-8).",
-                examples=[],
             ),
-            OpenApiParameter(
+            schema.parameter(
                 "kind",
                 OpenApiTypes.STR,
-                description="Only these kinds (comma-separated): "
+                "Only these kinds (comma-separated): "
                 + ", ".join(kind.name for kind in SEARCHABLE_KINDS),
+                "facility,programme",
             ),
-            LANG_PARAMETER,
-            OpenApiParameter("limit", OpenApiTypes.INT, description="Page size, 1 to 200."),
-            OpenApiParameter("offset", OpenApiTypes.INT, description="Results to skip."),
+            schema.LANG_PARAMETER,
+            schema.parameter("limit", OpenApiTypes.INT, "Page size, 1 to 200.", 20),
+            schema.parameter("offset", OpenApiTypes.INT, "Results to skip.", 0),
+            schema.format_parameter(["json", "csv"]),
         ],
-        responses=serializers.SearchResultSerializer(many=True),
+        responses={
+            (200, "application/json"): serializers.SearchResultSerializer(many=True),
+            (200, "text/csv"): schema.CSV_SCHEMA,
+            **schema.ERRORS,
+        },
     )
     def get(self, request):
         errors = {

@@ -161,7 +161,7 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.DirectoryAutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["api.renderers.DirectoryJSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.negotiation.DirectoryContentNegotiation",
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
@@ -184,6 +184,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "DatePrecisionEnum": "directory.choices.DatePrecision",
+        "CurrencyEnum": "directory.choices.CURRENCY_CHOICES",
+    },
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- CORS -------------------------------------------------------------------
