@@ -94,7 +94,9 @@ class GeoJSONRenderer(BaseRenderer):
             response["Content-Type"] = "application/json; charset=utf-8"
             return json.dumps(data, ensure_ascii=False).encode("utf-8")
         is_list = isinstance(data, dict) and "results" in data
-        features = [self.feature(row) for row in _results(data)]
+        view = (renderer_context or {}).get("view")
+        wanted = getattr(view, "sparse_fields", None)
+        features = [self.feature(row, wanted) for row in _results(data)]
         if not is_list:
             document = features[0]
         else:
@@ -105,8 +107,13 @@ class GeoJSONRenderer(BaseRenderer):
         return json.dumps(document, ensure_ascii=False).encode("utf-8")
 
     @staticmethod
-    def feature(row: dict) -> dict:
-        properties = {k: v for k, v in row.items() if k not in ("latitude", "longitude")}
+    def feature(row: dict, wanted: list[str] | None = None) -> dict:
+        """One record as a Feature; with sparse fields, properties hold only those asked for."""
+        properties = {
+            key: value
+            for key, value in row.items()
+            if key not in ("latitude", "longitude") and (not wanted or key in wanted)
+        }
         latitude, longitude = row.get("latitude"), row.get("longitude")
         geometry = None
         if latitude is not None and longitude is not None:
@@ -137,11 +144,11 @@ class JSONLDRenderer(BaseRenderer):
         return json.dumps(document, ensure_ascii=False).encode("utf-8")
 
 
-def _names(record: dict) -> list[dict]:
-    names = [{"@value": record["name"], "@language": "en"}]
+def _names(record: dict) -> list[dict] | None:
+    names = [{"@value": record["name"], "@language": "en"}] if record.get("name") else []
     if record.get("name_ja"):
         names.append({"@value": record["name_ja"], "@language": "ja"})
-    return names
+    return names or None
 
 
 def _descriptions(record: dict) -> list[dict]:
@@ -221,7 +228,8 @@ def to_jsonld(record: dict, schema_type: str) -> dict:
         ] + [_link(item, "Place") for item in record.get("facilities", [])]
     if record.get("sources"):
         document["citation"] = [
-            source.get("url") or f"{source['title']} ({source.get('document', '')})"
+            source.get("url") or f"{source.get('title', '')} ({source.get('document', '')})"
             for source in record["sources"]
         ]
-    return document
+    # JSON-LD reads null as "absent"; leaving such keys out keeps the document clean.
+    return {key: value for key, value in document.items() if value is not None}

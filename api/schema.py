@@ -132,12 +132,26 @@ def parameter(name: str, type_, description: str, example, **kwargs) -> OpenApiP
     )
 
 
-FIELDS_PARAMETER = parameter(
-    "fields",
-    OpenApiTypes.STR,
-    "Return only these fields (comma-separated); works in every format.",
-    "slug,name,country",
-)
+def fields_parameter(serializer_class) -> OpenApiParameter:
+    names = list(serializer_class().fields)
+    return OpenApiParameter(
+        "fields",
+        {"type": "array", "items": {"type": "string", "enum": names}},
+        description="Return only these fields (comma-separated); works in every format.",
+        style="form",
+        explode=False,
+        examples=[OpenApiExample(name="example", value=["slug", "name"])],
+    )
+
+
+def strip_required_from_records(result, generator, request, public):
+    """Any record field may be left out with ?fields=, so none is required in the schema."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if not name.startswith("Paginated"):
+            component.pop("required", None)
+    return result
+
+
 LANG_PARAMETER = parameter(
     "lang",
     OpenApiTypes.STR,
@@ -149,12 +163,15 @@ LANG_PARAMETER = parameter(
 
 
 def facets_parameter(names) -> OpenApiParameter:
-    return parameter(
+    names = list(names)
+    return OpenApiParameter(
         "facets",
-        OpenApiTypes.STR,
-        "Add counts per value for the current filters (one extra query per facet). "
-        f"Available: {', '.join(names) or 'none'}.",
-        ",".join(list(names)[:2]) or "none",
+        {"type": "array", "items": {"type": "string", "enum": names}},
+        description="Add counts per value for the current filters (one extra query per "
+        f"facet). Available: {', '.join(names) or 'none'}.",
+        style="form",
+        explode=False,
+        examples=[OpenApiExample(name="example", value=names[:2])],
     )
 
 

@@ -176,6 +176,8 @@ class RecordSerializer(serializers.ModelSerializer):
     """Fields every record shares; ``fields=`` in the query keeps only the listed ones."""
 
     resource = ""
+    #: Related summaries too costly for a page of 200 records: shown on the detail only.
+    DETAIL_ONLY: tuple[str, ...] = ()
 
     url = serializers.SerializerMethodField()
     display_name = serializers.SerializerMethodField()
@@ -209,10 +211,10 @@ class RecordSerializer(serializers.ModelSerializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         wanted = self.context.get("sparse_fields")
-        if wanted:
-            for name in list(self.fields):
-                if name not in wanted:
-                    self.fields.pop(name)
+        listing = self.context.get("listing", False)
+        for name in list(self.fields):
+            if (wanted and name not in wanted) or (listing and name in self.DETAIL_ONLY):
+                self.fields.pop(name)
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, record) -> str:
@@ -462,6 +464,8 @@ class InstitutionSerializer(RecordSerializer):
     facilities = RoleBriefsField("facilities", choices.FacilityRoleKind)
     programmes = RoleBriefsField("programmes", choices.ProgrammeRoleKind)
     agreements = PlainBriefsField("agreements", help_text="Detail only.")
+
+    DETAIL_ONLY = ("agreements",)
 
     class Meta:
         model = Institution

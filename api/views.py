@@ -115,7 +115,10 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ReadOnlyModelViewSet):
         if raw is None:
             return {}
         wanted = [name.strip() for name in raw.split(",") if name.strip()]
-        available = set(self.get_serializer_class()().fields)
+        serializer_class = self.get_serializer_class()
+        available = set(serializer_class().fields)
+        if self.action == "list":
+            available -= set(serializer_class.DETAIL_ONLY)
         unknown = [name for name in wanted if name not in available]
         if not wanted or unknown:
             return {
@@ -167,9 +170,17 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ReadOnlyModelViewSet):
             countries=countries_by_code(),
             now=getattr(self, "now", timezone.now()),
             drafts=self.drafts,
-            sparse_fields=getattr(self, "sparse_fields", None),
+            sparse_fields=self.serialized_fields(),
+            listing=getattr(self, "action", None) == "list",
         )
         return context
+
+    def serialized_fields(self) -> list[str] | None:
+        """The sparse fields to serialize; GeoJSON always needs the id and coordinates."""
+        wanted = getattr(self, "sparse_fields", None)
+        if wanted and self.request_format() == "geojson":
+            return [*wanted, "slug", "latitude", "longitude"]
+        return wanted
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
@@ -218,7 +229,7 @@ def _schema(
         list=extend_schema(
             summary=f"List {plural}",
             parameters=[
-                schema.FIELDS_PARAMETER,
+                schema.fields_parameter(serializer),
                 schema.LANG_PARAMETER,
                 schema.facets_parameter(facets),
                 schema.format_parameter(["json", "csv", *geo]),
@@ -229,7 +240,7 @@ def _schema(
             summary=f"One {singular} by slug",
             parameters=[
                 schema.slug_parameter(singular, example),
-                schema.FIELDS_PARAMETER,
+                schema.fields_parameter(serializer),
                 schema.LANG_PARAMETER,
                 schema.format_parameter(["json", "csv", "jsonld", *geo]),
             ],
@@ -273,17 +284,6 @@ class FacilityViewSet(DirectoryViewSet):
         if self.request_format() == "geojson":
             queryset = queryset.filter(latitude__isnull=False, longitude__isnull=False)
         return queryset
-
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        if self.action == "list" and not self.sparse_fields:
-            # Detail-only summaries are not loaded for lists; leave them out.
-            context["sparse_fields"] = [
-                name
-                for name in self.serializer_class.Meta.fields
-                if name not in self.serializer_class.DETAIL_ONLY
-            ]
-        return context
 
 
 PROGRAMME_FACETS = {

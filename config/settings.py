@@ -189,6 +189,10 @@ SPECTACULAR_SETTINGS = {
         "CurrencyEnum": "directory.choices.CURRENCY_CHOICES",
     },
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.strip_required_from_records",
+    ],
 }
 
 # --- CORS -------------------------------------------------------------------
