@@ -215,8 +215,14 @@ class UpdatedSinceField(forms.CharField):
         value = super().clean(value)
         if not value:
             return None
-        moment = parse_datetime(value) if "T" in value or " " in value else None
-        if moment is None:
+        if "T" in value or " " in value:
+            try:
+                moment = parse_datetime(value)
+            except ValueError:
+                moment = None
+            if moment is None:
+                raise ValidationError(f"'{value}' is not an ISO 8601 date-time.")
+        else:
             day = _parse_day(value)
             moment = datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
         if timezone.is_naive(moment):

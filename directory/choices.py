@@ -17,6 +17,7 @@ class InstitutionKind(models.TextChoices):
     INTERNATIONAL_ORGANISATION = "international_organisation", "International organisation"
     REGIONAL_BODY = "regional_body", "Regional body or consortium"
     EMBASSY = "embassy", "Embassy or trade office"
+    INDUSTRY_ASSOCIATION = "industry_association", "Industry association or business federation"
 
 
 class FacilityKind(models.TextChoices):
@@ -50,6 +51,8 @@ class FacilityRoleKind(models.TextChoices):
     CO_OPERATOR = "co_operator", "Co-operator"
     REGIONAL_PARTNER = "regional_partner", "Regional partner"
     FUNDER = "funder", "Funder"
+    HOST = "host", "Host institution"
+    DOMESTIC_AGENCY = "domestic_agency", "Member's domestic agency"
 
 
 class Probe(models.TextChoices):
@@ -82,6 +85,7 @@ class ProgrammeKind(models.TextChoices):
     FACILITY_ACCESS = "facility_access", "Facility access / proposal system"
     INDUSTRY_GRANT = "industry_grant", "Industry collaboration grant"
     MOBILITY = "mobility", "Researcher mobility or fellowship"
+    RESEARCH_GRANT = "research_grant", "Competitive research grant programme"
 
 
 class ProgrammeStatus(models.TextChoices):
@@ -156,6 +160,7 @@ JAPANESE_LABELS: dict[type[models.TextChoices], dict[str, str]] = {
         "international_organisation": "国際機関",
         "regional_body": "地域団体・コンソーシアム",
         "embassy": "大使館・通商代表部",
+        "industry_association": "経済団体・業界団体",
     },
     FacilityKind: {
         "synchrotron": "放射光施設",
@@ -186,6 +191,8 @@ JAPANESE_LABELS: dict[type[models.TextChoices], dict[str, str]] = {
         "co_operator": "共同運営",
         "regional_partner": "地域パートナー",
         "funder": "資金提供",
+        "host": "ホスト機関",
+        "domestic_agency": "参加極の国内機関",
     },
     Probe: {
         "xray": "X線",
@@ -214,6 +221,7 @@ JAPANESE_LABELS: dict[type[models.TextChoices], dict[str, str]] = {
         "facility_access": "施設利用・課題公募制度",
         "industry_grant": "産学連携助成",
         "mobility": "研究者交流・フェローシップ",
+        "research_grant": "競争的研究費制度",
     },
     ProgrammeStatus: {"planned": "計画中", "active": "実施中", "closed": "終了"},
     ProgrammeRoleKind: {

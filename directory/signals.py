@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 DIRECTORY_APP = "directory"
 
@@ -20,8 +20,24 @@ def _mark_changed(sender, using=None, **kwargs) -> None:
         DirectoryState.bump(using=using)
 
 
+def _prepare(sender, instance, raw=False, **kwargs) -> None:
+    from django.utils import timezone
+
+    from directory.models import NamedRecord
+
+    if not isinstance(instance, NamedRecord):
+        return
+    instance.prepare_for_save()
+    if raw:
+        # Raw saves (fixtures) skip auto_now/auto_now_add; keep given times, fill missing ones.
+        now = timezone.now()
+        instance.created_at = instance.created_at or now
+        instance.updated_at = instance.updated_at or now
+
+
 def connect() -> None:
-    """Connect the change marker to saves, deletes and many-to-many changes."""
+    """Derive stored values before every save; mark the directory changed after each write."""
+    pre_save.connect(_prepare, dispatch_uid="directory-prepare")
     post_save.connect(_mark_changed, dispatch_uid="directory-state-save")
     post_delete.connect(_mark_changed, dispatch_uid="directory-state-delete")
     m2m_changed.connect(_mark_changed, dispatch_uid="directory-state-m2m")

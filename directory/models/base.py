@@ -149,7 +149,7 @@ class NamedRecord(ProvenanceFields):
         return self.name
 
     def save(self, *args, **kwargs):
-        self.refresh_search_key()
+        # The pre_save signal (directory.signals) derives the key; make sure it is written.
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and set(update_fields) & set(self.SEARCH_TERM_FIELDS):
             kwargs["update_fields"] = {*update_fields, "search_key"}
@@ -165,3 +165,10 @@ class NamedRecord(ProvenanceFields):
     def refresh_search_key(self) -> None:
         """Recompute the search key from the current names (no database write)."""
         self.search_key = build_search_key(self.search_terms())
+
+    def prepare_for_save(self) -> None:
+        """Derive stored values from the record's own fields, on every save, raw or not.
+
+        Called from the pre_save signal, so fixture loads (raw saves) get it too.
+        """
+        self.refresh_search_key()

@@ -115,6 +115,6 @@ class Institution(NamedRecord, Located):
             seen.add(ancestor.pk)
             ancestor = ancestor.parent
 
-    def save(self, *args, **kwargs):
+    def prepare_for_save(self) -> None:
+        super().prepare_for_save()
         self.ror_id = normalise_ror_id(self.ror_id)
-        super().save(*args, **kwargs)

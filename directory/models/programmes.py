@@ -184,9 +184,9 @@ class Programme(NamedRecord):
         self.starts_on = _round_date(self.starts_on, self.starts_on_precision, end=False)
         self.ends_on = _round_date(self.ends_on, self.ends_on_precision, end=True)
 
-    def save(self, *args, **kwargs):
+    def prepare_for_save(self) -> None:
+        super().prepare_for_save()
         self._round_dates()
-        super().save(*args, **kwargs)
 
     def is_active_on(self, day: datetime.date) -> bool:
         """Whether the programme runs on ``day`` (open-ended where a date is unknown)."""
