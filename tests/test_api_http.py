@@ -50,7 +50,9 @@ def test_if_none_match_gives_304(api, facility, url):
     assert api.get(url, HTTP_IF_NONE_MATCH='"stale"').status_code == HTTPStatus.OK
 
 
-def test_if_modified_since_gives_304_until_a_write(api, facility, django_capture_on_commit_callbacks):
+def test_if_modified_since_gives_304_until_a_write(
+    api, facility, django_capture_on_commit_callbacks
+):
     last_modified = api.get("/api/v1/facilities/")["Last-Modified"]
     again = api.get("/api/v1/facilities/", HTTP_IF_MODIFIED_SINCE=last_modified)
     assert again.status_code == HTTPStatus.NOT_MODIFIED

@@ -119,7 +119,7 @@ class Command(BaseCommand):
             raise CommandError("Counts cannot be negative.")
         if counts["facilities"] and not counts["institutions"]:
             raise CommandError("Facilities need institutions to operate them (--institutions).")
-        rng = random.Random(options["seed"])
+        rng = random.Random(options["seed"])  # noqa: S311 - reproducible test data, not secrets
         published = not options["unpublished"]
         started = time.perf_counter()
         with transaction.atomic():
