@@ -127,12 +127,14 @@ class MultiValueFilter(django_filters.Filter):
         *args,
         check=None,
         relation: bool = False,
+        publishable: str | None = None,
         enum=None,
         pattern: str | None = None,
         example=None,
         **kwargs,
     ):
         self.relation = relation
+        self.publishable = publishable
         super().__init__(*args, **kwargs)
         self.extra["check"] = check
         items: dict = {"type": "string"}
@@ -151,6 +153,10 @@ class MultiValueFilter(django_filters.Filter):
         if self.method:
             return self.get_method(qs)(qs, self.field_name, value)
         lookup = {f"{self.field_name}__in": value}
+        request = getattr(self.parent, "request", None)
+        if self.publishable and not selectors.shows_drafts(getattr(request, "user", None)):
+            # Matching through an unpublished record would reveal that it exists.
+            lookup[f"{self.publishable}__is_published"] = True
         if self.relation:
             return qs.filter(pk__in=qs.model._base_manager.filter(**lookup).values("pk"))
         return qs.filter(**lookup)
@@ -169,10 +175,12 @@ def choice_filter(field_name, choices, help_text, **kwargs):
 
 
 def slug_filter(field_name, help_text, example, **kwargs):
+    """Records linked to any of the given slugs (through published records only)."""
     return MultiValueFilter(
         field_name=field_name,
         check=check_slug,
         relation=kwargs.pop("relation", True),
+        publishable=field_name.removesuffix("__slug") if field_name.endswith("__slug") else None,
         pattern=SLUG_PATTERN.pattern,
         example=[example],
         help_text=f"{help_text} Slug(s); comma-separated or repeated values mean OR.",
@@ -422,6 +430,7 @@ class FacilityFilterSet(DirectoryFilterSet):
     access_mode = MultiValueFilter(
         field_name="access_modes__kind",
         relation=True,
+        publishable="access_modes",
         check=check_choice(AccessModeKind),
         enum=AccessModeKind.values,
         example=["peer_reviewed"],

@@ -56,7 +56,8 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ReadOnlyModelViewSet):
     renderer_classes = [DirectoryJSONRenderer, CSVRenderer, JSONLDRenderer]
     list_relations: list = []
     detail_relations: list = []
-    #: facet name -> (ORM path, choices class or "country" or None)
+    #: facet name -> (ORM path, labels: choices class, "country" or None[, relation that
+    #: must be published for a value to count])
     facets: dict = {}
     #: related records loaded with the page query (foreign keys)
     select_related: tuple = ()
@@ -201,8 +202,9 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ReadOnlyModelViewSet):
         """Counts per value of each requested facet: one query per facet."""
         result = OrderedDict()
         for name in self.facet_names:
-            path, labels = self.facets[name]
-            rows = selectors.facet_counts(queryset, path)
+            path, labels, *publishable = self.facets[name]
+            relation = publishable[0] if publishable and not self.drafts else None
+            rows = selectors.facet_counts(queryset, path, relation)
             result[name] = [
                 {"value": value, "label": self.facet_label(labels, value), "count": count}
                 for value, count in rows
@@ -253,9 +255,9 @@ FACILITY_FACETS = {
     "country": ("country_id", "country"),
     "kind": ("kind", choices.FacilityKind),
     "status": ("status", choices.FacilityStatus),
-    "technique": ("techniques__slug", None),
-    "field": ("fields__slug", None),
-    "access_mode": ("access_modes__kind", choices.AccessModeKind),
+    "technique": ("techniques__slug", None, "techniques"),
+    "field": ("fields__slug", None, "fields"),
+    "access_mode": ("access_modes__kind", choices.AccessModeKind, "access_modes"),
 }
 
 
@@ -290,7 +292,7 @@ PROGRAMME_FACETS = {
     "kind": ("kind", choices.ProgrammeKind),
     "status": ("status", choices.ProgrammeStatus),
     "country": ("countries__code", "country"),
-    "field": ("fields__slug", None),
+    "field": ("fields__slug", None, "fields"),
     "call_frequency": ("call_frequency", choices.CallFrequency),
 }
 
@@ -328,7 +330,7 @@ class ProgrammeViewSet(DirectoryViewSet):
 CALL_FACETS = {
     "programme": ("programme__slug", None),
     "country": ("programme__countries__code", "country"),
-    "field": ("programme__fields__slug", None),
+    "field": ("programme__fields__slug", None, "programme__fields"),
 }
 
 
@@ -485,16 +487,31 @@ class SearchView(CacheHeadersMixin, APIView):
         query = request.query_params.get("q", "").strip()
         if not query:
             errors["q"] = ["q is required: the text to search for."]
-        kinds = [k.strip() for k in request.query_params.get("kind", "").split(",") if k.strip()]
+        kinds = [
+            kind.strip()
+            for value in request.query_params.getlist("kind")
+            for kind in value.split(",")
+            if kind.strip()
+        ]
         known = [kind.name for kind in SEARCHABLE_KINDS]
         unknown = [kind for kind in kinds if kind not in known]
         if unknown:
             errors["kind"] = [f"Unknown kind(s): {', '.join(unknown)}. Known: {', '.join(known)}."]
+        paginator = self.pagination_class()
+        checks = {
+            "lang": lambda: request_language(request),
+            "limit": lambda: paginator.get_limit(request),
+            "offset": lambda: paginator.get_offset(request),
+        }
+        values = {}
+        for name, check in checks.items():
+            try:
+                values[name] = check()
+            except ValidationError as error:
+                errors.update(error.detail)
         if errors:
             raise ValidationError(errors)
-        self.language = request_language(request)
-        paginator = self.pagination_class()
-        limit, offset = paginator.get_limit(request), paginator.get_offset(request)
+        self.language, limit, offset = values["lang"], values["limit"], values["offset"]
         total, hits = search_everything(
             query,
             kinds=kinds or None,

@@ -79,7 +79,9 @@ def search_everything(
         return 0, []
     union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     total = union.count()
-    rows = union.order_by("-search_score", "name", "slug")[offset : offset + limit] if total else []
+    if offset >= total:
+        return total, []
+    rows = union.order_by("-search_score", "name", "slug")[offset : offset + limit]
     hits = []
     for slug, name, name_ja, position, row_score in rows:
         kind = SEARCHABLE_KINDS[position]

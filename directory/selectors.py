@@ -135,11 +135,16 @@ def in_bbox(
 # --- Facets -----------------------------------------------------------------
 
 
-def facet_counts(queryset: models.QuerySet, path: str) -> list[tuple[object, int]]:
+def facet_counts(
+    queryset: models.QuerySet, path: str, published_relation: str | None = None
+) -> list[tuple[object, int]]:
     """Counts of records per value of ``path`` (a field or a relation path), most frequent first.
 
-    One query; a record linked to several values counts once under each.
+    One query; a record linked to several values counts once under each. With
+    ``published_relation``, only published related records are counted.
     """
+    if published_relation:
+        queryset = queryset.filter(**{f"{published_relation}__is_published": True})
     rows = (
         queryset.order_by()
         .exclude(**{f"{path}__isnull": True})
