@@ -233,7 +233,7 @@ def _schema(
             parameters=[
                 schema.fields_parameter(serializer),
                 schema.LANG_PARAMETER,
-                schema.facets_parameter(facets),
+                *([schema.facets_parameter(facets)] if facets else []),
                 schema.format_parameter(["json", "csv", *geo]),
             ],
             responses=schema.list_responses(serializer, geojson=geojson),

@@ -1,0 +1,84 @@
+"""The OpenAPI document is valid, and documents every parameter, response and enum."""
+
+import pytest
+from openapi_spec_validator import validate
+
+from directory.choices import FacilityKind
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def schema(api):
+    response = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def operations(schema):
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            yield path, method, operation
+
+
+def test_schema_is_valid_openapi_3(schema):
+    validate(schema)
+    assert schema["openapi"].startswith("3.")
+
+
+def test_every_resource_is_documented(schema):
+    for resource in ["facilities", "programmes", "calls", "institutions", "agreements"]:
+        assert f"/api/v1/{resource}/" in schema["paths"]
+        assert f"/api/v1/{resource}/{{slug}}/" in schema["paths"]
+    for resource in ["techniques", "fields", "search"]:
+        assert f"/api/v1/{resource}/" in schema["paths"]
+
+
+def test_every_parameter_has_a_description_and_an_example(schema):
+    undocumented = []
+    for path, method, operation in operations(schema):
+        for parameter in operation.get("parameters", []):
+            parameter_schema = parameter.get("schema", {})
+            has_example = (
+                "example" in parameter
+                or "examples" in parameter
+                or "example" in parameter_schema
+                or "example" in parameter_schema.get("items", {})
+            )
+            if not parameter.get("description") or not has_example:
+                undocumented.append(f"{method.upper()} {path} {parameter['name']}")
+    assert undocumented == []
+
+
+def test_errors_are_documented(schema):
+    for path, _method, operation in operations(schema):
+        if not path.startswith("/api/v1/") or path == "/api/v1/":
+            continue
+        assert "400" in operation["responses"], path
+        assert "429" in operation["responses"], path
+        if "{slug}" in path:
+            assert "404" in operation["responses"], path
+
+
+def test_enums_are_listed(schema):
+    facility_list = schema["paths"]["/api/v1/facilities/"]["get"]
+    kind = next(p for p in facility_list["parameters"] if p["name"] == "kind")
+    assert kind["schema"]["items"]["enum"] == list(FacilityKind.values)
+
+
+def test_formats_are_documented(schema):
+    detail = schema["paths"]["/api/v1/facilities/{slug}/"]["get"]["responses"]["200"]["content"]
+    assert set(detail) == {
+        "application/json",
+        "text/csv",
+        "application/ld+json",
+        "application/geo+json",
+    }
+
+
+def test_docs_pages_are_served_without_external_assets(api):
+    for url in ["/api/docs/", "/api/redoc/"]:
+        page = api.get(url)
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "cdn." not in html and "unpkg" not in html and "jsdelivr" not in html
