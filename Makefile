@@ -13,13 +13,17 @@ export DEBUG ?= true
 
 .PHONY: run test venv migrate seed lint format check clean
 
-$(BIN)/python: requirements.txt
-	$(PYTHON) -m venv $(VENV)
+# A stamp file, not .venv/bin/python: that is a symlink, and touching it would touch the
+# system interpreter.
+STAMP := $(VENV)/.installed
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
-	touch $(BIN)/python
+	touch $(STAMP)
 
-venv: $(BIN)/python
+venv: $(STAMP)
 
 migrate: venv
 	$(BIN)/python manage.py migrate --no-input
