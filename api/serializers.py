@@ -8,6 +8,8 @@ one query per page by :func:`directory.selectors.attach_briefs`.
 
 from __future__ import annotations
 
+import functools
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -24,6 +26,12 @@ from directory.models import (
 )
 
 # --- Context helpers ------------------------------------------------------------------
+
+
+@functools.cache
+def field_names(serializer_class) -> tuple[str, ...]:
+    """The fields a serializer offers (built once per class, not per request)."""
+    return tuple(serializer_class().fields)
 
 
 def language_of(context) -> str:

@@ -91,12 +91,20 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ReadOnlyModelViewSet):
             raise ValidationError(errors)
 
     def _check_filters(self, request) -> dict:
-        filterset = self.filterset_class(
+        self.filterset = self.filterset_class(
             request.query_params, queryset=self.queryset.model.objects.none(), request=request
         )
-        if filterset.is_valid():
+        if self.filterset.is_valid():
             return {}
-        return {name: list(messages) for name, messages in filterset.errors.items()}
+        return {name: list(messages) for name, messages in self.filterset.errors.items()}
+
+    def filter_queryset(self, queryset):
+        """Apply the filterset validated in ``initial`` (built once per request)."""
+        filterset = getattr(self, "filterset", None)
+        if filterset is None:
+            return super().filter_queryset(queryset)
+        filterset.queryset = queryset
+        return filterset.qs
 
     def _check_pagination(self, request) -> dict:
         errors = {}
@@ -117,7 +125,7 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ReadOnlyModelViewSet):
             return {}
         wanted = [name.strip() for name in raw.split(",") if name.strip()]
         serializer_class = self.get_serializer_class()
-        available = set(serializer_class().fields)
+        available = set(serializers.field_names(serializer_class))
         if self.action == "list":
             available -= set(serializer_class.DETAIL_ONLY)
         unknown = [name for name in wanted if name not in available]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 from directory.choices import (
     CURRENCY_CHOICES,
@@ -117,7 +118,10 @@ class Facility(NamedRecord, Located):
             ),
         ]
         indexes = [
-            models.Index(fields=["country", "kind"], name="facility_country_kind"),
+            # country + kind + name: the filtered list pages in name order without a sort.
+            models.Index(fields=["country", "kind", "name"], name="facility_country_kind_name"),
+            # Counting published records reads this narrow index, not the wide table.
+            models.Index(fields=["id"], condition=Q(is_published=True), name="facility_published"),
             models.Index(fields=["status"], name="facility_status"),
             models.Index(fields=["kind", "status"], name="facility_kind_status"),
             models.Index(fields=["latitude", "longitude"], name="facility_coordinates"),

@@ -88,7 +88,10 @@ class Institution(NamedRecord, Located):
             ),
         ]
         indexes = [
-            models.Index(fields=["country", "kind"], name="institution_country_kind"),
+            models.Index(fields=["country", "kind", "name"], name="institution_country_kind_name"),
+            models.Index(
+                fields=["id"], condition=Q(is_published=True), name="institution_published"
+            ),
             models.Index(fields=["kind"], name="institution_kind"),
             models.Index(fields=["latitude", "longitude"], name="institution_coordinates"),
             models.Index(fields=["name"], name="institution_name"),
