@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 from directory.choices import AgreementKind
 from directory.constraints import FieldCheckConstraint
@@ -35,6 +36,8 @@ class Agreement(NamedRecord):
         blank=True,
         help_text="e.g. 5 for a five-yearly renewal.",
     )
+
+    history = HistoricalRecords(m2m_fields=[institutions, facilities])
 
     class Meta(NamedRecord.Meta):
         constraints = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from directory.choices import (
     CURRENCY_CHOICES,
@@ -102,6 +103,7 @@ class Facility(NamedRecord, Located):
     )
 
     objects = SlugManager.from_queryset(FacilityQuerySet)()
+    history = HistoricalRecords(m2m_fields=[techniques, access_modes, fields])
 
     class Meta(NamedRecord.Meta):
         verbose_name_plural = "facilities"
@@ -151,6 +153,7 @@ class FacilityRole(models.Model):
     note = models.CharField("note", max_length=255, blank=True)
 
     objects = FacilityRoleManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["facility_id", "role", "institution_id"]
@@ -183,6 +186,8 @@ class Instrument(NamedRecord):
     techniques = models.ManyToManyField(
         "directory.Technique", related_name="instruments", blank=True
     )
+
+    history = HistoricalRecords(m2m_fields=[techniques])
 
     class Meta(NamedRecord.Meta):
         constraints = [

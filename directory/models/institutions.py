@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from directory.choices import InstitutionKind
 from directory.constraints import FieldCheckConstraint
@@ -76,6 +77,7 @@ class Institution(NamedRecord, Located):
     )
 
     objects = SlugManager.from_queryset(InstitutionQuerySet)()
+    history = HistoricalRecords()
 
     class Meta(NamedRecord.Meta):
         constraints = [

@@ -8,6 +8,7 @@ import datetime
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Cast
+from simple_history.models import HistoricalRecords
 from django.utils import timezone
 
 from directory.choices import (
@@ -145,6 +146,7 @@ class Programme(NamedRecord):
     )
 
     objects = SlugManager.from_queryset(ProgrammeQuerySet)()
+    history = HistoricalRecords(m2m_fields=[countries, fields, facilities])
 
     class Meta(NamedRecord.Meta):
         constraints = [
@@ -217,6 +219,7 @@ class ProgrammeRole(models.Model):
     note = models.CharField("note", max_length=255, blank=True)
 
     objects = ProgrammeRoleManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["programme_id", "role", "institution_id"]
@@ -272,6 +275,7 @@ class Call(NamedRecord):
     url = models.URLField("call page", max_length=500, blank=True)
 
     objects = SlugManager.from_queryset(CallQuerySet)()
+    history = HistoricalRecords()
 
     class Meta(NamedRecord.Meta):
         ordering = ["closes_at", "name"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from directory.choices import AccessModeKind, Probe
 from directory.models.base import NamedRecord
@@ -37,12 +38,16 @@ class Technique(NamedRecord):
 
     probe = models.CharField("probe", max_length=20, choices=Probe.choices)
 
+    history = HistoricalRecords()
+
     class Meta(NamedRecord.Meta):
         pass
 
 
 class ResearchField(NamedRecord):
     """A research field served by facilities and funded by programmes (e.g. quantum technology)."""
+
+    history = HistoricalRecords()
 
     class Meta(NamedRecord.Meta):
         pass
@@ -52,6 +57,8 @@ class AccessMode(NamedRecord):
     """A way for a team to use a facility (peer-reviewed proposal, paid access, …)."""
 
     kind = models.CharField("kind", max_length=20, choices=AccessModeKind.choices, unique=True)
+
+    history = HistoricalRecords()
 
     class Meta(NamedRecord.Meta):
         pass
