@@ -8,8 +8,8 @@ import datetime
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Cast
-from simple_history.models import HistoricalRecords
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from directory.choices import (
     CURRENCY_CHOICES,
