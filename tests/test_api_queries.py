@@ -5,10 +5,11 @@ A page of 1 and a page of 200 cost the same, and never more than MAX_QUERIES.
 
 import datetime
 
-import pytest
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from directory.countries import countries_by_code
 from tests.factories import (
@@ -24,8 +25,6 @@ from tests.factories import (
     ResearchFieldFactory,
     TechniqueFactory,
 )
-
-pytestmark = pytest.mark.django_db
 
 MAX_QUERIES = 6
 
@@ -91,35 +90,44 @@ def page(url: str, limit: int) -> str:
     return f"{url}{'&' if '?' in url else '?'}limit={limit}"
 
 
-@pytest.mark.parametrize("url", LISTS)
-def test_list_queries_do_not_grow_with_page_size(api, url):
-    populate(1)
-    one = count_queries(api, page(url, 1))
-    populate(199)
-    full = count_queries(api, page(url, 200))
-    assert one == full, f"{url}: {one} queries for 1 row, {full} for 200"
-    assert full <= MAX_QUERIES, f"{url}: {full} queries"
+class QueryCountTests(TestCase):
+    """200 linked records of every kind, created once for the class."""
 
+    @classmethod
+    def setUpTestData(cls):
+        populate(200)
 
-def test_a_full_page_really_holds_200_rows(api):
-    populate(200)
-    response = api.get("/api/v1/facilities/?limit=200")
-    assert len(response.json()["results"]) == 200
-    assert all(row["institutions"] and row["techniques"] for row in response.json()["results"])
+    def setUp(self):
+        self.api = APIClient(HTTP_HOST="localhost")
 
+    def test_list_queries_do_not_grow_with_page_size(self):
+        for url in LISTS:
+            with self.subTest(url=url):
+                one = count_queries(self.api, page(url, 1))
+                full = count_queries(self.api, page(url, 200))
+                assert one == full, f"{url}: {one} queries for 1 row, {full} for 200"
+                assert full <= MAX_QUERIES, f"{url}: {full} queries"
 
-@pytest.mark.parametrize(
-    "resource",
-    ["facilities", "programmes", "calls", "institutions", "agreements", "techniques", "fields"],
-)
-def test_detail_queries_are_bounded(api, resource):
-    populate(3)
-    slug = api.get(f"/api/v1/{resource}/?limit=1").json()["results"][0]["slug"]
-    assert count_queries(api, f"/api/v1/{resource}/{slug}/") <= MAX_QUERIES
+    def test_a_full_page_really_holds_200_rows_with_their_relations(self):
+        results = self.api.get("/api/v1/facilities/?limit=200").json()["results"]
+        assert len(results) == 200
+        assert all(row["institutions"] and row["techniques"] for row in results)
 
+    def test_detail_queries_are_bounded(self):
+        for resource in [
+            "facilities",
+            "programmes",
+            "calls",
+            "institutions",
+            "agreements",
+            "techniques",
+            "fields",
+        ]:
+            with self.subTest(resource=resource):
+                slug = self.api.get(f"/api/v1/{resource}/?limit=1").json()["results"][0]["slug"]
+                assert count_queries(self.api, f"/api/v1/{resource}/{slug}/") <= MAX_QUERIES
 
-def test_facets_cost_one_query_each(api):
-    populate(5)
-    plain = count_queries(api, "/api/v1/facilities/")
-    faceted = count_queries(api, "/api/v1/facilities/?facets=country,kind,status")
-    assert faceted - plain == 3
+    def test_facets_cost_one_query_each(self):
+        plain = count_queries(self.api, "/api/v1/facilities/")
+        faceted = count_queries(self.api, "/api/v1/facilities/?facets=country,kind,status")
+        assert faceted - plain == 3
