@@ -9,6 +9,9 @@ class DirectoryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from directory import signals
+        from django.db.models.signals import post_migrate
+
+        from directory import roles, signals
 
         signals.connect()
+        post_migrate.connect(roles.sync_after_migrate, sender=self, dispatch_uid="role-groups")

@@ -8,11 +8,13 @@ from simple_history.models import HistoricalRecords
 
 from directory.choices import AgreementKind
 from directory.constraints import FieldCheckConstraint
-from directory.models.base import NamedRecord
+from directory.models.base import NamedRecord, publish_permission
 
 
 class Agreement(NamedRecord):
     """A cooperation agreement or MOU (e.g. the J-PARC–ESS arrangement, renewed five-yearly)."""
+
+    API_RESOURCE = "agreements"
 
     kind = models.CharField("kind", max_length=40, choices=AgreementKind.choices)
     institutions = models.ManyToManyField(
@@ -40,6 +42,7 @@ class Agreement(NamedRecord):
     history = HistoricalRecords(m2m_fields=[institutions, facilities])
 
     class Meta(NamedRecord.Meta):
+        permissions = publish_permission("agreement")
         constraints = [
             FieldCheckConstraint(
                 field="renewed_on",

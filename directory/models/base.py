@@ -67,6 +67,11 @@ class SlugManager(models.Manager.from_queryset(SearchKeyQuerySet)):
         return self.get(slug=slug)
 
 
+def publish_permission(model_name: str) -> list[tuple[str, str]]:
+    """The permission to publish and unpublish records of one model (editors have it)."""
+    return [(f"publish_{model_name}", f"Can publish or unpublish {model_name} records")]
+
+
 class ProvenanceFields(models.Model):
     """Where a record's facts come from, who checked them and whether the public sees it."""
 
@@ -117,6 +122,8 @@ class NamedRecord(ProvenanceFields):
 
     #: Fields whose values make up the search key (see directory.search).
     SEARCH_TERM_FIELDS = ("name", "name_ja", "acronym", "aliases")
+    #: The record's collection in the public API ("" when it has no endpoint of its own).
+    API_RESOURCE = ""
 
     slug = models.SlugField("slug", max_length=100, unique=True)
     name = models.CharField("name (English)", max_length=255)
@@ -154,6 +161,10 @@ class NamedRecord(ProvenanceFields):
         if update_fields is not None and set(update_fields) & set(self.SEARCH_TERM_FIELDS):
             kwargs["update_fields"] = {*update_fields, "search_key"}
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        """The record in the public API (the admin's "view on site")."""
+        return f"/api/v1/{self.API_RESOURCE}/{self.slug}/"
 
     def natural_key(self) -> tuple[str]:
         return (self.slug,)

@@ -14,7 +14,7 @@ from directory.choices import (
     InstrumentKind,
 )
 from directory.constraints import amount_needs_currency, non_negative, year_in_range
-from directory.models.base import NamedRecord, SearchKeyQuerySet, SlugManager
+from directory.models.base import NamedRecord, SearchKeyQuerySet, SlugManager, publish_permission
 from directory.models.geo import Located
 from directory.models.taxonomy import UNKNOWN_COUNTRY_MESSAGE
 
@@ -35,6 +35,8 @@ class FacilityQuerySet(SearchKeyQuerySet):
 
 class Facility(NamedRecord, Located):
     """A large research facility: a light source, neutron source, accelerator, fusion device…"""
+
+    API_RESOURCE = "facilities"
 
     kind = models.CharField("kind", max_length=40, choices=FacilityKind.choices)
     status = models.CharField("status", max_length=40, choices=FacilityStatus.choices)
@@ -106,6 +108,7 @@ class Facility(NamedRecord, Located):
     history = HistoricalRecords(m2m_fields=[techniques, access_modes, fields])
 
     class Meta(NamedRecord.Meta):
+        permissions = publish_permission("facility")
         verbose_name_plural = "facilities"
         constraints = [
             *Located.Meta.constraints,
@@ -177,6 +180,8 @@ class FacilityRole(models.Model):
 class Instrument(NamedRecord):
     """A named beamline or instrument at a facility (e.g. Diamond's B16)."""
 
+    API_RESOURCE = ""
+
     facility = models.ForeignKey(
         "directory.Facility", on_delete=models.CASCADE, related_name="instruments"
     )
@@ -190,6 +195,7 @@ class Instrument(NamedRecord):
     history = HistoricalRecords(m2m_fields=[techniques])
 
     class Meta(NamedRecord.Meta):
+        permissions = publish_permission("instrument")
         constraints = [
             models.UniqueConstraint(
                 fields=["facility", "name"],
@@ -197,3 +203,7 @@ class Instrument(NamedRecord):
                 violation_error_message="This facility already has an instrument with this name.",
             )
         ]
+
+    def get_absolute_url(self) -> str:
+        """An instrument is shown with its facility."""
+        return self.facility.get_absolute_url()

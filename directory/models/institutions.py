@@ -9,7 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from directory.choices import InstitutionKind
 from directory.constraints import FieldCheckConstraint
-from directory.models.base import NamedRecord, SearchKeyQuerySet, SlugManager
+from directory.models.base import NamedRecord, SearchKeyQuerySet, SlugManager, publish_permission
 from directory.models.geo import Located
 from directory.models.taxonomy import UNKNOWN_COUNTRY_MESSAGE
 from directory.validators import normalise_ror_id, validate_ror_id
@@ -48,6 +48,8 @@ class InstitutionQuerySet(SearchKeyQuerySet):
 class Institution(NamedRecord, Located):
     """An organisation that runs, funds or takes part in facilities and programmes."""
 
+    API_RESOURCE = "institutions"
+
     kind = models.CharField("kind", max_length=40, choices=InstitutionKind.choices)
     country = models.ForeignKey(
         "directory.Country",
@@ -80,6 +82,7 @@ class Institution(NamedRecord, Located):
     history = HistoricalRecords()
 
     class Meta(NamedRecord.Meta):
+        permissions = publish_permission("institution")
         constraints = [
             *Located.Meta.constraints,
             FieldCheckConstraint(

@@ -21,7 +21,7 @@ from directory.choices import (
     ProgrammeStatus,
 )
 from directory.constraints import FieldCheckConstraint, amount_needs_currency, non_negative
-from directory.models.base import NamedRecord, SearchKeyQuerySet, SlugManager
+from directory.models.base import NamedRecord, SearchKeyQuerySet, SlugManager, publish_permission
 from directory.validators import validate_timezone_name
 
 
@@ -72,6 +72,8 @@ class ProgrammeQuerySet(SearchKeyQuerySet):
 
 class Programme(NamedRecord):
     """A funding programme or access scheme that opens facilities or research to teams."""
+
+    API_RESOURCE = "programmes"
 
     kind = models.CharField("kind", max_length=40, choices=ProgrammeKind.choices)
     status = models.CharField("status", max_length=20, choices=ProgrammeStatus.choices)
@@ -149,6 +151,7 @@ class Programme(NamedRecord):
     history = HistoricalRecords(m2m_fields=[countries, fields, facilities])
 
     class Meta(NamedRecord.Meta):
+        permissions = publish_permission("programme")
         constraints = [
             FieldCheckConstraint(
                 field="ends_on",
@@ -260,6 +263,8 @@ class CallQuerySet(SearchKeyQuerySet):
 class Call(NamedRecord):
     """A programme's call for proposals (``name`` is its title); its status is derived."""
 
+    API_RESOURCE = "calls"
+
     programme = models.ForeignKey(
         "directory.Programme", on_delete=models.CASCADE, related_name="calls"
     )
@@ -278,6 +283,7 @@ class Call(NamedRecord):
     history = HistoricalRecords()
 
     class Meta(NamedRecord.Meta):
+        permissions = publish_permission("call")
         ordering = ["closes_at", "name"]
         constraints = [
             FieldCheckConstraint(

@@ -6,7 +6,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from directory.choices import AccessModeKind, Probe
-from directory.models.base import NamedRecord
+from directory.models.base import NamedRecord, publish_permission
 
 UNKNOWN_COUNTRY_MESSAGE = "%(value)s is not an ISO 3166-1 alpha-2 country code (e.g. JP, GB)."
 
@@ -36,29 +36,39 @@ class Country(models.Model):
 class Technique(NamedRecord):
     """An experimental technique offered at facilities (e.g. X-ray absorption spectroscopy)."""
 
+    API_RESOURCE = "techniques"
+
     probe = models.CharField("probe", max_length=20, choices=Probe.choices)
 
     history = HistoricalRecords()
 
     class Meta(NamedRecord.Meta):
-        pass
+        permissions = publish_permission("technique")
 
 
 class ResearchField(NamedRecord):
     """A research field served by facilities and funded by programmes (e.g. quantum technology)."""
 
+    API_RESOURCE = "fields"
+
     history = HistoricalRecords()
 
     class Meta(NamedRecord.Meta):
-        pass
+        permissions = publish_permission("researchfield")
 
 
 class AccessMode(NamedRecord):
     """A way for a team to use a facility (peer-reviewed proposal, paid access, …)."""
+
+    API_RESOURCE = ""
 
     kind = models.CharField("kind", max_length=20, choices=AccessModeKind.choices, unique=True)
 
     history = HistoricalRecords()
 
     class Meta(NamedRecord.Meta):
-        pass
+        permissions = publish_permission("accessmode")
+
+    def get_absolute_url(self) -> str:
+        """The facilities open through this mode."""
+        return f"/api/v1/facilities/?access_mode={self.kind}"

@@ -1,0 +1,65 @@
+"""The two curation roles, as permission groups.
+
+- **curator**: views, adds and changes every directory record; cannot delete or publish.
+- **editor**: everything a curator does, plus delete, publish/unpublish, and API tokens.
+
+The groups are created by a data migration and re-synced after every migrate, so a model
+added later gets its permissions in the groups too.
+"""
+
+from __future__ import annotations
+
+CURATOR = "curator"
+EDITOR = "editor"
+ROLES = (CURATOR, EDITOR)
+
+# Reference data and bookkeeping that neither role edits.
+READ_ONLY_MODELS = {"country"}
+HIDDEN_MODELS = {"directorystate"}
+
+
+def _wanted_codenames(permissions, role: str) -> set[str]:
+    wanted = set()
+    for permission in permissions:
+        model = permission.content_type.model
+        action = permission.codename.split("_", 1)[0]
+        if model in HIDDEN_MODELS or model.startswith("historical"):
+            continue
+        if model in READ_ONLY_MODELS:
+            allowed = {"view"}
+        elif role == CURATOR:
+            allowed = {"view", "add", "change"}
+        else:
+            allowed = {"view", "add", "change", "delete", "publish"}
+        if action in allowed:
+            wanted.add(permission.pk)
+    return wanted
+
+
+def sync_role_groups(apps=None, using: str = "default") -> None:
+    """Create or update the curator and editor groups with exactly their permissions."""
+    if apps is None:
+        from django.apps import apps as global_apps
+
+        apps = global_apps
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    directory_permissions = list(
+        Permission.objects.using(using)
+        .filter(content_type__app_label="directory")
+        .select_related("content_type")
+    )
+    token_permissions = list(
+        Permission.objects.using(using).filter(content_type__app_label="authtoken")
+    )
+    for role in ROLES:
+        group, _ = Group.objects.using(using).get_or_create(name=role)
+        wanted = _wanted_codenames(directory_permissions, role)
+        if role == EDITOR:
+            wanted |= {permission.pk for permission in token_permissions}
+        group.permissions.set(wanted)
+
+
+def sync_after_migrate(sender, using="default", **kwargs) -> None:
+    """post_migrate receiver: keep the groups in step with the models."""
+    sync_role_groups(using=using)
