@@ -161,6 +161,11 @@ STORAGES = {
 # Serve straight from the app directories when collectstatic has not been run (development, tests).
 WHITENOISE_USE_FINDERS = DEBUG
 
+# --- Curation -----------------------------------------------------------------
+# One transaction per import: a bad row anywhere and nothing is written.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+
 # --- Fixtures ---------------------------------------------------------------
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+import datetime
 
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Q
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from import_export.admin import ExportMixin, ImportExportMixin
+from import_export.formats.base_formats import CSV, JSON
+from simple_history.admin import SimpleHistoryAdmin
+
+from directory import resources
 from directory.models import (
     AccessMode,
     Agreement,
@@ -29,6 +41,9 @@ PROVENANCE_FIELDSET = (
             "needs_review",
             "review_note",
             "is_published",
+            "api_link",
+            "created_at",
+            "updated_at",
         )
     },
 )
@@ -37,16 +52,63 @@ NAMES_FIELDSET = (
     {"fields": ("name", "name_ja", "slug", "acronym", "aliases", "website")},
 )
 DESCRIPTION_FIELDSET = ("Description", {"fields": ("description", "description_ja")})
+STALE_AFTER_DAYS = 365
 
 
-class NamedRecordAdmin(admin.ModelAdmin):
-    """Shared admin behaviour: normalised search, prepopulated slug, provenance columns."""
+class NotVerifiedFilter(admin.SimpleListFilter):
+    """Records nobody has checked against their sources for twelve months (or ever)."""
+
+    title = "verification"
+    parameter_name = "verification"
+
+    def lookups(self, request, model_admin):
+        return [("stale", "Not verified for 12 months"), ("never", "Never verified")]
+
+    def queryset(self, request, queryset):
+        cutoff = timezone.localdate() - datetime.timedelta(days=STALE_AFTER_DAYS)
+        if self.value() == "stale":
+            return queryset.filter(
+                Q(last_verified_on__isnull=True) | Q(last_verified_on__lt=cutoff)
+            )
+        if self.value() == "never":
+            return queryset.filter(last_verified_on__isnull=True)
+        return queryset
+
+
+class SourceFilter(admin.SimpleListFilter):
+    """Records without a single citation."""
+
+    title = "sources"
+    parameter_name = "sources"
+
+    def lookups(self, request, model_admin):
+        return [("none", "Has no source"), ("some", "Has sources")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "none":
+            return queryset.filter(sources=[])
+        if self.value() == "some":
+            return queryset.exclude(sources=[])
+        return queryset
+
+
+class NamedRecordAdmin(ExportMixin, SimpleHistoryAdmin):
+    """Shared admin behaviour for every record.
+
+    Normalised search, prepopulated slug, provenance filters, history with diffs and revert,
+    a list of deleted records to restore, bulk publish / unpublish / verify, export of the
+    filtered list (CSV, JSON), and a link to the record in the API. Publishing needs the
+    model's publish permission (editors); curators see ``is_published`` read-only.
+    """
 
     search_fields = ("search_key",)
     prepopulated_fields = {"slug": ("name",)}
-    list_filter = ("is_published", "needs_review")
-    readonly_fields = ("created_at", "updated_at")
+    list_filter = ("is_published", "needs_review", NotVerifiedFilter, SourceFilter)
+    readonly_fields = ("created_at", "updated_at", "api_link")
     list_per_page = 50
+    actions = ("publish", "unpublish", "mark_verified_today")
+    formats = (CSV, JSON)
+    change_list_template = "admin/directory/change_list.html"
 
     def get_search_results(self, request, queryset, search_term):
         """Match the normalised key, so "spring8" or "ｓｐｒｉｎｇ－８" finds SPring-8."""
@@ -54,6 +116,106 @@ class NamedRecordAdmin(admin.ModelAdmin):
         if not key:
             return queryset, False
         return queryset.filter(search_key__contains=key), False
+
+    # --- publishing ------------------------------------------------------------------
+
+    def has_publish_permission(self, request, obj=None) -> bool:
+        opts = self.model._meta
+        return request.user.has_perm(f"{opts.app_label}.publish_{opts.model_name}")
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not self.has_publish_permission(request, obj):
+            readonly.append("is_published")
+        return readonly
+
+    def _set_on_each(self, request, queryset, **values) -> int:
+        # Saved one by one so each change is in the history with its author.
+        with transaction.atomic():
+            records = list(queryset)
+            for record in records:
+                for field, value in values.items():
+                    setattr(record, field, value)
+                record.save()
+        return len(records)
+
+    @admin.action(description="Publish selected records", permissions=["publish"])
+    def publish(self, request, queryset):
+        count = self._set_on_each(request, queryset, is_published=True)
+        self.message_user(request, f"Published {count} record(s).", messages.SUCCESS)
+
+    @admin.action(description="Unpublish selected records", permissions=["publish"])
+    def unpublish(self, request, queryset):
+        count = self._set_on_each(request, queryset, is_published=False)
+        self.message_user(request, f"Unpublished {count} record(s).", messages.SUCCESS)
+
+    @admin.action(description="Mark selected records verified today", permissions=["change"])
+    def mark_verified_today(self, request, queryset):
+        count = self._set_on_each(request, queryset, last_verified_on=timezone.localdate())
+        self.message_user(request, f"Marked {count} record(s) verified today.", messages.SUCCESS)
+
+    # --- links --------------------------------------------------------------------------
+
+    @admin.display(description="in the API")
+    def api_link(self, obj) -> str:
+        if obj is None or obj.pk is None:
+            return "—"
+        url = obj.get_absolute_url()
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url)
+
+    # --- deleted records ------------------------------------------------------------
+
+    def get_urls(self):
+        opts = self.model._meta
+        deleted = path(
+            "deleted/",
+            self.admin_site.admin_view(self.deleted_view),
+            name=f"{opts.app_label}_{opts.model_name}_deleted",
+        )
+        return [deleted, *super().get_urls()]
+
+    def deleted_view(self, request):
+        """Records deleted and not restored since, with a link to restore each one."""
+        if not self.has_view_or_change_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        opts = self.model._meta
+        history = self.model.history
+        existing = self.model._default_manager.values("pk")
+        deletions = (
+            history.filter(history_type="-")
+            .exclude(id__in=existing)
+            .select_related("history_user")
+            .order_by("-history_date")
+        )
+        latest = {}
+        for row in deletions:
+            latest.setdefault(row.id, row)
+        rows = [
+            {
+                "name": row.name,
+                "slug": row.slug,
+                "deleted_at": row.history_date,
+                "deleted_by": row.history_user,
+                "history_url": reverse(
+                    f"admin:{opts.app_label}_{opts.model_name}_history", args=[row.id]
+                ),
+            }
+            for row in latest.values()
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": opts,
+            "title": f"Deleted {opts.verbose_name_plural}",
+            "rows": rows,
+        }
+        return TemplateResponse(request, "admin/directory/deleted_records.html", context)
+
+
+class ImportExportRecordAdmin(ImportExportMixin, NamedRecordAdmin):
+    """Adds CSV/JSON import with a dry-run preview (rows validated, nothing written until
+    confirmed; one transaction per import)."""
 
 
 class FacilityRoleInline(admin.TabularInline):
@@ -92,6 +254,7 @@ class CountryAdmin(admin.ModelAdmin):
 
 @admin.register(Technique)
 class TechniqueAdmin(NamedRecordAdmin):
+    resource_classes = [resources.TechniqueResource]
     list_display = ("name", "name_ja", "probe", "is_published")
     list_filter = ("probe", *NamedRecordAdmin.list_filter)
     fieldsets = (NAMES_FIELDSET, ("Technique", {"fields": ("probe",)}), PROVENANCE_FIELDSET)
@@ -99,18 +262,21 @@ class TechniqueAdmin(NamedRecordAdmin):
 
 @admin.register(ResearchField)
 class ResearchFieldAdmin(NamedRecordAdmin):
+    resource_classes = [resources.ResearchFieldResource]
     list_display = ("name", "name_ja", "is_published")
     fieldsets = (NAMES_FIELDSET, DESCRIPTION_FIELDSET, PROVENANCE_FIELDSET)
 
 
 @admin.register(AccessMode)
 class AccessModeAdmin(NamedRecordAdmin):
+    resource_classes = [resources.AccessModeResource]
     list_display = ("name", "name_ja", "kind", "is_published")
     fieldsets = (NAMES_FIELDSET, ("Kind", {"fields": ("kind",)}), PROVENANCE_FIELDSET)
 
 
 @admin.register(Institution)
-class InstitutionAdmin(NamedRecordAdmin):
+class InstitutionAdmin(ImportExportRecordAdmin):
+    resource_classes = [resources.InstitutionResource]
     list_display = (
         "name",
         "name_ja",
@@ -133,7 +299,8 @@ class InstitutionAdmin(NamedRecordAdmin):
 
 
 @admin.register(Facility)
-class FacilityAdmin(NamedRecordAdmin):
+class FacilityAdmin(ImportExportRecordAdmin):
+    resource_classes = [resources.FacilityResource]
     list_display = (
         "name",
         "name_ja",
@@ -184,7 +351,8 @@ class InstrumentAdmin(NamedRecordAdmin):
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(NamedRecordAdmin):
+class ProgrammeAdmin(ImportExportRecordAdmin):
+    resource_classes = [resources.ProgrammeResource]
     list_display = ("name", "name_ja", "kind", "status", "is_published", "last_verified_on")
     list_filter = ("kind", "status", *NamedRecordAdmin.list_filter)
     autocomplete_fields = ("countries", "fields", "facilities")
@@ -211,7 +379,8 @@ class ProgrammeAdmin(NamedRecordAdmin):
 
 
 @admin.register(Call)
-class CallAdmin(NamedRecordAdmin):
+class CallAdmin(ImportExportRecordAdmin):
+    resource_classes = [resources.CallResource]
     list_display = ("name", "programme", "opens_on", "closes_at", "call_status", "is_published")
     list_select_related = ("programme",)
     autocomplete_fields = ("programme",)

@@ -1,0 +1,246 @@
+"""Bulk import/export of records as CSV or JSON rows (django-import-export resources).
+
+Rows are matched by slug, so importing the same file twice changes nothing. Related records
+are written by slug: lists as ``slug; slug``, role links as ``slug:role; slug:role``.
+Every row is validated with ``full_clean()`` — the same rules as the admin and the API — and
+an import runs in one transaction: one bad row and nothing is written.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from import_export import resources, widgets
+from import_export.fields import Field
+
+from directory.choices import FacilityRoleKind, ProgrammeRoleKind
+from directory.models import (
+    AccessMode,
+    Call,
+    Country,
+    Facility,
+    FacilityRole,
+    Institution,
+    Programme,
+    ProgrammeRole,
+    ResearchField,
+    Technique,
+)
+
+LIST_SEPARATOR = ";"
+
+
+class SlugListWidget(widgets.ManyToManyWidget):
+    """Related records by slug (or code), separated by semicolons; unknown ones are an error."""
+
+    def __init__(self, model, field="slug"):
+        super().__init__(model, separator=LIST_SEPARATOR, field=field)
+
+    def clean(self, value, row=None, **kwargs):
+        wanted = [part.strip() for part in str(value or "").split(self.separator) if part.strip()]
+        found = list(self.model.objects.filter(**{f"{self.field}__in": wanted}))
+        missing = sorted(set(wanted) - {str(getattr(obj, self.field)) for obj in found})
+        if missing:
+            raise ValueError(
+                f"unknown {self.model._meta.verbose_name} {self.field}(s): {', '.join(missing)}"
+            )
+        return found
+
+    def render(self, value, obj=None, **kwargs):
+        if value is None:
+            return ""
+        return f"{self.separator} ".join(str(getattr(item, self.field)) for item in value.all())
+
+
+class ForeignKeyBySlugWidget(widgets.ForeignKeyWidget):
+    """A foreign key by slug (or code), with a readable error for an unknown one."""
+
+    def clean(self, value, row=None, **kwargs):
+        if value in (None, ""):
+            return None
+        try:
+            return super().clean(str(value).strip(), row, **kwargs)
+        except self.model.DoesNotExist:
+            raise ValueError(
+                f"unknown {self.model._meta.verbose_name} {self.field}: {value}"
+            ) from None
+
+
+class JSONListWidget(widgets.JSONWidget):
+    """Aliases and sources: JSON in the cell; an empty cell is an empty list."""
+
+    def clean(self, value, row=None, **kwargs):
+        cleaned = super().clean(value, row, **kwargs)
+        return [] if cleaned is None else cleaned
+
+    def render(self, value, obj=None, **kwargs):
+        return super().render(value if value else [], obj, **kwargs)
+
+
+class RoleLinksWidget(widgets.Widget):
+    """Role links as ``institution-slug:role; institution-slug:role``."""
+
+    def __init__(self, role_choices):
+        self.role_choices = role_choices
+        super().__init__()
+
+    def clean(self, value, row=None, **kwargs):
+        links = []
+        for part in str(value or "").split(LIST_SEPARATOR):
+            if not part.strip():
+                continue
+            slug, _, role = part.strip().partition(":")
+            slug, role = slug.strip(), role.strip()
+            if role not in self.role_choices.values:
+                raise ValueError(
+                    f"'{part.strip()}': role must be one of {', '.join(self.role_choices.values)}"
+                )
+            links.append((slug, role))
+        slugs = {slug for slug, _ in links}
+        known = set(Institution.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+        if slugs - known:
+            raise ValueError(f"unknown institution slug(s): {', '.join(sorted(slugs - known))}")
+        return links
+
+    def render(self, value, obj=None, **kwargs):
+        return f"{LIST_SEPARATOR} ".join(f"{slug}:{role}" for slug, role in value or [])
+
+
+class DirectoryResource(resources.ModelResource):
+    """Shared behaviour: rows keyed by slug, validated by the model's own rules, one transaction."""
+
+    #: (column, role-link model, owner field, role choices) for records with role links
+    role_links: tuple | None = None
+
+    aliases = Field(attribute="aliases", column_name="aliases", widget=JSONListWidget())
+    sources = Field(attribute="sources", column_name="sources", widget=JSONListWidget())
+
+    class Meta:
+        import_id_fields = ("slug",)
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+        exclude = ("id", "search_key", "is_synthetic", "created_at", "updated_at")
+
+    def import_instance(self, instance, row, **kwargs):
+        super().import_instance(instance, row, **kwargs)
+        if self.role_links:
+            column = self.role_links[0]
+            try:
+                instance._pending_role_links = self.fields[column].clean(row, **kwargs)
+            except ValueError as error:
+                raise ValidationError({column: str(error)}) from None
+
+    def after_save_instance(self, instance, row, **kwargs):
+        super().after_save_instance(instance, row, **kwargs)
+        links = getattr(instance, "_pending_role_links", None)
+        if self.role_links and links is not None:
+            _, model, owner, _ = self.role_links
+            wanted = set(links)
+            current = {
+                (link.institution.slug, link.role): link
+                for link in model.objects.filter(**{owner: instance}).select_related("institution")
+            }
+            for key, link in current.items():
+                if key not in wanted:
+                    link.delete()
+            institutions = Institution.objects.in_bulk(
+                [slug for slug, _ in wanted - set(current)], field_name="slug"
+            )
+            for slug, role in sorted(wanted - set(current)):
+                model.objects.create(**{owner: instance}, institution=institutions[slug], role=role)
+
+    def dehydrate_role_links(self, record) -> list[tuple[str, str]]:
+        _, model, owner, _ = self.role_links
+        return [
+            (link.institution.slug, link.role)
+            for link in model.objects.filter(**{owner: record}).select_related("institution")
+        ]
+
+
+class InstitutionResource(DirectoryResource):
+    country = Field(
+        attribute="country",
+        column_name="country",
+        widget=ForeignKeyBySlugWidget(Country, field="code"),
+    )
+    parent = Field(
+        attribute="parent", column_name="parent", widget=ForeignKeyBySlugWidget(Institution, "slug")
+    )
+
+    class Meta(DirectoryResource.Meta):
+        model = Institution
+
+
+class FacilityResource(DirectoryResource):
+    role_links = ("institutions", FacilityRole, "facility", FacilityRoleKind)
+
+    country = Field(
+        attribute="country",
+        column_name="country",
+        widget=ForeignKeyBySlugWidget(Country, field="code"),
+    )
+    techniques = Field(
+        attribute="techniques", column_name="techniques", widget=SlugListWidget(Technique)
+    )
+    access_modes = Field(
+        attribute="access_modes", column_name="access_modes", widget=SlugListWidget(AccessMode)
+    )
+    fields = Field(attribute="fields", column_name="fields", widget=SlugListWidget(ResearchField))
+    institutions = Field(
+        column_name="institutions",
+        widget=RoleLinksWidget(FacilityRoleKind),
+        dehydrate_method="dehydrate_role_links",
+    )
+
+    class Meta(DirectoryResource.Meta):
+        model = Facility
+        exclude = (*DirectoryResource.Meta.exclude, "institutions")
+
+
+class ProgrammeResource(DirectoryResource):
+    role_links = ("institutions", ProgrammeRole, "programme", ProgrammeRoleKind)
+
+    countries = Field(
+        attribute="countries",
+        column_name="countries",
+        widget=SlugListWidget(Country, field="code"),
+    )
+    fields = Field(attribute="fields", column_name="fields", widget=SlugListWidget(ResearchField))
+    facilities = Field(
+        attribute="facilities", column_name="facilities", widget=SlugListWidget(Facility)
+    )
+    institutions = Field(
+        column_name="institutions",
+        widget=RoleLinksWidget(ProgrammeRoleKind),
+        dehydrate_method="dehydrate_role_links",
+    )
+
+    class Meta(DirectoryResource.Meta):
+        model = Programme
+        exclude = (*DirectoryResource.Meta.exclude, "institutions")
+
+
+class CallResource(DirectoryResource):
+    programme = Field(
+        attribute="programme",
+        column_name="programme",
+        widget=ForeignKeyBySlugWidget(Programme, "slug"),
+    )
+
+    class Meta(DirectoryResource.Meta):
+        model = Call
+
+
+class TechniqueResource(DirectoryResource):
+    class Meta(DirectoryResource.Meta):
+        model = Technique
+
+
+class ResearchFieldResource(DirectoryResource):
+    class Meta(DirectoryResource.Meta):
+        model = ResearchField
+
+
+class AccessModeResource(DirectoryResource):
+    class Meta(DirectoryResource.Meta):
+        model = AccessMode
