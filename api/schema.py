@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -194,3 +194,65 @@ def slug_parameter(singular: str, example: str) -> OpenApiParameter:
         example,
         location=OpenApiParameter.PATH,
     )
+
+
+IF_MATCH_PARAMETER = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=True,
+    description="The record's ETag from your last GET (428 without it, 412 when it is stale).",
+    examples=[OpenApiExample(name="example", value='"62a1b2c3d4e5f-0123456789abcdef"')],
+)
+WRITE_ERRORS = {
+    (400, JSON): ERROR_SCHEMA,
+    (401, JSON): DETAIL_SCHEMA,
+    (403, JSON): DETAIL_SCHEMA,
+    (429, JSON): DETAIL_SCHEMA,
+}
+
+
+def write_operations(
+    singular: str, example: str, serializer, write_serializer, formats: list[str]
+) -> dict:
+    """Documentation of create, update, partial update and delete of one kind of record."""
+    slug = slug_parameter(singular, example)
+    answer_format = format_parameter(formats)
+    changed = {
+        (200, JSON): serializer,
+        **WRITE_ERRORS,
+        (404, JSON): DETAIL_SCHEMA,
+        (412, JSON): DETAIL_SCHEMA,
+        (428, JSON): DETAIL_SCHEMA,
+    }
+    return {
+        "create": extend_schema(
+            summary=f"Create a {singular}",
+            request=write_serializer,
+            parameters=[answer_format],
+            responses={(201, JSON): serializer, **WRITE_ERRORS},
+        ),
+        "update": extend_schema(
+            summary=f"Replace a {singular}",
+            request=write_serializer,
+            parameters=[slug, IF_MATCH_PARAMETER, answer_format],
+            responses=changed,
+        ),
+        "partial_update": extend_schema(
+            summary=f"Change some fields of a {singular}",
+            request=write_serializer,
+            parameters=[slug, IF_MATCH_PARAMETER, answer_format],
+            responses=changed,
+        ),
+        "destroy": extend_schema(
+            summary=f"Delete a {singular}",
+            parameters=[slug, IF_MATCH_PARAMETER, answer_format],
+            responses={
+                204: None,
+                **WRITE_ERRORS,
+                (404, JSON): DETAIL_SCHEMA,
+                (412, JSON): DETAIL_SCHEMA,
+                (428, JSON): DETAIL_SCHEMA,
+            },
+        ),
+    }

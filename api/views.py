@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
@@ -11,11 +12,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from api import filtersets, schema, serializers
+from api import concurrency, filtersets, schema, serializers, write_serializers
 from api.caching import CacheHeadersMixin
 from api.language import request_language
 from api.pagination import DirectoryPagination
@@ -42,12 +44,17 @@ LIST_PARAMETERS = {"format", "limit", "offset", "fields", "facets", "lang"}
 DETAIL_PARAMETERS = {"format", "fields", "lang"}
 
 
-class DirectoryViewSet(CacheHeadersMixin, viewsets.ReadOnlyModelViewSet):
-    """List and detail of one kind of record, by slug.
+class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
+    """List, detail and writes of one kind of record, by slug.
 
-    Subclasses declare the model's base queryset, serializer, filterset, the related records
-    to summarise (``list_relations``/``detail_relations``) and the ``facets`` they offer.
+    Subclasses declare the model's base queryset, serializers (read and write), filterset,
+    the related records to summarise (``list_relations``/``detail_relations``) and the
+    ``facets`` they offer. Reads are public; writes need a token (or a staff session), the
+    model permission, and ``If-Match`` with the record's current ETag (see api.concurrency).
     """
+
+    permission_classes = [DjangoModelPermissionsOrAnonReadOnly]
+    write_serializer_class = None
 
     lookup_field = "slug"
     lookup_value_regex = "[-a-zA-Z0-9_]+"
@@ -124,7 +131,7 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ReadOnlyModelViewSet):
         if raw is None:
             return {}
         wanted = [name.strip() for name in raw.split(",") if name.strip()]
-        serializer_class = self.get_serializer_class()
+        serializer_class = self.serializer_class
         available = set(serializers.field_names(serializer_class))
         if self.action == "list":
             available -= set(serializer_class.DETAIL_ONLY)
@@ -166,7 +173,10 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ReadOnlyModelViewSet):
         return self.queryset.model.objects.all()
 
     def get_queryset(self):
-        queryset = selectors.visible_to(self.base_queryset(), self.request.user)
+        return self.with_related(selectors.visible_to(self.base_queryset(), self.request.user))
+
+    def with_related(self, queryset):
+        """Load what the serializer reads besides the brief summaries."""
         if self.select_related:
             queryset = queryset.select_related(*self.select_related)
         return queryset
@@ -201,10 +211,57 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ReadOnlyModelViewSet):
             response.data["facets"] = self.facet_counts(queryset)
         return response
 
+    def get_serializer_class(self):
+        if self.action in ("create", "update", "partial_update"):
+            return self.write_serializer_class
+        return self.serializer_class
+
     def retrieve(self, request, *args, **kwargs):
-        record = self.get_object()
+        return self.record_response(self.get_object())
+
+    def record_response(self, record, status=200, headers=None) -> Response:
+        """The record as a detail GET shows it, with its version ETag (see finalize_response)."""
+        if self.action != "retrieve":
+            record = self.with_related(self.base_queryset()).get(pk=record.pk)
         selectors.attach_briefs([record], self.detail_relations, drafts=self.drafts)
-        return Response(self.get_serializer(record).data)
+        self.record = record
+        context = self.get_serializer_context()
+        data = self.serializer_class(record, context=context).data
+        return Response(data, status=status, headers=headers)
+
+    # --- writes ---------------------------------------------------------------------------
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        concurrency.check_publish_permission(request, self.queryset.model, serializer, None)
+        record = serializer.save()
+        location = request.build_absolute_uri(record.get_absolute_url())
+        return self.record_response(record, status=201, headers={"Location": location})
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        record = self.get_object()
+        concurrency.check_if_match(request, record)
+        serializer = self.get_serializer(record, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        concurrency.check_publish_permission(request, self.queryset.model, serializer, record)
+        record = serializer.save()
+        return self.record_response(record)
+
+    def destroy(self, request, *args, **kwargs):
+        record = self.get_object()
+        concurrency.check_if_match(request, record)
+        with transaction.atomic():
+            record.delete()
+        return Response(status=204)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        record = getattr(self, "record", None)
+        if record is not None and response.status_code in (200, 201):
+            response["ETag"] = concurrency.record_etag(record, response.rendered_content)
+        return response
 
     def facet_counts(self, queryset) -> dict:
         """Counts per value of each requested facet: one query per facet."""
@@ -232,10 +289,20 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ReadOnlyModelViewSet):
 
 
 def _schema(
-    plural: str, singular: str, example: str, facets: dict, serializer, *, geojson: bool = False
+    plural: str,
+    singular: str,
+    example: str,
+    facets: dict,
+    serializer,
+    write_serializer,
+    *,
+    geojson: bool = False,
 ):
     geo = ["geojson"] if geojson else []
     return extend_schema_view(
+        **schema.write_operations(
+            singular, example, serializer, write_serializer, ["json", "csv", "jsonld", *geo]
+        ),
         list=extend_schema(
             summary=f"List {plural}",
             parameters=[
@@ -275,6 +342,7 @@ FACILITY_FACETS = {
     "spring-8",
     FACILITY_FACETS,
     serializers.FacilitySerializer,
+    write_serializers.FacilityWriteSerializer,
     geojson=True,
 )
 class FacilityViewSet(DirectoryViewSet):
@@ -282,6 +350,7 @@ class FacilityViewSet(DirectoryViewSet):
 
     queryset = Facility.objects.all()
     serializer_class = serializers.FacilitySerializer
+    write_serializer_class = write_serializers.FacilityWriteSerializer
     filterset_class = filtersets.FacilityFilterSet
     renderer_classes = [*DirectoryViewSet.renderer_classes, GeoJSONRenderer]
     list_relations = relations.FACILITY_LIST
@@ -305,12 +374,20 @@ PROGRAMME_FACETS = {
 }
 
 
-@_schema("programmes", "programme", "q-leap", PROGRAMME_FACETS, serializers.ProgrammeSerializer)
+@_schema(
+    "programmes",
+    "programme",
+    "q-leap",
+    PROGRAMME_FACETS,
+    serializers.ProgrammeSerializer,
+    write_serializers.ProgrammeWriteSerializer,
+)
 class ProgrammeViewSet(DirectoryViewSet):
     """Funding programmes and access schemes that open facilities and research to teams."""
 
     queryset = Programme.objects.all()
     serializer_class = serializers.ProgrammeSerializer
+    write_serializer_class = write_serializers.ProgrammeWriteSerializer
     filterset_class = filtersets.ProgrammeFilterSet
     list_relations = relations.PROGRAMME_LIST
     detail_relations = relations.PROGRAMME_DETAIL
@@ -318,13 +395,13 @@ class ProgrammeViewSet(DirectoryViewSet):
     time_dependent = True
     jsonld_type = "FundingScheme"
 
-    def get_queryset(self):
+    def with_related(self, queryset):
         current_calls = selectors.visible_to(Call.objects.all(), self.request.user).filter(
             closes_at__gt=timezone.now()
         )
         return (
             super()
-            .get_queryset()
+            .with_related(queryset)
             .prefetch_related(
                 Prefetch(
                     "calls",
@@ -342,12 +419,20 @@ CALL_FACETS = {
 }
 
 
-@_schema("calls", "call", "diamond-proposals-2026", CALL_FACETS, serializers.CallSerializer)
+@_schema(
+    "calls",
+    "call",
+    "diamond-proposals-2026",
+    CALL_FACETS,
+    serializers.CallSerializer,
+    write_serializers.CallWriteSerializer,
+)
 class CallViewSet(DirectoryViewSet):
     """Calls for proposals, with their deadlines; the status is computed at request time."""
 
     queryset = Call.objects.all()
     serializer_class = serializers.CallSerializer
+    write_serializer_class = write_serializers.CallWriteSerializer
     filterset_class = filtersets.CallFilterSet
     select_related = ("programme",)
     facets = CALL_FACETS
@@ -373,6 +458,7 @@ INSTITUTION_FACETS = {
     "tohoku-university",
     INSTITUTION_FACETS,
     serializers.InstitutionSerializer,
+    write_serializers.InstitutionWriteSerializer,
     geojson=True,
 )
 class InstitutionViewSet(DirectoryViewSet):
@@ -380,6 +466,7 @@ class InstitutionViewSet(DirectoryViewSet):
 
     queryset = Institution.objects.all()
     serializer_class = serializers.InstitutionSerializer
+    write_serializer_class = write_serializers.InstitutionWriteSerializer
     filterset_class = filtersets.InstitutionFilterSet
     renderer_classes = [*DirectoryViewSet.renderer_classes, GeoJSONRenderer]
     select_related = ("parent",)
@@ -404,12 +491,14 @@ AGREEMENT_FACETS = {"kind": ("kind", choices.AgreementKind)}
     "j-parc-ess-cooperation",
     AGREEMENT_FACETS,
     serializers.AgreementSerializer,
+    write_serializers.AgreementWriteSerializer,
 )
 class AgreementViewSet(DirectoryViewSet):
     """Cooperation agreements and memoranda between institutions and facilities."""
 
     queryset = Agreement.objects.all()
     serializer_class = serializers.AgreementSerializer
+    write_serializer_class = write_serializers.AgreementWriteSerializer
     filterset_class = filtersets.AgreementFilterSet
     list_relations = relations.AGREEMENT_LIST
     detail_relations = relations.AGREEMENT_LIST
@@ -420,12 +509,20 @@ class AgreementViewSet(DirectoryViewSet):
 TECHNIQUE_FACETS = {"probe": ("probe", choices.Probe)}
 
 
-@_schema("techniques", "technique", "xafs", TECHNIQUE_FACETS, serializers.TechniqueSerializer)
+@_schema(
+    "techniques",
+    "technique",
+    "xafs",
+    TECHNIQUE_FACETS,
+    serializers.TechniqueSerializer,
+    write_serializers.TechniqueWriteSerializer,
+)
 class TechniqueViewSet(DirectoryViewSet):
     """Experimental techniques offered at facilities, with their probe."""
 
     queryset = Technique.objects.all()
     serializer_class = serializers.TechniqueSerializer
+    write_serializer_class = write_serializers.TechniqueWriteSerializer
     filterset_class = filtersets.TechniqueFilterSet
     list_relations = relations.TECHNIQUE_DETAIL
     detail_relations = relations.TECHNIQUE_DETAIL
@@ -439,12 +536,14 @@ class TechniqueViewSet(DirectoryViewSet):
     "materials-science",
     {},
     serializers.ResearchFieldSerializer,
+    write_serializers.ResearchFieldWriteSerializer,
 )
 class ResearchFieldViewSet(DirectoryViewSet):
     """Research fields served by facilities and funded by programmes."""
 
     queryset = ResearchField.objects.all()
     serializer_class = serializers.ResearchFieldSerializer
+    write_serializer_class = write_serializers.ResearchFieldWriteSerializer
     filterset_class = filtersets.ResearchFieldFilterSet
     list_relations = relations.FIELD_DETAIL
     detail_relations = relations.FIELD_DETAIL

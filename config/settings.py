@@ -174,7 +174,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "api.schema.DirectoryAutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["api.renderers.DirectoryJSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.negotiation.DirectoryContentNegotiation",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Tokens for API clients (created and revoked in the admin); sessions for signed-in staff.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("API_ANON_RATE", "600/minute")},
@@ -197,6 +201,13 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DatePrecisionEnum": "directory.choices.DatePrecision",
         "CurrencyEnum": "directory.choices.CURRENCY_CHOICES",
+        "FacilityKindEnum": "directory.choices.FacilityKind",
+        "FacilityStatusEnum": "directory.choices.FacilityStatus",
+        "InstitutionKindEnum": "directory.choices.InstitutionKind",
+        "ProgrammeKindEnum": "directory.choices.ProgrammeKind",
+        "ProgrammeStatusEnum": "directory.choices.ProgrammeStatus",
+        "AgreementKindEnum": "directory.choices.AgreementKind",
+        "CallStatusEnum": "directory.choices.CallStatus",
     },
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [

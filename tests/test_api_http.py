@@ -118,11 +118,17 @@ class TestCors:
         assert "Access-Control-Allow-Origin" not in response
 
 
-def test_writes_are_refused(api, facility):
-    for method in ("post", "put", "patch", "delete"):
-        response = getattr(api, method)("/api/v1/facilities/spring-8/", {}, format="json")
-        assert response.status_code in (HTTPStatus.FORBIDDEN, HTTPStatus.METHOD_NOT_ALLOWED)
+def test_anonymous_writes_are_refused_with_401(api, facility):
+    for method, url in [
+        ("post", "/api/v1/facilities/"),
+        ("put", "/api/v1/facilities/spring-8/"),
+        ("patch", "/api/v1/facilities/spring-8/"),
+        ("delete", "/api/v1/facilities/spring-8/"),
+    ]:
+        response = getattr(api, method)(url, {}, format="json")
+        assert response.status_code == HTTPStatus.UNAUTHORIZED, method
         assert response["Content-Type"].startswith("application/json")
+        assert response["WWW-Authenticate"].startswith("Token")
 
 
 def test_anonymous_throttling_answers_429_with_retry_after(api, facility, monkeypatch):

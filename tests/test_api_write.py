@@ -1,0 +1,261 @@
+"""The write API: token auth, model permissions, optimistic concurrency, the model's rules."""
+
+from http import HTTPStatus
+
+import pytest
+from django.contrib.auth.models import Group
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from directory.models import Facility, FacilityRole, Institution
+from directory.roles import sync_role_groups
+from tests.factories import FacilityFactory, InstitutionFactory, TechniqueFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(django_user_model, username: str, role: str | None) -> APIClient:
+    sync_role_groups()
+    user = django_user_model.objects.create_user(username, password="x", is_staff=True)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    token = Token.objects.create(user=user)
+    client = APIClient(HTTP_HOST="localhost")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def curator(django_user_model):
+    return client_for(django_user_model, "carol", "curator")
+
+
+@pytest.fixture
+def editor(django_user_model):
+    return client_for(django_user_model, "eddie", "editor")
+
+
+def facility_payload(**overrides):
+    if not Institution.objects.filter(slug="qst").exists():
+        InstitutionFactory(slug="qst", name="QST")
+    TechniqueFactory(slug="xafs", name="XAFS")
+    payload = {
+        "slug": "test-light-source",
+        "name": "Test Light Source",
+        "name_ja": "試験用放射光施設",
+        "kind": "synchrotron",
+        "status": "planned",
+        "country": "JP",
+        "latitude": 38.25,
+        "longitude": 140.83,
+        "techniques": ["xafs"],
+        "institutions": [{"institution": "qst", "role": "operator"}],
+        "sources": [{"title": "Plan", "url": "https://example.org/plan"}],
+    }
+    payload.update(overrides)
+    return payload
+
+
+def test_curator_creates_a_draft_with_relations_by_slug(curator):
+    response = curator.post("/api/v1/facilities/", facility_payload(), format="json")
+    assert response.status_code == HTTPStatus.CREATED, response.json()
+    assert response["Location"].endswith("/api/v1/facilities/test-light-source/")
+    assert response["ETag"]
+    body = response.json()
+    assert body["name_ja"] == "試験用放射光施設"
+    assert body["is_published"] is False
+    assert [i["slug"] for i in body["institutions"]] == ["qst"]
+    assert [t["slug"] for t in body["techniques"]] == ["xafs"]
+    facility = Facility.objects.get(slug="test-light-source")
+    assert facility.search_key == "|testlightsource|試験用放射光施設|"
+    assert facility.history.first().history_user == curator.user
+
+
+def test_curator_cannot_publish_editor_can(curator, editor):
+    refused = curator.post("/api/v1/facilities/", facility_payload(is_published=True), "json")
+    assert refused.status_code == HTTPStatus.FORBIDDEN
+    assert "editor" in refused.json()["detail"]
+    assert not Facility.objects.filter(slug="test-light-source").exists()
+    created = editor.post("/api/v1/facilities/", facility_payload(is_published=True), "json")
+    assert created.status_code == HTTPStatus.CREATED
+    assert APIClient(HTTP_HOST="localhost").get("/api/v1/facilities/test-light-source/").ok
+
+
+def test_update_needs_if_match(curator):
+    FacilityFactory(slug="spring-8", name="SPring-8")
+    url = "/api/v1/facilities/spring-8/"
+    missing = curator.patch(url, {"city": "Sayo"}, format="json")
+    assert missing.status_code == HTTPStatus.PRECONDITION_REQUIRED
+    assert "If-Match" in missing.json()["detail"]
+
+    etag = curator.get(url)["ETag"]
+    first = curator.patch(url, {"city": "Sayo"}, format="json", HTTP_IF_MATCH=etag)
+    assert first.status_code == HTTPStatus.OK, first.json()
+    assert first.json()["city"] == "Sayo"
+    assert first["ETag"] != etag
+
+    # A second curator who read the old version is refused, and nothing is overwritten.
+    stale = curator.patch(url, {"city": "Kobe"}, format="json", HTTP_IF_MATCH=etag)
+    assert stale.status_code == HTTPStatus.PRECONDITION_FAILED
+    assert Facility.objects.get(slug="spring-8").city == "Sayo"
+
+    chained = curator.patch(url, {"city": "Hyogo"}, format="json", HTTP_IF_MATCH=first["ETag"])
+    assert chained.status_code == HTTPStatus.OK
+
+
+def test_etag_of_any_representation_is_accepted(curator):
+    FacilityFactory(slug="spring-8", name="SPring-8", name_ja="大型放射光施設")
+    japanese = curator.get("/api/v1/facilities/spring-8/?lang=ja")["ETag"]
+    response = curator.patch(
+        "/api/v1/facilities/spring-8/", {"city": "Sayo"}, format="json", HTTP_IF_MATCH=japanese
+    )
+    assert response.status_code == HTTPStatus.OK
+
+
+def test_put_replaces_role_links(curator):
+    created = curator.post("/api/v1/facilities/", facility_payload(), format="json")
+    InstitutionFactory(slug="riken", name="RIKEN")
+    payload = facility_payload(
+        institutions=[{"institution": "riken", "role": "owner", "note": "owner"}]
+    )
+    response = curator.put(
+        "/api/v1/facilities/test-light-source/",
+        payload,
+        format="json",
+        HTTP_IF_MATCH=created["ETag"],
+    )
+    assert response.status_code == HTTPStatus.OK, response.json()
+    links = FacilityRole.objects.filter(facility__slug="test-light-source")
+    assert [(link.institution.slug, link.role) for link in links] == [("riken", "owner")]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"latitude": 95}, "latitude", "Latitude must be between -90 and 90 degrees."),
+        ({"longitude": None}, "longitude", "Give both latitude and longitude, or neither."),
+        ({"country": "XX"}, "country", "does not exist"),
+        ({"techniques": ["no-such-technique"]}, "techniques", "does not exist"),
+        ({"kind": "spaceship"}, "kind", "is not a valid choice"),
+        ({"slug": "Bad Slug!"}, "slug", "valid"),
+        (
+            {"construction_cost": "100", "construction_cost_currency": ""},
+            "construction_cost_currency",
+            "Construction cost needs a currency",
+        ),
+        ({"sources": [{"url": "https://x.org"}]}, "sources", "Source 1 needs a title."),
+        (
+            {"institutions": [{"institution": "qst", "role": "emperor"}]},
+            "institutions",
+            "is not a valid choice",
+        ),
+    ],
+)
+def test_validation_errors_name_the_field(curator, overrides, field, message):
+    response = curator.post("/api/v1/facilities/", facility_payload(**overrides), format="json")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert message in str(response.json()[field]), response.json()
+    assert not Facility.objects.filter(slug__in=["test-light-source", "Bad Slug!"]).exists()
+
+
+def test_duplicate_slug_is_a_400(curator):
+    FacilityFactory(slug="test-light-source")
+    response = curator.post("/api/v1/facilities/", facility_payload(), format="json")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "slug" in response.json()
+
+
+def test_curator_cannot_delete_editor_can_with_if_match(curator, editor):
+    FacilityFactory(slug="spring-8")
+    url = "/api/v1/facilities/spring-8/"
+    etag = editor.get(url)["ETag"]
+    assert curator.delete(url, HTTP_IF_MATCH=etag).status_code == HTTPStatus.FORBIDDEN
+    assert editor.delete(url).status_code == HTTPStatus.PRECONDITION_REQUIRED
+    assert editor.delete(url, HTTP_IF_MATCH='"0-0"').status_code == HTTPStatus.PRECONDITION_FAILED
+    assert editor.delete(url, HTTP_IF_MATCH=etag).status_code == HTTPStatus.NO_CONTENT
+    assert not Facility.objects.filter(slug="spring-8").exists()
+    assert Facility.history.filter(slug="spring-8", history_type="-").get().history_user
+
+
+def test_user_without_role_gets_403(django_user_model):
+    nobody = client_for(django_user_model, "nobody", None)
+    response = nobody.post("/api/v1/facilities/", facility_payload(), format="json")
+    assert response.status_code == HTTPStatus.FORBIDDEN
+
+
+def test_revoked_token_gets_401(curator):
+    Token.objects.filter(user=curator.user).delete()
+    response = curator.post("/api/v1/facilities/", facility_payload(), format="json")
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+
+
+@pytest.mark.parametrize(
+    ("url", "payload"),
+    [
+        (
+            "/api/v1/institutions/",
+            {
+                "slug": "stfc",
+                "name": "STFC",
+                "kind": "funding_agency",
+                "country": "GB",
+                "sources": [{"title": "t", "url": "https://stfc.ukri.org"}],
+            },
+        ),
+        (
+            "/api/v1/programmes/",
+            {
+                "slug": "new-call-scheme",
+                "name": "New scheme",
+                "kind": "bilateral_call",
+                "status": "active",
+                "countries": ["GB", "JP"],
+                "institutions": [{"institution": "qst", "role": "funder"}],
+            },
+        ),
+        ("/api/v1/techniques/", {"slug": "saxs", "name": "SAXS", "probe": "xray"}),
+        ("/api/v1/fields/", {"slug": "geology", "name": "Geology"}),
+        ("/api/v1/agreements/", {"slug": "mou-1", "name": "MOU", "kind": "mou"}),
+    ],
+)
+def test_every_resource_is_writable(curator, url, payload):
+    facility_payload()
+    response = curator.post(url, payload, format="json")
+    assert response.status_code == HTTPStatus.CREATED, response.json()
+    assert response.json()["slug"] == payload["slug"]
+
+
+def test_call_is_writable_with_its_programme_by_slug(curator):
+    curator.post(
+        "/api/v1/programmes/",
+        {"slug": "p1", "name": "P1", "kind": "bilateral_call", "status": "active"},
+        format="json",
+    )
+    response = curator.post(
+        "/api/v1/calls/",
+        {
+            "slug": "p1-2027",
+            "name": "P1 call 2027",
+            "programme": "p1",
+            "opens_on": "2027-01-10",
+            "closes_at": "2027-03-01T12:00:00+09:00",
+            "deadline_timezone": "Asia/Tokyo",
+        },
+        format="json",
+    )
+    assert response.status_code == HTTPStatus.CREATED, response.json()
+    assert response.json()["closes_at_local"] == "2027-03-01T12:00:00+09:00"
+    closes_before_opening = curator.post(
+        "/api/v1/calls/",
+        {
+            "slug": "p1-bad",
+            "name": "Bad",
+            "programme": "p1",
+            "opens_on": "2027-05-10",
+            "closes_at": "2027-03-01T12:00:00+09:00",
+        },
+        format="json",
+    )
+    assert closes_before_opening.status_code == HTTPStatus.BAD_REQUEST
+    assert "A call cannot close before it opens." in str(closes_before_opening.json())
