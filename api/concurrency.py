@@ -14,6 +14,8 @@ from django.utils.cache import parse_etags
 from rest_framework import status
 from rest_framework.exceptions import APIException, PermissionDenied
 
+from directory import publishing
+
 
 class PreconditionRequired(APIException):
     status_code = status.HTTP_428_PRECONDITION_REQUIRED
@@ -66,7 +68,7 @@ def check_publish_permission(request, model, serializer, record) -> None:
     if wanted == current:
         return
     opts = model._meta
-    if not request.user.has_perm(f"{opts.app_label}.publish_{opts.model_name}"):
+    if not publishing.may_publish(request.user, model):
         raise PermissionDenied(
             f"Publishing or unpublishing {opts.verbose_name_plural} needs the editor role."
         )

@@ -7,6 +7,7 @@ import datetime
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Q
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -15,7 +16,7 @@ from import_export.admin import ExportMixin, ImportExportMixin
 from import_export.formats.base_formats import CSV, JSON
 from simple_history.admin import SimpleHistoryAdmin
 
-from directory import resources
+from directory import publishing, resources
 from directory.models import (
     AccessMode,
     Agreement,
@@ -120,8 +121,39 @@ class NamedRecordAdmin(ExportMixin, SimpleHistoryAdmin):
     # --- publishing ------------------------------------------------------------------
 
     def has_publish_permission(self, request, obj=None) -> bool:
-        opts = self.model._meta
-        return request.user.has_perm(f"{opts.app_label}.publish_{opts.model_name}")
+        return publishing.may_publish(request.user, self.model)
+
+    def save_model(self, request, obj, form, change):
+        # The form hides is_published from curators, but a history revert or restore brings
+        # back the old value with the rest: keep what is stored instead.
+        if not self.has_publish_permission(request, obj):
+            obj.is_published = publishing.stored_publication(obj)
+        super().save_model(request, obj, form, change)
+
+    # --- history: many-to-many values of the version being reverted to -------------------
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._history_version = self.model.history.filter(history_id=version_id).first()
+        try:
+            return super().history_form_view(request, object_id, version_id, extra_context)
+        finally:
+            self._history_version = None
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        version = getattr(self, "_history_version", None)
+        if version is None:
+            return form_class
+        initial = historical_m2m_initial(version)
+
+        class VersionForm(form_class):
+            def __init__(self, *args, **form_kwargs):
+                super().__init__(*args, **form_kwargs)
+                for name, values in initial.items():
+                    if name in self.fields and not self.is_bound:
+                        self.initial[name] = values
+
+        return VersionForm
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
@@ -213,9 +245,42 @@ class NamedRecordAdmin(ExportMixin, SimpleHistoryAdmin):
         return TemplateResponse(request, "admin/directory/deleted_records.html", context)
 
 
+def historical_m2m_initial(version) -> dict[str, list]:
+    """The many-to-many values a historical version recorded, as form initial data."""
+    initial = {}
+    for field in getattr(type(version), "_history_m2m_fields", []) or []:
+        rows = getattr(version, field.name).all()
+        target = field.related_model._meta.model_name
+        initial[field.name] = [getattr(row, f"{target}_id") for row in rows]
+    return initial
+
+
 class ImportExportRecordAdmin(ImportExportMixin, NamedRecordAdmin):
     """Adds CSV/JSON import with a dry-run preview (rows validated, nothing written until
-    confirmed; one transaction per import)."""
+    confirmed; one transaction per import: a row that fails at confirmation writes nothing)."""
+
+    def get_import_data_kwargs(self, **kwargs):
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        kwargs["rollback_on_validation_errors"] = True
+        return kwargs
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            problems = [
+                f"row {row.number}: "
+                + "; ".join(
+                    f"{field}: {' '.join(messages)}" for field, messages in row.error_dict.items()
+                )
+                for row in result.invalid_rows[:5]
+            ] + [f"row {number}: {errors[0].error}" for number, errors in result.row_errors()[:5]]
+            self.message_user(
+                request,
+                "Nothing was imported. " + " | ".join(problems),
+                messages.ERROR,
+            )
+            app_label, model_name = self.get_model_info()
+            return redirect(reverse(f"admin:{app_label}_{model_name}_import"))
+        return super().process_result(result, request)
 
 
 class FacilityRoleInline(admin.TabularInline):

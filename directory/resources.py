@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from import_export import resources, widgets
 from import_export.fields import Field
 
+from directory import publishing
 from directory.choices import FacilityRoleKind, ProgrammeRoleKind
 from directory.models import (
     AccessMode,
@@ -69,6 +70,8 @@ class JSONListWidget(widgets.JSONWidget):
     """Aliases and sources: JSON in the cell; an empty cell is an empty list."""
 
     def clean(self, value, row=None, **kwargs):
+        if isinstance(value, (list, dict)):
+            return value  # a JSON file gives real arrays, not text
         cleaned = super().clean(value, row, **kwargs)
         return [] if cleaned is None else cleaned
 
@@ -123,12 +126,33 @@ class DirectoryResource(resources.ModelResource):
 
     def import_instance(self, instance, row, **kwargs):
         super().import_instance(instance, row, **kwargs)
-        if self.role_links:
+        user = kwargs.get("user")
+        if (
+            user is not None
+            and not publishing.may_publish(user, type(instance))
+            and publishing.changes_publication(instance)
+        ):
+            raise ValidationError(
+                {"is_published": "Publishing or unpublishing needs the editor role."}
+            )
+        instance._pending_role_links = None
+        if self.role_links and self.role_links[0] in row:
             column = self.role_links[0]
             try:
                 instance._pending_role_links = self.fields[column].clean(row, **kwargs)
             except ValueError as error:
                 raise ValidationError({column: str(error)}) from None
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        links = getattr(instance, "_pending_role_links", None)
+        if (
+            links is not None
+            and original is not None
+            and original.pk is not None
+            and set(links) != set(self.dehydrate_role_link_pairs(original))
+        ):
+            return False
+        return super().skip_row(instance, original, row, import_validation_errors)
 
     def after_save_instance(self, instance, row, **kwargs):
         super().after_save_instance(instance, row, **kwargs)
@@ -149,12 +173,16 @@ class DirectoryResource(resources.ModelResource):
             for slug, role in sorted(wanted - set(current)):
                 model.objects.create(**{owner: instance}, institution=institutions[slug], role=role)
 
-    def dehydrate_role_links(self, record) -> list[tuple[str, str]]:
+    def dehydrate_role_link_pairs(self, record) -> list[tuple[str, str]]:
         _, model, owner, _ = self.role_links
         return [
             (link.institution.slug, link.role)
             for link in model.objects.filter(**{owner: record}).select_related("institution")
         ]
+
+    def dehydrate_role_links(self, record) -> str:
+        """Role links as the import reads them back: ``slug:role; slug:role``."""
+        return self.fields[self.role_links[0]].widget.render(self.dehydrate_role_link_pairs(record))
 
 
 class InstitutionResource(DirectoryResource):

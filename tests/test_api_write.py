@@ -79,7 +79,8 @@ def test_curator_cannot_publish_editor_can(curator, editor):
     assert not Facility.objects.filter(slug="test-light-source").exists()
     created = editor.post("/api/v1/facilities/", facility_payload(is_published=True), "json")
     assert created.status_code == HTTPStatus.CREATED
-    assert APIClient(HTTP_HOST="localhost").get("/api/v1/facilities/test-light-source/").ok
+    anonymous = APIClient(HTTP_HOST="localhost")
+    assert anonymous.get("/api/v1/facilities/test-light-source/").status_code == HTTPStatus.OK
 
 
 def test_update_needs_if_match(curator):

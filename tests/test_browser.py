@@ -24,7 +24,7 @@ from tests.factories import InstitutionFactory
 # The live server must see the test's rows, so they are committed (and flushed afterwards).
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PASSWORD = "Kestrel-Orbit-4412"  # noqa: S105 - a throwaway test account
+PASSWORD = "Kestrel-Orbit-4412"
 CURATOR, EDITOR = "browser-curator", "browser-editor"
 SLUG = "test-synchrotron-browser"
 NAME, NAME_JA = "Test Synchrotron Radiation Facility", "試験用放射光施設"
