@@ -544,3 +544,25 @@ class SearchResultSerializer(serializers.Serializer):
     display_name = serializers.CharField()
     url = serializers.URLField()
     score = serializers.FloatField()
+
+
+class ChangeSerializer(serializers.Serializer):
+    """One change of the directory."""
+
+    kind = serializers.CharField()
+    slug = serializers.CharField()
+    url = serializers.URLField()
+    action = serializers.ChoiceField(choices=["created", "updated", "deleted"])
+    at = serializers.DateTimeField()
+    cursor = serializers.CharField(help_text="Pass as ?since= to get the changes after this one.")
+    is_published = serializers.BooleanField(required=False, help_text="Staff only.")
+    user = serializers.CharField(required=False, allow_null=True, help_text="Staff only.")
+
+
+class ChangesPageSerializer(serializers.Serializer):
+    """A page of the changes feed."""
+
+    results = ChangeSerializer(many=True)
+    cursor = serializers.CharField(help_text="Where this page ends; ask ?since=<cursor> next.")
+    next = serializers.URLField()
+    has_more = serializers.BooleanField()

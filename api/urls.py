@@ -19,6 +19,7 @@ router.register("fields", views.ResearchFieldViewSet, basename="fields")
 v1 = [
     path("", views.ApiRootView.as_view(), name="api-root"),
     path("search/", views.SearchView.as_view(), name="search"),
+    path("changes/", views.ChangesView.as_view(), name="changes"),
     path("", include(router.urls)),
 ]
 

@@ -27,7 +27,7 @@ from api.renderers import (
     GeoJSONRenderer,
     JSONLDRenderer,
 )
-from directory import choices, relations, selectors
+from directory import changes, choices, relations, selectors
 from directory.countries import countries_by_code
 from directory.cross_search import SEARCHABLE_KINDS, search_everything
 from directory.models import (
@@ -670,6 +670,84 @@ class ApiRootView(CacheHeadersMixin, APIView):
         ]
         resources = {name: reverse(f"{name}-list", request=request) for name in names}
         resources["search"] = reverse("search", request=request)
+        resources["changes"] = reverse("changes", request=request)
         resources["schema"] = reverse("schema", request=request)
         resources["docs"] = reverse("swagger-ui", request=request)
         return Response(resources)
+
+
+class ChangesView(CacheHeadersMixin, APIView):
+    """What changed in the directory, in order: sync incrementally with the cursor."""
+
+    renderer_classes = [DirectoryJSONRenderer]
+    ALLOWED = {"since", "limit", "format"}
+    DEFAULT_LIMIT, MAX_LIMIT = 100, 500
+
+    @extend_schema(
+        summary="Created, updated and deleted records since a moment or a cursor",
+        parameters=[
+            schema.parameter(
+                "since",
+                OpenApiTypes.STR,
+                "An ISO 8601 date or date-time, or the `cursor` of a previous answer; changes "
+                "strictly after it are listed. Omit to start from the beginning.",
+                "2026-01-01T00:00:00Z",
+            ),
+            schema.parameter(
+                "limit", OpenApiTypes.INT, "Changes per answer, 1 to 500 (default 100).", 100
+            ),
+            schema.format_parameter(["json"]),
+        ],
+        responses={(200, "application/json"): serializers.ChangesPageSerializer, **schema.ERRORS},
+    )
+    def get(self, request):
+        errors = {
+            name: [f"Unknown parameter. Allowed here: {', '.join(sorted(self.ALLOWED))}."]
+            for name in sorted(set(request.query_params) - self.ALLOWED)
+        }
+        since = request.query_params.get("since")
+        position = changes.Position(at=changes.Position.decode("2000-01-01").at, kind=-1)
+        if since:
+            try:
+                position = changes.Position.decode(since)
+            except changes.BadCursor:
+                errors["since"] = [
+                    f"'{since}' is neither an ISO 8601 date or date-time nor a cursor from "
+                    "this feed."
+                ]
+        raw_limit = request.query_params.get("limit", str(self.DEFAULT_LIMIT))
+        try:
+            limit = int(raw_limit)
+            if not 1 <= limit <= self.MAX_LIMIT:
+                raise ValueError
+        except ValueError:
+            errors["limit"] = [f"limit must be an integer from 1 to {self.MAX_LIMIT}."]
+        if errors:
+            raise ValidationError(errors)
+        staff = selectors.shows_drafts(request.user)
+        found = changes.changes_after(position, limit=limit, staff=staff)
+        root = request.build_absolute_uri("/api/v1/")
+        results = []
+        for change in found:
+            item = {
+                "kind": change.kind,
+                "slug": change.slug,
+                "url": f"{root}{change.resource}/{change.slug}/",
+                "action": change.action,
+                "at": serializers.serializers.DateTimeField().to_representation(change.at),
+                "cursor": change.position.encode(),
+            }
+            if staff:
+                item["is_published"] = change.is_published
+                item["user"] = change.user
+            results.append(item)
+        cursor = found[-1].position.encode() if found else (since or position.encode())
+        next_url = request.build_absolute_uri(f"/api/v1/changes/?since={cursor}&limit={limit}")
+        return Response(
+            {
+                "results": results,
+                "cursor": cursor,
+                "next": next_url,
+                "has_more": len(found) == limit,
+            }
+        )
