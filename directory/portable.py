@@ -139,6 +139,19 @@ def _changed_countries(using: str) -> list:
     ]
 
 
+def _canonical(value):
+    """A JSON value with its objects' keys sorted.
+
+    PostgreSQL's jsonb keeps keys in its own order (shortest first), SQLite keeps them as
+    written: sorting makes the export of the same data the same text on either database.
+    """
+    if isinstance(value, dict):
+        return {key: _canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    return value
+
+
 def _serialise_model(model, using: str) -> list[dict[str, Any]]:
     """Every record of ``model`` in natural-key order, as Django's python serializer gives it."""
     queryset = model._base_manager.using(using).all()
@@ -148,6 +161,7 @@ def _serialise_model(model, using: str) -> list[dict[str, Any]]:
         if f.is_relation and hasattr(f.related_model, "natural_key")
     ]
     m2m_names = [f.name for f in _m2m_fields(model)]
+    json_names = [f.name for f in model._meta.concrete_fields if isinstance(f, models.JSONField)]
     queryset = queryset.select_related(*natural_fks).prefetch_related(*m2m_names)
     records = serializers.serialize(
         "python",
@@ -161,6 +175,8 @@ def _serialise_model(model, using: str) -> list[dict[str, Any]]:
             fields.pop(name, None)
         for name in m2m_names:
             fields[name] = sorted(fields[name])  # sets, not sequences: a stable order
+        for name in json_names:
+            fields[name] = _canonical(fields[name])
         if "slug" in fields:  # the record's identity first, for readers of the file
             record["fields"] = {"slug": fields.pop("slug"), **fields}
     return records
@@ -171,7 +187,8 @@ def export_directory(stream: IO[str], *, using: str = DEFAULT_DB_ALIAS) -> dict[
 
     The document holds every record of every model with a natural key (see
     ``portable_models``), plus any country row that differs from the migration's ISO list,
-    in a fixed order: models parents first, records by natural key, links sorted. Records
+    in a fixed order: models parents first, records by natural key, links and the keys of
+    JSON values sorted, so the same data gives the same text on SQLite and PostgreSQL. Records
     are keyed by natural key (slugs) and keep everything but the derived ``search_key``:
     publication and synthetic flags, timestamps (to the microsecond), sources, many-to-many
     links and role links. Japanese text is written as is (UTF-8, not ``\\u`` escapes).
