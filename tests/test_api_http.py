@@ -178,3 +178,15 @@ def test_unpublished_records_are_hidden_from_anonymous_users(api, staff_api):
     assert api.get("/api/v1/facilities/draft-source/").status_code == HTTPStatus.NOT_FOUND
     assert api.get("/api/v1/facilities/").json()["count"] == 0
     assert staff_api.get("/api/v1/facilities/draft-source/").status_code == HTTPStatus.OK
+
+
+def test_a_transaction_bumps_the_change_marker_once(django_capture_on_commit_callbacks):
+    before = DirectoryState.current().generation
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        from django.db import transaction
+
+        with transaction.atomic():
+            for number in range(5):
+                FacilityFactory(slug=f"bulk-{number}")
+    assert len(callbacks) == 1
+    assert DirectoryState.current().generation == before + 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 
 from django.db import models, transaction
 from django.db.models import F
@@ -38,17 +39,32 @@ class DirectoryState(models.Model):
 
     @classmethod
     def bump(cls, using: str | None = None) -> None:
-        """Mark the directory as changed once the current transaction commits."""
+        """Mark the directory as changed once the current transaction commits.
 
-        def _bump() -> None:
-            updated = (
-                cls.objects.using(using)
-                .filter(id=cls.SINGLETON_ID)
-                .update(generation=F("generation") + 1, changed_at=timezone.now())
-            )
-            if not updated:
-                cls.objects.using(using).get_or_create(
-                    id=cls.SINGLETON_ID, defaults={"generation": 1, "changed_at": timezone.now()}
-                )
+        One bump per transaction, however many records it writes.
+        """
+        alias = using or "default"
+        callback = _BUMPERS.get(alias)
+        if callback is None:
+            callback = _BUMPERS.setdefault(alias, functools.partial(_apply_bump, cls, alias))
+        connection = transaction.get_connection(alias)
+        if connection.in_atomic_block and any(
+            entry[1] is callback for entry in connection.run_on_commit
+        ):
+            return
+        transaction.on_commit(callback, using=alias)
 
-        transaction.on_commit(_bump, using=using)
+
+_BUMPERS: dict[str, functools.partial] = {}
+
+
+def _apply_bump(model, alias: str) -> None:
+    updated = (
+        model.objects.using(alias)
+        .filter(id=model.SINGLETON_ID)
+        .update(generation=F("generation") + 1, changed_at=timezone.now())
+    )
+    if not updated:
+        model.objects.using(alias).get_or_create(
+            id=model.SINGLETON_ID, defaults={"generation": 1, "changed_at": timezone.now()}
+        )
