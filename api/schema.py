@@ -115,6 +115,13 @@ class DirectoryAutoSchema(AutoSchema):
         finally:
             self._raw_response = False
 
+    def get_auth(self):
+        auth = super().get_auth()
+        # Reads are public: say so, next to the schemes that writes need.
+        if self.method in ("GET", "HEAD") and auth and {} not in auth:
+            auth.append({})
+        return auth
+
     def _is_list_view(self, serializer=None) -> bool:
         if self._raw_response:
             return False

@@ -67,3 +67,22 @@ def test_add_form_explains_constraint_in_words(admin_client):
     assert response.status_code == HTTPStatus.OK  # the form is shown again, not saved
     assert "Latitude must be between -90 and 90 degrees." in response.text
     assert not Facility.objects.filter(slug="broken-source").exists()
+
+
+@pytest.mark.parametrize(
+    ("model", "factory"),
+    [("facility", FacilityFactory), ("call", CallFactory)],
+)
+def test_changelists_run_no_per_row_queries(admin_client, model, factory):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    factory.create_batch(5)
+    url = reverse(f"admin:directory_{model}_changelist")
+    admin_client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        admin_client.get(url)
+    factory.create_batch(40)
+    with CaptureQueriesContext(connection) as many:
+        admin_client.get(url)
+    assert len(many) == len(few)
