@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from api import views
+from api import calendar, views
 from api.exceptions import not_found
 
 router = SimpleRouter()
@@ -20,6 +20,7 @@ v1 = [
     path("", views.ApiRootView.as_view(), name="api-root"),
     path("search/", views.SearchView.as_view(), name="search"),
     path("changes/", views.ChangesView.as_view(), name="changes"),
+    path("calls.ics", calendar.CallCalendarView.as_view(), name="calls-ics"),
     path("", include(router.urls)),
 ]
 

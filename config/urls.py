@@ -3,9 +3,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from api.feeds import ChangesFeed
+from embed import views as embed_views
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
+    path("embed/", include("embed.urls")),
+    path("oembed", embed_views.oembed, name="oembed"),
+    path("feeds/changes.atom", ChangesFeed(), name="changes-feed"),
 ]
 
 handler404 = "api.exceptions.not_found"
