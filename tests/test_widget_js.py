@@ -155,7 +155,7 @@ def widget_records(transactional_db):
 @pytest.fixture
 def widget_src(live_server, settings):
     """The widget's URL on the live server: the project's route, or a test-only one."""
-    if Client().get("/embed/widget.js").status_code != 200:
+    if Client(HTTP_HOST="localhost").get("/embed/widget.js").status_code != 200:
         settings.ROOT_URLCONF = __name__
     return f"{live_server.url}/embed/widget.js"
 
@@ -254,6 +254,8 @@ def test_widgets_on_a_partner_page(live_server, widget_records, widget_src, part
         tag(widget_src, resource="calls", country="GB", lang="ja"),
         "<p>Between the widgets.</p>",
         tag(widget_src, resource="facilities", lang="en", limit="3", theme="dark"),
+        f'<iframe id="fd-frame" title="Calls" width="480" height="400" '
+        f'src="{base}/embed/calls/?country=GB&amp;lang=ja"></iframe>',
     )
     context = chromium.new_context(viewport={"width": 1100, "height": 900})
     context.set_default_timeout(ui.TIMEOUT_MS)
@@ -297,6 +299,15 @@ def test_widgets_on_a_partner_page(live_server, widget_records, widget_src, part
         assert "country=GB" in credit_href
         shadow_scripts = first.evaluate("h => h.shadowRoot.querySelectorAll('script').length")
         assert shadow_scripts == 0
+        assert dialogs == []
+
+        # The iframe widget from the other origin: the same calls, escaped, framed.
+        frame = page.frame_locator("#fd-frame")
+        frame_titles = frame.locator("li.item h2 a").all_inner_texts()
+        expected = [row["display_name"] for row in calls]
+        # Each link also says, for screen readers, that it opens a new tab.
+        assert [title.split("\n")[0].strip() for title in frame_titles] == expected
+        assert frame.locator("html").get_attribute("lang") == "ja"
         assert dialogs == []
 
         # Facilities, dark, three of four.
