@@ -11,20 +11,19 @@ so calendar applications update events instead of duplicating them.
 from __future__ import annotations
 
 import datetime
-import json
 import zoneinfo
 
 import icalendar
 from django.http.request import split_domain_port
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
-from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import filtersets, serializers
 from api.caching import CacheHeadersMixin
 from api.language import request_language
+from api.renderers import FormatRenderer
 from directory import choices, selectors
 from directory.models import Call
 
@@ -33,18 +32,14 @@ EXTRA_PARAMETERS = {"lang"}
 SUMMARY_PREFIX = {"en": "Deadline", "ja": "締切"}
 
 
-class ICalendarRenderer(BaseRenderer):
+class ICalendarRenderer(FormatRenderer):
     """text/calendar for the feed; errors (4xx) stay JSON like the rest of the API."""
 
     media_type = "text/calendar"
     format = "ics"
     charset = "utf-8"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        response = (renderer_context or {}).get("response")
-        if response is not None and response.status_code >= 400:
-            response["Content-Type"] = "application/json; charset=utf-8"
-            return json.dumps(data, ensure_ascii=False).encode("utf-8")
+    def render_body(self, data, renderer_context, response):
         if response is not None:
             response["Content-Disposition"] = 'inline; filename="calls.ics"'
         return data

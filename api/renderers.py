@@ -16,6 +16,22 @@ class DirectoryJSONRenderer(JSONRenderer):
     charset = "utf-8"
 
 
+class FormatRenderer(BaseRenderer):
+    """A non-JSON format whose error answers (4xx) stay JSON: an error is read by a program,
+    and a CSV or calendar of an error message helps nobody."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        renderer_context = renderer_context or {}
+        response = renderer_context.get("response")
+        if response is not None and response.status_code >= 400:
+            response["Content-Type"] = "application/json; charset=utf-8"
+            return json.dumps(data, ensure_ascii=False).encode("utf-8")
+        return self.render_body(data, renderer_context, response)
+
+    def render_body(self, data, renderer_context, response):
+        raise NotImplementedError
+
+
 def _results(data):
     """The records of a list response, or the one record of a detail response."""
     if isinstance(data, dict) and "results" in data and isinstance(data["results"], list):
@@ -45,21 +61,14 @@ def flatten(value) -> str:
     return str(value)
 
 
-class CSVRenderer(BaseRenderer):
-    """Flat columns, UTF-8 with a byte-order mark so Excel shows Japanese correctly.
-
-    Errors (4xx) stay JSON: a spreadsheet of an error message helps nobody.
-    """
+class CSVRenderer(FormatRenderer):
+    """Flat columns, UTF-8 with a byte-order mark so Excel shows Japanese correctly."""
 
     media_type = "text/csv"
     format = "csv"
     charset = "utf-8"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        response = (renderer_context or {}).get("response")
-        if response is not None and response.status_code >= 400:
-            response["Content-Type"] = "application/json; charset=utf-8"
-            return json.dumps(data, ensure_ascii=False).encode("utf-8")
+    def render_body(self, data, renderer_context, response):
         rows = [row for row in _results(data) if isinstance(row, dict)]
         columns: list[str] = []
         for row in rows:
@@ -78,7 +87,7 @@ class CSVRenderer(BaseRenderer):
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-class GeoJSONRenderer(BaseRenderer):
+class GeoJSONRenderer(FormatRenderer):
     """An RFC 7946 FeatureCollection: Point geometry in [longitude, latitude] order.
 
     Pagination fields (count, next, previous) travel as foreign members.
@@ -88,13 +97,9 @@ class GeoJSONRenderer(BaseRenderer):
     format = "geojson"
     charset = "utf-8"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        response = (renderer_context or {}).get("response")
-        if response is not None and response.status_code >= 400:
-            response["Content-Type"] = "application/json; charset=utf-8"
-            return json.dumps(data, ensure_ascii=False).encode("utf-8")
+    def render_body(self, data, renderer_context, response):
         is_list = isinstance(data, dict) and "results" in data
-        view = (renderer_context or {}).get("view")
+        view = renderer_context.get("view")
         wanted = getattr(view, "sparse_fields", None)
         features = [self.feature(row, wanted) for row in _results(data)]
         if not is_list:
@@ -126,19 +131,14 @@ class GeoJSONRenderer(BaseRenderer):
         }
 
 
-class JSONLDRenderer(BaseRenderer):
+class JSONLDRenderer(FormatRenderer):
     """A schema.org description of one record (detail endpoints)."""
 
     media_type = "application/ld+json"
     format = "jsonld"
     charset = "utf-8"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        renderer_context = renderer_context or {}
-        response = renderer_context.get("response")
-        if response is not None and response.status_code >= 400:
-            response["Content-Type"] = "application/json; charset=utf-8"
-            return json.dumps(data, ensure_ascii=False).encode("utf-8")
+    def render_body(self, data, renderer_context, response):
         view = renderer_context.get("view")
         document = to_jsonld(data, getattr(view, "jsonld_type", "Thing"))
         return json.dumps(document, ensure_ascii=False).encode("utf-8")
