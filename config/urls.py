@@ -4,9 +4,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from api.feeds import ChangesFeed
+from config import health
 from embed import views as embed_views
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     path("embed/", include("embed.urls")),

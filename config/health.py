@@ -1,0 +1,51 @@
+"""Liveness and readiness probes for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.cache import cache
+from django.db import connections
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """The process answers. Touches nothing else, so it stays cheap and always true."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request):
+    """Database and cache reachable: 200, else 503 with a JSON body naming what failed."""
+    checks: dict[str, str] = {}
+    for alias in connections:
+        try:
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SELECT 1")
+            checks[f"database:{alias}"] = "ok"
+        except Exception as error:  # any failure means not ready; say which and why
+            logger.warning("readiness: database %s unreachable: %s", alias, error)
+            checks[f"database:{alias}"] = f"unreachable: {error.__class__.__name__}"
+    try:
+        cache.set("readyz", "1", 5)
+        ok = cache.get("readyz") == "1"
+        checks["cache"] = "ok" if ok else "unreachable: value not stored"
+    except Exception as error:
+        logger.warning("readiness: cache unreachable: %s", error)
+        checks["cache"] = f"unreachable: {error.__class__.__name__}"
+    failed = sorted(name for name, state in checks.items() if state != "ok")
+    status = 503 if failed else 200
+    response = JsonResponse(
+        {"status": "unavailable" if failed else "ready", "checks": checks, "failed": failed},
+        status=status,
+    )
+    if failed:
+        response["Retry-After"] = "5"
+    return response
