@@ -1,0 +1,123 @@
+"""Request ids, structured JSON logs and slow-request warnings.
+
+Every request carries an id: the caller's ``X-Request-ID`` when it is sane, otherwise a new
+one; it is returned in the response and stamped on every log line written while the request
+runs. A request slower than ``SLOW_REQUEST_MS`` logs a warning with its SQL query count.
+Headers are never logged, so tokens never reach the logs.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import time
+import uuid
+
+from django.conf import settings
+from django.db import connections
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+_SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+logger = logging.getLogger("directory.requests")
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``request_id`` to every log record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True
+
+
+class JSONFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id and extras."""
+
+    EXTRAS = ("method", "path", "status", "duration_ms", "sql_queries")
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        for key in self.EXTRAS:
+            if hasattr(record, key):
+                entry[key] = getattr(record, key)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class _QueryCounter:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+class RequestIdMiddleware:
+    """Assigns the request id, times the request and warns about slow ones."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = request_id_var.set(request_id)
+        counter = _QueryCounter()
+        started = time.perf_counter()
+        try:
+            with _counting(counter):
+                response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        duration_ms = (time.perf_counter() - started) * 1000
+        response["X-Request-ID"] = request_id
+        if duration_ms > settings.SLOW_REQUEST_MS:
+            token = request_id_var.set(request_id)
+            try:
+                logger.warning(
+                    "slow request: %s %s took %.0f ms with %d SQL queries",
+                    request.method,
+                    request.path,
+                    duration_ms,
+                    counter.count,
+                    extra={
+                        "method": request.method,
+                        "path": request.path,
+                        "status": response.status_code,
+                        "duration_ms": round(duration_ms, 1),
+                        "sql_queries": counter.count,
+                    },
+                )
+            finally:
+                request_id_var.reset(token)
+        return response
+
+
+class _counting:
+    """Count the queries of every database connection while the request runs."""
+
+    def __init__(self, counter):
+        self.counter = counter
+        self.stack = []
+
+    def __enter__(self):
+        for alias in connections:
+            wrapper = connections[alias].execute_wrapper(self.counter)
+            wrapper.__enter__()
+            self.stack.append(wrapper)
+        return self
+
+    def __exit__(self, *exc):
+        while self.stack:
+            self.stack.pop().__exit__(*exc)
+        return False
