@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from api import filtersets, serializers
 from api.caching import CacheHeadersMixin
 from api.language import request_language
+from api.parameters import unknown_parameter_errors
 from api.renderers import FormatRenderer
 from directory import choices, selectors
 from directory.models import Call
@@ -61,10 +62,7 @@ class CallCalendarView(CacheHeadersMixin, APIView):
             request.query_params, queryset=queryset.select_related("programme"), request=request
         )
         allowed = EXTRA_PARAMETERS | set(filterset.base_filters)
-        errors = {
-            name: [f"Unknown parameter. Allowed here: {', '.join(sorted(allowed))}."]
-            for name in sorted(set(request.query_params) - allowed)
-        }
+        errors = unknown_parameter_errors(request, allowed)
         if not filterset.is_valid():
             errors.update({name: list(messages) for name, messages in filterset.errors.items()})
         if errors:

@@ -21,6 +21,7 @@ from api import concurrency, filtersets, schema, serializers, write_serializers
 from api.caching import CacheHeadersMixin
 from api.language import request_language
 from api.pagination import DirectoryPagination
+from api.parameters import unknown_parameter_errors
 from api.renderers import (
     CSVRenderer,
     DirectoryJSONRenderer,
@@ -82,11 +83,7 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
         allowed = set(DETAIL_PARAMETERS)
         if self.action == "list":
             allowed |= LIST_PARAMETERS | set(self.filterset_class.base_filters)
-        unknown = sorted(set(request.query_params) - allowed)
-        errors = {
-            name: [f"Unknown parameter. Allowed here: {', '.join(sorted(allowed))}."]
-            for name in unknown
-        }
+        errors = unknown_parameter_errors(request, allowed)
         errors.update(self._check_sparse_fields(request))
         if self.action == "list":
             errors.update(self._check_facets(request))
@@ -587,10 +584,7 @@ class SearchView(CacheHeadersMixin, APIView):
         },
     )
     def get(self, request):
-        errors = {
-            name: [f"Unknown parameter. Allowed here: {', '.join(sorted(self.ALLOWED))}."]
-            for name in sorted(set(request.query_params) - self.ALLOWED)
-        }
+        errors = unknown_parameter_errors(request, self.ALLOWED)
         query = request.query_params.get("q", "").strip()
         if not query:
             errors["q"] = ["q is required: the text to search for."]
@@ -701,10 +695,7 @@ class ChangesView(CacheHeadersMixin, APIView):
         responses={(200, "application/json"): serializers.ChangesPageSerializer, **schema.ERRORS},
     )
     def get(self, request):
-        errors = {
-            name: [f"Unknown parameter. Allowed here: {', '.join(sorted(self.ALLOWED))}."]
-            for name in sorted(set(request.query_params) - self.ALLOWED)
-        }
+        errors = unknown_parameter_errors(request, self.ALLOWED)
         since = request.query_params.get("since")
         position = changes.Position(at=changes.Position.decode("2000-01-01").at, kind=-1)
         if since:
