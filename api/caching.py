@@ -7,9 +7,9 @@ body, so an ETag is always exact); Last-Modified comes from the directory's chan
 from __future__ import annotations
 
 import datetime
+import math
 
 from django.conf import settings
-from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.http import http_date
 
@@ -19,40 +19,44 @@ from directory.models import Call, DirectoryState
 VARY = "Accept, Accept-Language, Cookie, Authorization"
 
 
+def answer_freshness(request, time_dependent: bool) -> tuple[datetime.datetime, int]:
+    """When an answer last changed, and for how many seconds it stays true.
+
+    The last write, or a call opening or closing since; and at most API_CACHE_MAX_AGE, less
+    when the answer shows call statuses (``time_dependent``) and one changes sooner.
+    """
+    changed = DirectoryState.for_request(request).changed_at
+    max_age = settings.API_CACHE_MAX_AGE
+    if time_dependent:
+        now = timezone.now()
+        last_change, next_change = Call.objects.status_changes(now)
+        if last_change:
+            changed = max(changed, last_change)
+        if next_change:
+            max_age = min(max_age, math.ceil((next_change - now).total_seconds()))
+    return changed, max_age
+
+
 class CacheHeadersMixin:
     """Adds validators and caching policy to successful GET/HEAD answers of an API view."""
 
     #: whether the content depends on the clock (a call's status), not only on writes
     time_dependent = False
 
-    def last_modified(self) -> datetime.datetime:
-        """When the answer last changed: the last write, or a call opening or closing since."""
-        changed = DirectoryState.current().changed_at
-        if not self.time_dependent:
-            return changed
-        now = timezone.now()
-        boundaries = Call.objects.aggregate(
-            closed=Max("closes_at", filter=Q(closes_at__lte=now)),
-            opened=Max("opens_on", filter=Q(opens_on__lte=timezone.localdate(now))),
-        )
-        if boundaries["closed"]:
-            changed = max(changed, boundaries["closed"])
-        if boundaries["opened"]:
-            opened = datetime.datetime.combine(
-                boundaries["opened"], datetime.time.min, tzinfo=datetime.UTC
-            )
-            changed = max(changed, min(opened, now))
-        return changed
+    def freshness(self) -> tuple[datetime.datetime, int]:
+        """When this answer last changed and how long it stays true (see answer_freshness)."""
+        return answer_freshness(self.request._request, self.time_dependent)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         if request.method in ("GET", "HEAD") and response.status_code == 200:
-            response["Last-Modified"] = http_date(self.last_modified().timestamp())
+            changed, max_age = self.freshness()
+            response["Last-Modified"] = http_date(changed.timestamp())
             if selectors.shows_drafts(request.user):
                 # Drafts must never sit in a shared cache.
                 response["Cache-Control"] = "private, no-cache"
             else:
-                response["Cache-Control"] = f"public, max-age={settings.API_CACHE_MAX_AGE}"
+                response["Cache-Control"] = f"public, max-age={max_age}"
         language = getattr(self, "language", None)
         if language:
             response["Content-Language"] = language

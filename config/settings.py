@@ -108,6 +108,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Inside ConditionalGet (304s from cached bodies) and CORS; after Locale (the key's language).
+    "config.response_cache.ResponseCacheMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -145,6 +147,29 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache -------------------------------------------------------------------
+# REDIS_URL=redis://HOST:6379/0 shares one cache between every app server (production); without
+# it each process keeps its own in memory (the embedded default). The Redis backend degrades to
+# "no cache" when Redis is down (config/cache.py) so the API keeps answering from the database.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    _cache_backend = {
+        "BACKEND": "config.cache.ResilientRedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {
+            # Fail fast: a slow or dead Redis must cost milliseconds, not seconds.
+            "socket_connect_timeout": env_int("REDIS_TIMEOUT_MS", 250) / 1000,
+            "socket_timeout": env_int("REDIS_TIMEOUT_MS", 250) / 1000,
+        },
+    }
+else:
+    _cache_backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+CACHES = {"default": {**_cache_backend, "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "fd")}}
+# Seconds an anonymous GET answer is kept in the response cache (0 turns it off). Every write
+# to the directory invalidates all of them at once; this only bounds how long an answer can
+# outlive an invalidation lost while Redis was unreachable, or a call's deadline passing.
+RESPONSE_CACHE_SECONDS = env_int("RESPONSE_CACHE_SECONDS", 60)
 
 # --- Passwords --------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,6 +1,9 @@
 """Shared pytest fixtures."""
 
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
@@ -35,3 +38,20 @@ def staff_api(db, django_user_model):
     client = APIClient(HTTP_HOST="localhost")
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """A database whose writes really commit, with what the data migrations loaded.
+
+    A transactional test flushes the tables, countries and role groups included, so they are
+    loaded again. Not ``serialized_rollback``: once a plain transactional test has flushed the
+    database, its post_migrate handlers re-create content types, permissions and the role
+    groups under new primary keys, and restoring the serialized rows then fails (UNIQUE
+    auth_group.name).
+    """
+    from directory.roles import sync_role_groups
+
+    countries = importlib.import_module("directory.migrations.0002_load_countries")
+    countries.load_countries(django_apps, schema_editor=None)
+    sync_role_groups()

@@ -9,15 +9,12 @@ operator; the curator cannot delete it. Screenshots land in test-artifacts/brows
 
 from __future__ import annotations
 
-import importlib
 import re
 
 import pytest
-from django.apps import apps as django_apps
 from django.core.management import call_command
 
 from directory.models import Facility
-from directory.roles import sync_role_groups
 from tests import browser_support as ui
 from tests.factories import InstitutionFactory
 
@@ -47,19 +44,6 @@ def chromium():
         )
         yield browser
         browser.close()
-
-
-@pytest.fixture
-def reference_data(transactional_db):
-    """What the data migrations loaded, which an earlier transactional test may have flushed.
-
-    Not ``serialized_rollback``: once a plain transactional test has flushed the database,
-    its post_migrate handlers re-create content types, permissions and the role groups under
-    new primary keys, and restoring the serialized rows then fails (UNIQUE auth_group.name).
-    """
-    countries = importlib.import_module("directory.migrations.0002_load_countries")
-    countries.load_countries(django_apps, schema_editor=None)
-    sync_role_groups()
 
 
 @pytest.fixture

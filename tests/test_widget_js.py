@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import importlib
 import re
 import shutil
 import subprocess
@@ -21,7 +20,6 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from django.apps import apps as django_apps
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import path
@@ -117,10 +115,8 @@ def chromium():
 
 
 @pytest.fixture
-def widget_records(transactional_db):
-    """Countries (a flushed database lost them), and calls and facilities to list."""
-    countries = importlib.import_module("directory.migrations.0002_load_countries")
-    countries.load_countries(django_apps, schema_editor=None)
+def widget_records(reference_data):
+    """Calls and facilities to list (in a database whose writes commit)."""
     programme = ProgrammeFactory(slug="uk-japan", name="UK-Japan Fund", name_ja="日英共同基金")
     programme.countries.add("GB", "JP")
     tokyo = zoneinfo.ZoneInfo("Asia/Tokyo")

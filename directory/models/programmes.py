@@ -6,7 +6,7 @@ import calendar
 import datetime
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Max, Min, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -258,6 +258,38 @@ class CallQuerySet(SearchKeyQuerySet):
         if status == CallStatus.UPCOMING:
             return self.filter(closes_at__gt=now, opens_on__gt=today)
         raise ValueError(f"unknown call status {status!r}")
+
+    def status_changes(
+        self, now: datetime.datetime | None = None
+    ) -> tuple[datetime.datetime | None, datetime.datetime | None]:
+        """When a call's status last changed (at or before ``now``) and when one next will.
+
+        A call changes status at its deadline and when its opening day starts. One query;
+        answers that show statuses are fresh until the second moment.
+        """
+        now = now or timezone.now()
+        today = timezone.localdate(now)
+        moments = self.aggregate(
+            last_closed=Max("closes_at", filter=Q(closes_at__lte=now)),
+            last_opened=Max("opens_on", filter=Q(opens_on__lte=today)),
+            next_closing=Min("closes_at", filter=Q(closes_at__gt=now)),
+            next_opening=Min("opens_on", filter=Q(opens_on__gt=today)),
+        )
+        last = [moments["last_closed"]]
+        if moments["last_opened"]:
+            last.append(min(_start_of(moments["last_opened"]), now))
+        upcoming = [moments["next_closing"]]
+        if moments["next_opening"]:
+            upcoming.append(_start_of(moments["next_opening"]))
+        return (
+            max((moment for moment in last if moment), default=None),
+            min((moment for moment in upcoming if moment), default=None),
+        )
+
+
+def _start_of(day: datetime.date) -> datetime.datetime:
+    """The first instant of a day in the directory's time zone (where statuses change)."""
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
 
 
 class Call(NamedRecord):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime
 import functools
+import uuid
 
+from django.core.cache import caches
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -33,8 +35,23 @@ class DirectoryState(models.Model):
 
     @classmethod
     def current(cls) -> DirectoryState:
-        """The state row (created on first use)."""
-        state, _ = cls.objects.get_or_create(id=cls.SINGLETON_ID)
+        """The state row (created on first use).
+
+        Read like any other row, so with read replicas it comes from the replica that serves
+        the request's data; get_or_create would read it from the primary (and pin the request
+        there), and only a missing row needs that.
+        """
+        try:
+            return cls.objects.get(id=cls.SINGLETON_ID)
+        except cls.DoesNotExist:
+            return cls.objects.get_or_create(id=cls.SINGLETON_ID)[0]
+
+    @classmethod
+    def for_request(cls, request) -> DirectoryState:
+        """The state row, loaded at most once per (read) request and remembered on it."""
+        state = getattr(request, "directory_state", None)
+        if state is None:
+            state = request.directory_state = cls.current()
         return state
 
     @classmethod
@@ -57,6 +74,49 @@ class DirectoryState(models.Model):
 
 _BUMPERS: dict[str, functools.partial] = {}
 
+#: The cache key of the generation token that cached responses are checked against.
+GENERATION_CACHE_KEY = "directory:generation"
+
+
+def token_lives_in_cache(cache_alias: str = "default") -> bool:
+    """Whether the generation token is kept in the cache (shared by every app server)."""
+    return getattr(caches[cache_alias], "shared_between_processes", False)
+
+
+def generation_token(
+    cache_alias: str = "default",
+    cached: str | None = None,
+    state: DirectoryState | None = None,
+) -> str | None:
+    """A token that changes whenever a write to the directory commits.
+
+    With a cache shared by every app server (Redis) the token lives in that cache, so reading
+    it costs no SQL; ``cached`` is its value when the caller already fetched it. With a
+    per-process cache a write in another process could not reach it, so the token is the
+    database's generation counter instead (``state``, when the caller already loaded it).
+    ``None`` means the token cannot be known (the shared cache is unreachable): callers must
+    then not use cached answers.
+    """
+    backend = caches[cache_alias]
+    if not token_lives_in_cache(cache_alias):
+        return f"db-{(state or DirectoryState.current()).generation}"
+    if cached is not None:
+        return cached
+    token = backend.get(GENERATION_CACHE_KEY)
+    if token is None:
+        # First use, or Redis lost its data: any new value differs from every token that
+        # cached answers were stored under.
+        backend.add(GENERATION_CACHE_KEY, uuid.uuid4().hex, None)
+        token = backend.get(GENERATION_CACHE_KEY)
+    return token
+
+
+def renew_generation_token(cache_alias: str = "default") -> None:
+    """Make every cached answer stale (called once a write has committed)."""
+    backend = caches[cache_alias]
+    if getattr(backend, "shared_between_processes", False):
+        backend.set(GENERATION_CACHE_KEY, uuid.uuid4().hex, None)
+
 
 def _apply_bump(model, alias: str) -> None:
     updated = (
@@ -68,3 +128,4 @@ def _apply_bump(model, alias: str) -> None:
         model.objects.using(alias).get_or_create(
             id=model.SINGLETON_ID, defaults={"generation": 1, "changed_at": timezone.now()}
         )
+    renew_generation_token()

@@ -1,0 +1,113 @@
+"""A Redis cache that degrades to "no cache" instead of failing requests.
+
+Django's built-in Redis backend raises when Redis is unreachable, which would turn every
+cached read, throttle check and readiness probe into a 500. Here a Redis error is logged and
+the operation behaves like a miss (reads) or a no-op (writes), so the directory keeps serving
+from the database. After a failure the backend stops asking Redis for ``RETRY_AFTER_SECONDS``
+(a small circuit breaker): an outage costs one connection timeout per process and pause, not
+one per request, and the log gets one line per pause instead of a flood.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger("config.cache")
+
+
+class CacheUnavailable(Exception):
+    """Redis could not be reached; callers that must know (readiness) catch this."""
+
+
+class ResilientRedisCache(RedisCache):
+    """Django's RedisCache, but an unreachable Redis means a miss, never an exception.
+
+    ``shared_between_processes`` tells the response cache that a value written here is seen
+    by every app server, so a generation token kept here invalidates them all at once.
+    """
+
+    shared_between_processes = True
+    #: seconds to stop asking Redis after a failure
+    RETRY_AFTER_SECONDS = 5.0
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+
+    # --- the breaker ------------------------------------------------------------------
+
+    def _call(self, operation: str, fallback, function, *args, **kwargs):
+        if time.monotonic() < self._down_until:
+            return fallback
+        try:
+            return function(*args, **kwargs)
+        except RedisError as error:
+            with self._lock:
+                already_down = time.monotonic() < self._down_until
+                self._down_until = time.monotonic() + self.RETRY_AFTER_SECONDS
+            if not already_down:
+                logger.warning(
+                    "cache unavailable (%s failed: %s: %s); serving without the cache "
+                    "and retrying in %.0f s",
+                    operation,
+                    error.__class__.__name__,
+                    error,
+                    self.RETRY_AFTER_SECONDS,
+                )
+            return fallback
+
+    def is_available(self) -> bool:
+        """Ping Redis now, bypassing the breaker; raise CacheUnavailable naming the error."""
+        try:
+            self._cache.get_client(write=True).ping()
+        except RedisError as error:
+            raise CacheUnavailable(f"{error.__class__.__name__}: {error}") from error
+        self._down_until = 0.0
+        return True
+
+    # --- Django's cache API -------------------------------------------------------------
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("add", False, super().add, key, value, timeout, version)
+
+    def get(self, key, default=None, version=None):
+        return self._call("get", default, super().get, key, default, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set", None, super().set, key, value, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("touch", False, super().touch, key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._call("delete", False, super().delete, key, version)
+
+    def get_many(self, keys, version=None):
+        return self._call("get_many", {}, super().get_many, keys, version)
+
+    def has_key(self, key, version=None):
+        return self._call("has_key", False, super().has_key, key, version)
+
+    def incr(self, key, delta=1, version=None):
+        # A missing key still raises ValueError, as Django's contract says; only an
+        # unreachable Redis is softened, to "no such key".
+        result = self._call("incr", None, super().incr, key, delta, version)
+        if result is None:
+            raise ValueError(f"Key '{key}' not found (cache unavailable)")
+        return result
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set_many", list(data), super().set_many, data, timeout, version)
+
+    def delete_many(self, keys, version=None):
+        return self._call("delete_many", None, super().delete_many, keys, version)
+
+    def clear(self):
+        return self._call("clear", False, super().clear)

@@ -1,0 +1,144 @@
+"""A shared response cache for anonymous GETs of the public API, widgets and feeds.
+
+An answer is cached when its view marked it ``Cache-Control: public`` (drafts never are), it
+is a 200 and sets no cookie. The key is everything the answer depends on for an anonymous
+caller: scheme and host (absolute links), path, query string, the negotiated language and
+the Accept header (the format). Each entry carries the directory's generation token at the
+moment it was computed; a write anywhere renews the token (DirectoryState), so every entry
+goes stale at once, and no entry outlives its answer's own max-age (which is shorter when a
+call's status is about to change). With Redis the token and the entry come back in one round
+trip and a hit runs no SQL. Hits of the API count against the same anonymous throttle as
+computed answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from django.conf import settings
+from django.core.cache import caches
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.cache import cc_delim_re
+
+from api.throttles import throttle_wait, throttled_response
+from directory.models.state import (
+    GENERATION_CACHE_KEY,
+    DirectoryState,
+    generation_token,
+    token_lives_in_cache,
+)
+
+logger = logging.getLogger(__name__)
+
+CACHE_ALIAS = "default"
+CACHEABLE_PREFIXES = ("/api/", "/embed/", "/feeds/", "/oembed")
+#: headers a cached answer keeps (the outer middleware adds the per-request ones)
+_SKIPPED_HEADERS = {"set-cookie", "x-request-id", "x-cache"}
+
+
+def _is_anonymous(request) -> bool:
+    return (
+        "HTTP_AUTHORIZATION" not in request.META
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    )
+
+
+def _is_public(response) -> bool:
+    directives = {
+        part.strip().split("=", 1)[0].lower()
+        for part in cc_delim_re.split(response.get("Cache-Control", ""))
+    }
+    return "public" in directives and not directives & {"private", "no-store", "no-cache"}
+
+
+def _max_age(response) -> int:
+    """The answer's own freshness (Cache-Control max-age): a cached copy never outlives it."""
+    for part in cc_delim_re.split(response.get("Cache-Control", "")):
+        name, _, value = part.strip().partition("=")
+        if name.lower() == "max-age":
+            try:
+                return int(value)
+            except ValueError:
+                return 0
+    return 0
+
+
+def response_cache_key(request) -> str:
+    """The entry key of an anonymous GET: what its answer can depend on, hashed."""
+    parts = (
+        request.scheme,
+        request.get_host(),
+        request.path,
+        request.META.get("QUERY_STRING", ""),
+        getattr(request, "LANGUAGE_CODE", ""),
+        request.META.get("HTTP_ACCEPT", ""),
+    )
+    digest = hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+    return f"response:{digest}"
+
+
+class ResponseCacheMiddleware:
+    """Serves cached anonymous GETs and stores the public ones it computes."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        timeout = settings.RESPONSE_CACHE_SECONDS
+        if (
+            timeout <= 0
+            or request.method not in ("GET", "HEAD")
+            or not request.path.startswith(CACHEABLE_PREFIXES)
+            or not _is_anonymous(request)
+        ):
+            return self.get_response(request)
+
+        cache = caches[CACHE_ALIAS]
+        key = response_cache_key(request)
+        found = cache.get_many([GENERATION_CACHE_KEY, key])
+        state = None
+        if not token_lives_in_cache(CACHE_ALIAS):
+            # The view needs this row too (Last-Modified): load it once for both.
+            state = DirectoryState.for_request(request)
+        token = generation_token(CACHE_ALIAS, cached=found.get(GENERATION_CACHE_KEY), state=state)
+        entry = found.get(key)
+        now = timezone.now().timestamp()
+        if token is not None and entry is not None and entry[0] == token and now < entry[1]:
+            if request.path.startswith("/api/"):
+                wait = throttle_wait(request)
+                if wait is not None:
+                    return throttled_response(wait)
+            return self._rebuild(entry)
+
+        response = self.get_response(request)
+        lifetime = min(timeout, _max_age(response))
+        if token is not None and lifetime > 0 and self._storable(response):
+            headers = [
+                (name, value)
+                for name, value in response.items()
+                if name.lower() not in _SKIPPED_HEADERS
+            ]
+            entry = (token, now + lifetime, response.status_code, headers, response.content)
+            cache.set(key, entry, lifetime)
+        response["X-Cache"] = "miss"
+        return response
+
+    @staticmethod
+    def _storable(response) -> bool:
+        return (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            and _is_public(response)
+        )
+
+    @staticmethod
+    def _rebuild(entry) -> HttpResponse:
+        _token, _expires, status, headers, content = entry
+        response = HttpResponse(content, status=status)
+        for name, value in headers:
+            response[name] = value
+        response["X-Cache"] = "hit"
+        return response

@@ -1,0 +1,276 @@
+"""The response cache: anonymous GETs from Redis with no SQL, invalidated by any write.
+
+Most tests use the machine's Redis (REDIS_TEST_URL, default 127.0.0.1:6379 database 15) under a
+key prefix of their own; the cache must be reachable there, as it is in CI.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from http import HTTPStatus
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.cache import caches
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from directory.models import DirectoryState, Facility
+from tests.factories import FacilityFactory
+
+REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+LIST = "/api/v1/facilities/"
+DETAIL = "/api/v1/facilities/spring-8/"
+
+
+def redis_caches(location: str = REDIS_TEST_URL) -> dict:
+    return {
+        "default": {
+            "BACKEND": "config.cache.ResilientRedisCache",
+            "LOCATION": location,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        }
+    }
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """Django's cache on a real Redis server, under a prefix no other test shares."""
+    settings.CACHES = redis_caches()
+    settings.RESPONSE_CACHE_SECONDS = 60
+    backend = caches["default"]
+    backend.is_available()  # fails loudly (not a skip) when Redis is not there
+    yield backend
+    backend.clear()
+
+
+@pytest.fixture
+def facility(db):
+    return FacilityFactory(slug="spring-8", name="SPring-8", name_ja="スプリングエイト")
+
+
+def sql_count(client, url, **headers):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **headers)
+    return response, len(queries)
+
+
+# --- hits and misses -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_hit_runs_no_sql_and_repeats_the_answer(api, facility, redis_cache):
+    first, first_queries = sql_count(api, LIST)
+    second, second_queries = sql_count(api, LIST)
+
+    assert first["X-Cache"] == "miss" and first_queries > 0
+    assert second["X-Cache"] == "hit"
+    assert second_queries == 0
+    assert second.status_code == HTTPStatus.OK
+    assert second.content == first.content
+    for header in ("ETag", "Last-Modified", "Content-Type", "Cache-Control", "Content-Language"):
+        assert second[header] == first[header], header
+
+
+@pytest.mark.django_db
+def test_a_hit_still_gets_its_own_request_id_cors_and_304(api, facility, redis_cache):
+    first = api.get(DETAIL, HTTP_X_REQUEST_ID="first-request")
+    second = api.get(DETAIL, HTTP_X_REQUEST_ID="second-request", HTTP_ORIGIN="https://p.example")
+    assert second["X-Cache"] == "hit"
+    assert second["X-Request-ID"] == "second-request"
+    assert second["Access-Control-Allow-Origin"] == "*"
+
+    revalidated, queries = sql_count(api, DETAIL, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert revalidated.status_code == HTTPStatus.NOT_MODIFIED
+    assert queries == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("variant", "headers"),
+    [
+        (f"{LIST}?lang=ja", {}),
+        (LIST, {"HTTP_ACCEPT_LANGUAGE": "ja"}),
+        (f"{LIST}?format=csv", {}),
+        (LIST, {"HTTP_ACCEPT": "application/geo+json"}),
+        (f"{LIST}?kind=synchrotron", {}),
+        (LIST, {"HTTP_HOST": "127.0.0.1"}),
+    ],
+)
+def test_language_format_query_and_host_have_entries_of_their_own(
+    api, facility, redis_cache, variant, headers
+):
+    api.get(LIST)
+    assert api.get(LIST)["X-Cache"] == "hit"
+
+    first = api.get(variant, **headers)
+    again = api.get(variant, **headers)
+    assert first["X-Cache"] == "miss"
+    assert again["X-Cache"] == "hit"
+    assert again.content == first.content
+    assert again["Content-Type"] == first["Content-Type"]
+    assert api.get(LIST).content != first.content or first["Content-Type"] != "application/json"
+
+
+@pytest.mark.django_db
+def test_the_japanese_answer_is_never_served_for_english(api, facility, redis_cache):
+    japanese = api.get(DETAIL, HTTP_ACCEPT_LANGUAGE="ja")
+    english = api.get(DETAIL, HTTP_ACCEPT_LANGUAGE="en")
+    assert japanese["Content-Language"] == "ja"
+    assert english["Content-Language"] == "en"
+    assert english["X-Cache"] == "miss"
+    assert api.get(DETAIL, HTTP_ACCEPT_LANGUAGE="ja")["Content-Language"] == "ja"
+
+
+@pytest.mark.django_db
+def test_widgets_and_feeds_are_cached_too(api, facility, redis_cache):
+    for url in ("/embed/facilities/?country=JP", "/api/v1/calls.ics"):
+        assert api.get(url)["X-Cache"] == "miss"
+        again, queries = sql_count(api, url)
+        assert again["X-Cache"] == "hit", url
+        assert queries == 0, url
+
+
+# --- what is never cached ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_errors_are_not_cached(api, facility, redis_cache):
+    for url in (f"{LIST}?kind=spaceship", "/api/v1/facilities/nowhere/"):
+        first = api.get(url)
+        assert first.status_code in (HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND)
+        assert api.get(url)["X-Cache"] == "miss"
+
+
+@pytest.mark.django_db
+def test_signed_in_staff_see_drafts_never_a_cached_public_answer(
+    api, staff_api, facility, redis_cache
+):
+    FacilityFactory(slug="draft-source", name="Draft Source", is_published=False)
+    public = api.get(LIST)
+    assert api.get(LIST)["X-Cache"] == "hit"
+
+    staff = staff_api.get(LIST)
+    assert "X-Cache" not in staff  # not even looked up
+    assert b"draft-source" in staff.content
+    assert b"draft-source" not in public.content
+    # and the staff answer did not replace the public one
+    assert b"draft-source" not in api.get(LIST).content
+
+
+@pytest.mark.django_db
+def test_requests_with_a_token_bypass_the_cache(api, facility, redis_cache, django_user_model):
+    user = django_user_model.objects.create_user("reader", password="x")
+    token = Token.objects.create(user=user)
+    api.get(LIST)
+    with_token = api.get(LIST, HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert "X-Cache" not in with_token
+
+
+@pytest.mark.django_db
+def test_zero_seconds_turns_the_cache_off(api, facility, redis_cache, settings):
+    settings.RESPONSE_CACHE_SECONDS = 0
+    api.get(LIST)
+    second, queries = sql_count(api, LIST)
+    assert "X-Cache" not in second
+    assert queries > 0
+
+
+# --- invalidation --------------------------------------------------------------------------
+
+
+def editor_client(django_user_model) -> APIClient:
+    user = django_user_model.objects.create_user("eddie", password="x", is_staff=True)
+    user.groups.add(Group.objects.get(name="editor"))
+    client = APIClient(HTTP_HOST="localhost")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def test_a_committed_write_makes_every_cached_answer_stale(
+    reference_data, redis_cache, django_user_model
+):
+    api = APIClient(HTTP_HOST="localhost")
+    FacilityFactory(slug="spring-8", name="SPring-8", city="Sayo")
+    old_detail = api.get(DETAIL)
+    old_list = api.get(LIST)
+    assert api.get(DETAIL)["X-Cache"] == "hit"
+    assert api.get(LIST)["X-Cache"] == "hit"
+
+    editor = editor_client(django_user_model)
+    written = editor.patch(DETAIL, {"city": "Sayo-cho"}, format="json", HTTP_IF_MATCH="*")
+    assert written.status_code == HTTPStatus.OK, written.content
+
+    new_detail = api.get(DETAIL)
+    assert new_detail["X-Cache"] == "miss"
+    assert new_detail.json()["city"] == "Sayo-cho"
+    assert new_detail["ETag"] != old_detail["ETag"]
+    # the old validator no longer matches; the new one does, from the cache
+    assert api.get(DETAIL, HTTP_IF_NONE_MATCH=old_detail["ETag"]).status_code == HTTPStatus.OK
+    revalidated = api.get(DETAIL, HTTP_IF_NONE_MATCH=new_detail["ETag"])
+    assert revalidated.status_code == HTTPStatus.NOT_MODIFIED
+    # the list (another entry) went stale with the same write
+    new_list = api.get(LIST)
+    assert new_list["X-Cache"] == "miss"
+    assert new_list["ETag"] != old_list["ETag"]
+
+
+def test_a_rolled_back_write_keeps_the_cache(reference_data, redis_cache):
+    from django.db import transaction
+
+    api = APIClient(HTTP_HOST="localhost")
+    FacilityFactory(slug="spring-8", name="SPring-8")
+    api.get(DETAIL)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Facility.objects.filter(slug="spring-8").update(city="Nowhere")
+        raise RuntimeError("abandon the write")
+    assert api.get(DETAIL)["X-Cache"] == "hit"
+
+
+def test_the_in_process_cache_is_invalidated_through_the_database(reference_data, settings):
+    """Without Redis, each process's cache checks the database's generation (one query)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    api = APIClient(HTTP_HOST="localhost")
+    FacilityFactory(slug="spring-8", name="SPring-8", city="Sayo")
+    api.get(DETAIL)
+    hit, queries = sql_count(api, DETAIL)
+    assert hit["X-Cache"] == "hit"
+    assert queries == 1  # the generation counter, nothing else
+
+    # A write committed by another process only moves the database's counter.
+    DirectoryState.objects.update(generation=DirectoryState.current().generation + 1)
+    assert api.get(DETAIL)["X-Cache"] == "miss"
+
+
+# --- Redis down ----------------------------------------------------------------------------
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.django_db
+def test_with_redis_unreachable_answers_come_from_the_database(api, facility, settings, caplog):
+    settings.CACHES = redis_caches(f"redis://127.0.0.1:{closed_port()}/0")
+    settings.RESPONSE_CACHE_SECONDS = 60
+    with caplog.at_level(logging.WARNING, logger="config.cache"):
+        responses = [api.get(DETAIL) for _ in range(3)]
+    assert all(response.status_code == HTTPStatus.OK for response in responses)
+    assert all(response.json()["slug"] == "spring-8" for response in responses)
+    failures = [r for r in caplog.records if r.name == "config.cache"]
+    assert failures, "the cache failure is logged"
+    assert "cache unavailable" in failures[0].getMessage()
+    assert len(failures) == 1, "one line per outage pause, not one per request"
+
+    ready = api.get("/readyz")
+    assert ready.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert ready.json()["failed"] == ["cache"]
