@@ -1,8 +1,54 @@
-"""JSON error bodies for every API failure, including unknown URLs and server errors."""
+"""Error answers for the whole site: JSON for the API, and 503 while the database is down.
+
+An unreachable database is an outage, not a bug: whatever meets it (a view, a serializer, a
+middleware before the view such as sessions, authentication or the response cache) ends in
+Django's ``handler500``, which answers 503 with ``Retry-After`` here instead of a 500. The
+rule for which exceptions mean "the database is unavailable" is :func:`database_unavailable`.
+Nothing has to reset afterwards: a failed connection is dropped (Django's health checks,
+``conn_health_checks=True``), and the next request connects again. With DEBUG=true Django
+shows its debug page instead and never calls ``handler500`` (development only).
+"""
 
 from __future__ import annotations
 
-from django.http import JsonResponse
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.utils.cache import add_never_cache_headers
+from django.utils.log import log_response
+
+#: Seconds a client is asked to wait before trying again while the database is unreachable.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+#: What the database driver raises when the server cannot be reached or drops the connection
+#: (refused, terminated by an administrator or a restart, too many clients, a lost socket;
+#: for SQLite a locked or unopenable file, or a missing table: a database not migrated yet is
+#: not ready either). Django wraps every driver error in these classes. IntegrityError,
+#: DataError and ProgrammingError stay 500s: retrying would not help, the code must change.
+DATABASE_UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
+
+#: Paths whose clients read JSON (the API, the probes, oEmbed); everything else gets HTML.
+JSON_PATH_PREFIXES = ("/api/", "/healthz", "/readyz", "/oembed")
+
+#: The 503 page of a widget must stay framable by the partner page that embeds it.
+EMBED_ERROR_CSP = (
+    "frame-ancestors *; default-src 'none'; style-src 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'"
+)
+
+UNAVAILABLE_TEXT = {
+    "en": ("Temporarily unavailable", "Please try again in a few seconds."),
+    "ja": ("一時的に利用できません", "しばらくしてから、もう一度お試しください。"),
+}
+UNAVAILABLE_PAGE = (
+    '<!doctype html>\n<html lang="{lang}"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    "<title>{title}</title></head>"
+    '<body style="font-family: system-ui, sans-serif; margin: 1rem; color: #333">'
+    '<p style="margin: 0"><strong>{title}</strong></p><p style="margin: 0.25rem 0 0">{hint}</p>'
+    "</body></html>\n"
+)
 
 
 def not_found(request, exception=None):
@@ -15,7 +61,14 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
-    """JSON 500 for the API (no stack trace ever leaves the server)."""
+    """503 when the database is unreachable; otherwise JSON 500 for the API, the page elsewhere.
+
+    Django calls this inside its ``except`` block, so the exception is ``sys.exc_info()``.
+    No stack trace ever leaves the server.
+    """
+    error = sys.exc_info()[1]
+    if database_unavailable(error):
+        return database_unavailable_response(request, error)
     if request.path.startswith("/api/"):
         return JsonResponse(
             {"detail": "The server failed to answer this request; it has been logged."},
@@ -24,3 +77,67 @@ def server_error(request):
     from django.views.defaults import server_error as html_server_error
 
     return html_server_error(request)
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """Whether ``error`` means the database cannot be used right now (rather than a bug).
+
+    Follows explicit chains (``raise … from error``), so a library that re-raises a lost
+    connection as its own exception still counts.
+    """
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, DATABASE_UNAVAILABLE_ERRORS):
+            return True
+        seen.add(id(error))
+        error = error.__cause__
+    return False
+
+
+def database_unavailable_response(request, error: BaseException | None = None) -> HttpResponse:
+    """503 with ``Retry-After``: JSON for API clients and probes, a short neutral page elsewhere.
+
+    Logs one line per request naming the failure (no stack trace: during an outage every
+    request would repeat the same one), and marks the answer logged so Django adds no other.
+    """
+    detail = (
+        "The database is unavailable; the directory cannot answer right now. "
+        f"Please retry in {DATABASE_RETRY_AFTER_SECONDS} seconds."
+    )
+    if request.path.startswith(JSON_PATH_PREFIXES):
+        response = JsonResponse({"detail": detail}, status=503)
+    else:
+        response = _unavailable_page(request)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    # An outage page must never be kept by a browser, a proxy or the response cache.
+    add_never_cache_headers(response)
+    log_response(
+        "database unavailable, answered 503: %s %s (%s)",
+        request.method,
+        request.path,
+        _describe(error),
+        response=response,
+        request=request,
+        level="error",
+    )
+    return response
+
+
+def _unavailable_page(request) -> HttpResponse:
+    lang = request.GET.get("lang") or getattr(request, "LANGUAGE_CODE", "en") or "en"
+    lang = "ja" if lang.lower().startswith("ja") else "en"
+    title, hint = UNAVAILABLE_TEXT[lang]
+    page = UNAVAILABLE_PAGE.format(lang=lang, title=title, hint=hint)
+    response = HttpResponse(page, status=503, content_type="text/html; charset=utf-8")
+    if request.path.startswith("/embed/"):
+        # A partner's iframe shows this short note instead of a refused frame.
+        response.xframe_options_exempt = True
+        response["Content-Security-Policy"] = EMBED_ERROR_CSP
+    return response
+
+
+def _describe(error: BaseException | None) -> str:
+    if error is None:
+        return "no exception"
+    message = str(error).strip().splitlines()
+    return f"{error.__class__.__name__}: {message[0] if message else ''}".rstrip(": ")
