@@ -46,6 +46,15 @@ def record_etag(record, content: bytes) -> str:
     return f'"{record_version(record)}-{digest}"'
 
 
+def locked(record):
+    """The record read again under a row lock held until the transaction ends.
+
+    Call inside ``transaction.atomic()``: a concurrent writer waits here and then sees the
+    version the first one left, so its If-Match check fails instead of overwriting.
+    """
+    return type(record)._base_manager.select_for_update().get(pk=record.pk)
+
+
 def check_if_match(request, record) -> None:
     """428 without If-Match; 412 unless one of its ETags carries the record's current version."""
     header = request.headers.get("If-Match")

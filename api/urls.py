@@ -1,10 +1,10 @@
 """The API: versioned resources under /api/v1/, the OpenAPI schema and its documentation."""
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from api import calendar, views
+from api import calendar, docs, views
 from api.exceptions import not_found
 
 router = SimpleRouter()
@@ -27,8 +27,8 @@ v1 = [
 urlpatterns = [
     path("v1/", include(v1)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("docs/", docs.swagger_ui, name="swagger-ui"),
+    path("redoc/", docs.redoc, name="redoc"),
     # Unknown API paths answer JSON even with DEBUG on.
     re_path(r"^.*$", not_found),
 ]

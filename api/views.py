@@ -238,18 +238,21 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
-        record = self.get_object()
-        concurrency.check_if_match(request, record)
-        serializer = self.get_serializer(record, data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        concurrency.check_publish_permission(request, self.queryset.model, serializer, record)
-        record = serializer.save()
+        # The version check and the write happen under the row's lock, in one transaction:
+        # two writers holding the same ETag cannot both pass the check (one gets 412).
+        with transaction.atomic():
+            record = concurrency.locked(self.get_object())
+            concurrency.check_if_match(request, record)
+            serializer = self.get_serializer(record, data=request.data, partial=partial)
+            serializer.is_valid(raise_exception=True)
+            concurrency.check_publish_permission(request, self.queryset.model, serializer, record)
+            record = serializer.save()
         return self.record_response(record)
 
     def destroy(self, request, *args, **kwargs):
-        record = self.get_object()
-        concurrency.check_if_match(request, record)
         with transaction.atomic():
+            record = concurrency.locked(self.get_object())
+            concurrency.check_if_match(request, record)
             record.delete()
         return Response(status=204)
 

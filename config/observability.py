@@ -3,7 +3,9 @@
 Every request carries an id: the caller's ``X-Request-ID`` when it is sane, otherwise a new
 one; it is returned in the response and stamped on every log line written while the request
 runs. A request slower than ``SLOW_REQUEST_MS`` logs a warning with its SQL query count.
-Headers are never logged, so tokens never reach the logs.
+Headers are never logged, so tokens never reach the logs; nor do the SQL query logs that
+``DEBUG=true`` with ``LOG_LEVEL=DEBUG`` writes, whose values :class:`SQLSecretsFilter` withholds
+for queries on credentials (API tokens, session keys, password hashes).
 """
 
 from __future__ import annotations
@@ -121,3 +123,28 @@ class _counting:
         while self.stack:
             self.stack.pop().__exit__(*exc)
         return False
+
+
+#: SQL that reads or writes a credential: an API token, a session key or a password hash.
+_SECRET_SQL = ('"authtoken_token"', '"django_session"', '"password"')
+_SQL_LITERAL = re.compile(r"'(?:[^']|'')*'")
+WITHHELD = "(withheld: credentials)"
+
+
+class SQLSecretsFilter(logging.Filter):
+    """Withholds the values of logged SQL that touches credentials (``django.db.backends``).
+
+    Django logs every query with its parameters when ``DEBUG`` is on; the token lookup of
+    every API request and the session lookup of every signed-in one would write the secret
+    itself. Such a record keeps its statement with each string literal replaced by ``'…'``.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        sql = getattr(record, "sql", None)
+        if not isinstance(sql, str) or not any(marker in sql for marker in _SECRET_SQL):
+            return True
+        redacted = _SQL_LITERAL.sub("'…'", sql)
+        record.sql, record.params = redacted, WITHHELD
+        record.msg = "(%.3f) %s; args=%s; alias=%s"
+        record.args = (getattr(record, "duration", 0.0), redacted, WITHHELD, record.alias)
+        return True

@@ -71,6 +71,56 @@ CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=False)
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# --- Content-Security-Policy (django-csp: https://django-csp.readthedocs.io/) ------
+# Strict everywhere: this site's own scripts, styles, fonts and fetches only, images from here
+# or data: URLs, no plugins, no <base> hijack, never framed, forms post only here. The few pages
+# that need more widen it for themselves with django-csp's view decorators: the API docs
+# (api/docs.py: nonces, ReDoc's blob: worker) and the embed widgets, which any site may frame
+# (embed/views.py); admin pages allow four inline attributes of third-party templates, each by
+# its hash (config/security.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# --- Sign-in lockout (django-axes: https://django-axes.readthedocs.io/) ------------
+# Failed admin sign-ins are counted per username AND client IP together: a password guesser
+# gets AXES_FAILURE_LIMIT tries at an account from one address, then that pair is refused (even
+# with the right password) for AXES_COOLOFF_HOURS. Locking by IP alone would lock out a whole
+# office behind one NAT address; by username alone, anyone could lock a curator out from
+# anywhere. A successful sign-in resets the count. Unlock early: `manage.py axes_reset`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_HOURS", 1)  # an int is hours for django-axes
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# An admin-styled 429 page that says how long the lock lasts (and Retry-After).
+AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
+# Reverse proxies in front of the app that append the client's address to X-Forwarded-For; the
+# client is the address that many entries from the right (what the nearest trusted proxy saw).
+# 0 uses the socket's REMOTE_ADDR: X-Forwarded-For is then ignored, as a client can forge it.
+# Defaults to 1 behind the TLS proxy that SECURE_PROXY_SSL_HEADER=true already declares.
+TRUSTED_PROXY_COUNT = env_int(
+    "TRUSTED_PROXY_COUNT", 1 if env_bool("SECURE_PROXY_SSL_HEADER") else 0
+)
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+# No banner on every process start. Logged attempts mask the username and address; the admin's
+# Axes pages (access attempts, failures, logs) show them to administrators.
+AXES_VERBOSE = False
+
 # --- Applications -----------------------------------------------------------
 DJANGO_APPS = [
     "django.contrib.admin",
@@ -89,6 +139,8 @@ THIRD_PARTY_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
+    "axes",
 ]
 LOCAL_APPS = [
     "directory",
@@ -116,6 +168,13 @@ MIDDLEWARE = [
     # Records who made each change (admin and API) in the history tables.
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Inside the response cache, like X-Frame-Options: a cached answer keeps the policy its
+    # view chose (the embed widgets' frame-ancestors *), which the view's decorator set on the
+    # original response object only.
+    # django-csp's CSPMiddleware, plus the admin's few hashed inline attributes.
+    "config.security.CSPMiddleware",
+    # Last, as django-axes requires: turns a locked-out sign-in into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -273,7 +332,10 @@ SLOW_REQUEST_MS = env_int("SLOW_REQUEST_MS", 500)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.observability.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "config.observability.RequestIdFilter"},
+        "sql_secrets": {"()": "config.observability.SQLSecretsFilter"},
+    },
     "formatters": {
         "json": {"()": "config.observability.JSONFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
@@ -286,4 +348,6 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # DEBUG=true query logs: tokens, session keys and password hashes are withheld.
+    "loggers": {"django.db.backends": {"filters": ["sql_secrets"]}},
 }

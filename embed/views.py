@@ -1,7 +1,9 @@
 """Embeddable listings for partner websites: iframe widgets, their builder, widget.js, oEmbed.
 
 Only these pages may be framed by other sites (``Content-Security-Policy: frame-ancestors *``
-and no ``X-Frame-Options``); everything else keeps Django's ``X-Frame-Options: DENY``.
+and no ``X-Frame-Options``); everything else keeps Django's ``X-Frame-Options: DENY`` and the
+site-wide policy's ``frame-ancestors 'none'``. Each view declares its whole policy with
+django-csp's ``@csp`` decorator, which replaces the site-wide one (config/settings.py).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from csp.decorators import csp
 from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
@@ -42,16 +45,22 @@ from embed.listing import (
 from embed.themes import DEFAULT_THEME, THEMES, css_variables
 
 #: The widgets: framable anywhere, no script, styles inline, images only as data: URLs.
-WIDGET_CSP = (
-    "frame-ancestors *; default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-    "base-uri 'none'; form-action 'none'"
-)
+WIDGET_CSP = {
+    "frame-ancestors": ["*"],
+    "default-src": ["'none'"],
+    "style-src": ["'unsafe-inline'"],
+    "img-src": ["data:"],
+    "base-uri": ["'none'"],
+    "form-action": ["'none'"],
+}
 #: The builder also runs its own script (/embed/builder.js), frames the preview and submits
 #: its form to itself.
-BUILDER_CSP = (
-    "frame-ancestors *; default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-    "script-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'"
-)
+BUILDER_CSP = {
+    **WIDGET_CSP,
+    "script-src": ["'self'"],
+    "frame-src": ["'self'"],
+    "form-action": ["'self'"],
+}
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "embed"
 SCRIPT_MAX_AGE = 300
 OEMBED_DEFAULT_WIDTH = 560
@@ -87,6 +96,7 @@ def _cache_headers(response, request, lang: str):
 # --- Widgets ----------------------------------------------------------------------------------
 
 
+@csp(WIDGET_CSP)
 @xframe_options_exempt
 @require_safe
 def widget(request, resource: str):
@@ -111,7 +121,6 @@ def widget(request, resource: str):
             },
             status=400,
         )
-        response["Content-Security-Policy"] = WIDGET_CSP
         response["Cache-Control"] = "no-cache"
         return response
 
@@ -144,7 +153,6 @@ def widget(request, resource: str):
             "provider": PROVIDER_NAME,
         },
     )
-    response["Content-Security-Policy"] = WIDGET_CSP
     return _cache_headers(response, request, listing.lang)
 
 
@@ -211,6 +219,7 @@ def embed_parameters(resource: str, query: QueryDict, fields: list[dict]) -> lis
     return [(name, value) for name, value in pairs if value]
 
 
+@csp(BUILDER_CSP)
 @xframe_options_exempt
 @require_safe
 def builder(request):
@@ -272,7 +281,6 @@ def builder(request):
             "titles_json": json.dumps({lang: {n: UI[lang][n] for n in RESOURCES} for lang in UI}),
         },
     )
-    response["Content-Security-Policy"] = BUILDER_CSP
     response["Cache-Control"] = "no-cache"
     return response
 

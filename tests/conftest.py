@@ -6,6 +6,8 @@ import pytest
 from django.apps import apps as django_apps
 from django.core.cache import cache
 from django.core.management import call_command
+from django.test import RequestFactory
+from django.test.client import ClientMixin
 from rest_framework.test import APIClient
 
 SEED_FIXTURES = ["taxonomy", "institutions", "facilities", "programmes", "agreements"]
@@ -17,6 +19,24 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _client_login_passes_a_request(monkeypatch):
+    """django-axes stays on in tests, so the test client's login() must name its request.
+
+    Axes counts every sign-in against the client's address, so its backend refuses an
+    ``authenticate()`` without a request, and Django's ``Client.login()`` passes none. Here it
+    passes a sign-in POST from 127.0.0.1, as the admin form would: failed logins are counted
+    and a locked-out user is refused, exactly as in production (force_login() skips axes).
+    """
+    original = ClientMixin.login
+
+    def login(self, **credentials):
+        credentials.setdefault("request", RequestFactory().post("/admin/login/"))
+        return original(self, **credentials)
+
+    monkeypatch.setattr(ClientMixin, "login", login)
 
 
 @pytest.fixture

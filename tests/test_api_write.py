@@ -1,9 +1,11 @@
 """The write API: token auth, model permissions, optimistic concurrency, the model's rules."""
 
+import threading
 from http import HTTPStatus
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection, connections
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -260,3 +262,52 @@ def test_call_is_writable_with_its_programme_by_slug(curator):
     )
     assert closes_before_opening.status_code == HTTPStatus.BAD_REQUEST
     assert "A call cannot close before it opens." in str(closes_before_opening.json())
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks are PostgreSQL's (SQLite has none)"
+)
+def test_two_writers_with_the_same_etag_one_wins_one_gets_412(reference_data, django_user_model):
+    """The If-Match check and the write share one row lock, so a racing writer cannot slip in."""
+    from django.db.models.signals import pre_save
+
+    FacilityFactory(slug="spring-8", name="SPring-8", city="Sayo")
+    first = client_for(django_user_model, "eddie", "editor")
+    second = client_for(django_user_model, "erin", "editor")
+    etag = first.get("/api/v1/facilities/spring-8/")["ETag"]
+
+    inside, release = threading.Event(), threading.Event()
+
+    def hold_the_first_writer(sender, instance, **kwargs):
+        if sender is Facility and not inside.is_set():
+            inside.set()
+            release.wait(10)
+
+    statuses = {}
+
+    def patch(name, client, city):
+        try:
+            response = client.patch(
+                "/api/v1/facilities/spring-8/", {"city": city}, format="json", HTTP_IF_MATCH=etag
+            )
+            statuses[name] = response.status_code
+        finally:
+            connections.close_all()
+
+    pre_save.connect(hold_the_first_writer, dispatch_uid="race")
+    try:
+        one = threading.Thread(target=patch, args=("first", first, "Sayo-cho"))
+        one.start()
+        assert inside.wait(10), "the first writer never reached its save"
+        two = threading.Thread(target=patch, args=("second", second, "Kamigori"))
+        two.start()
+        two.join(1.0)  # without the lock it would pass the check now and wait at its UPDATE
+        release.set()
+        one.join(10)
+        two.join(10)
+    finally:
+        release.set()
+        pre_save.disconnect(dispatch_uid="race")
+
+    assert statuses == {"first": HTTPStatus.OK, "second": HTTPStatus.PRECONDITION_FAILED}
+    assert Facility.objects.get(slug="spring-8").city == "Sayo-cho"
