@@ -206,6 +206,24 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Read replicas (https://docs.djangoproject.com/en/5.2/topics/db/multi-db/): comma-separated
+# URLs become the aliases replica1, replica2, … Writes go to the primary, reads to a replica,
+# and a request that wrote reads the primary from then on (config/db_router.py).
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS")
+for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    DATABASES[f"replica{_number}"] = {
+        **dj_database_url.parse(
+            _url,
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+            conn_health_checks=True,
+        ),
+        # Test runs use the primary's test database for replicas instead of an empty one.
+        "TEST": {"MIRROR": "default"},
+    }
+if DATABASE_REPLICA_URLS:
+    DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
+    # First, so that it wraps every query of the request (see its docstring).
+    MIDDLEWARE.insert(0, "config.db_router.ReplicaRoutingMiddleware")
 
 # --- Cache -------------------------------------------------------------------
 # REDIS_URL=redis://HOST:6379/0 shares one cache between every app server (production); without

@@ -45,6 +45,9 @@ class SearchKeyQuerySet(models.QuerySet):
         return updated
 
     def update(self, **kwargs):
+        # Route as a write before reading self.db, as Django's own update() does: with read
+        # replicas self.db would otherwise name a replica, and the bump would go there.
+        self._for_write = True
         _mark_changed(self.db)
         if not set(kwargs) & set(self.model.SEARCH_TERM_FIELDS):
             return super().update(**kwargs)
