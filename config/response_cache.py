@@ -3,9 +3,9 @@
 An answer is cached when its view marked it ``Cache-Control: public`` (drafts never are), it
 is a 200 and sets no cookie. The key is everything the answer depends on for an anonymous
 caller: scheme and host (absolute links), path, query string, the negotiated language and
-the Accept header (the format). Each entry carries the directory's generation token at the
-moment it was computed; a write anywhere renews the token (DirectoryState), so every entry
-goes stale at once, and no entry outlives its answer's own max-age (which is shorter when a
+the Accept header (the format). Each entry carries the directory's generation it was computed
+at; every committed write raises the generation (DirectoryState), so every entry goes stale at
+once, and no entry outlives its answer's own max-age (which is shorter when a
 call's status is about to change). With Redis the token and the entry come back in one round
 trip and a hit runs no SQL. Hits of the API count against the same anonymous throttle as
 computed answers.
@@ -26,8 +26,8 @@ from api.throttles import throttle_wait, throttled_response
 from directory.models.state import (
     GENERATION_CACHE_KEY,
     DirectoryState,
-    generation_token,
-    token_lives_in_cache,
+    current_generation,
+    generation_lives_in_cache,
 )
 
 logger = logging.getLogger(__name__)
@@ -99,28 +99,41 @@ class ResponseCacheMiddleware:
         key = response_cache_key(request)
         found = cache.get_many([GENERATION_CACHE_KEY, key])
         state = None
-        if not token_lives_in_cache(CACHE_ALIAS):
-            # The view needs this row too (Last-Modified): load it once for both.
+        if not generation_lives_in_cache(CACHE_ALIAS):
             state = DirectoryState.for_request(request)
-        token = generation_token(CACHE_ALIAS, cached=found.get(GENERATION_CACHE_KEY), state=state)
+        generation = current_generation(
+            CACHE_ALIAS, cached=found.get(GENERATION_CACHE_KEY), state=state
+        )
         entry = found.get(key)
         now = timezone.now().timestamp()
-        if token is not None and entry is not None and entry[0] == token and now < entry[1]:
+        fresh = (
+            entry is not None and generation is not None and entry[0] == generation
+        ) and now < entry[1]
+        if fresh:
             if request.path.startswith("/api/"):
                 wait = throttle_wait(request)
                 if wait is not None:
                     return throttled_response(wait)
             return self._rebuild(entry)
 
+        # A miss. The data's own generation is read before the data (the view reuses it for
+        # Last-Modified): a read replica that has not replayed the latest write yet shows an
+        # older one, and its answer must not be stored as current.
+        served_generation = DirectoryState.for_request(request).generation
         response = self.get_response(request)
         lifetime = min(timeout, _max_age(response))
-        if token is not None and lifetime > 0 and self._storable(response):
+        if (
+            generation is not None
+            and served_generation >= generation
+            and lifetime > 0
+            and self._storable(response)
+        ):
             headers = [
                 (name, value)
                 for name, value in response.items()
                 if name.lower() not in _SKIPPED_HEADERS
             ]
-            entry = (token, now + lifetime, response.status_code, headers, response.content)
+            entry = (generation, now + lifetime, response.status_code, headers, response.content)
             cache.set(key, entry, lifetime)
         response["X-Cache"] = "miss"
         return response

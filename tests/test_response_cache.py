@@ -274,3 +274,18 @@ def test_with_redis_unreachable_answers_come_from_the_database(api, facility, se
     ready = api.get("/readyz")
     assert ready.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert ready.json()["failed"] == ["cache"]
+
+
+@pytest.mark.django_db
+def test_an_answer_from_a_lagging_replica_is_not_stored(api, facility, redis_cache):
+    """The shared generation is ahead of the data's own: the data predates a committed write."""
+    from directory.models.state import GENERATION_CACHE_KEY
+
+    served = DirectoryState.current().generation
+    redis_cache.set(GENERATION_CACHE_KEY, served + 1, None)  # a write the data has not seen
+    assert api.get(DETAIL)["X-Cache"] == "miss"
+    assert api.get(DETAIL)["X-Cache"] == "miss"
+
+    DirectoryState.objects.update(generation=served + 1)  # the replica caught up
+    assert api.get(DETAIL)["X-Cache"] == "miss"
+    assert api.get(DETAIL)["X-Cache"] == "hit"

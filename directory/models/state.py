@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import uuid
 
 from django.core.cache import caches
 from django.db import models, transaction
@@ -74,58 +73,54 @@ class DirectoryState(models.Model):
 
 _BUMPERS: dict[str, functools.partial] = {}
 
-#: The cache key of the generation token that cached responses are checked against.
+#: The cache key of the generation that cached responses are checked against.
 GENERATION_CACHE_KEY = "directory:generation"
 
 
-def token_lives_in_cache(cache_alias: str = "default") -> bool:
-    """Whether the generation token is kept in the cache (shared by every app server)."""
+def generation_lives_in_cache(cache_alias: str = "default") -> bool:
+    """Whether the generation is mirrored in the cache (one shared by every app server)."""
     return getattr(caches[cache_alias], "shared_between_processes", False)
 
 
-def generation_token(
+def current_generation(
     cache_alias: str = "default",
-    cached: str | None = None,
+    cached: int | None = None,
     state: DirectoryState | None = None,
-) -> str | None:
-    """A token that changes whenever a write to the directory commits.
+) -> int | None:
+    """The directory's generation, which grows with every committed write.
 
-    With a cache shared by every app server (Redis) the token lives in that cache, so reading
-    it costs no SQL; ``cached`` is its value when the caller already fetched it. With a
-    per-process cache a write in another process could not reach it, so the token is the
-    database's generation counter instead (``state``, when the caller already loaded it).
-    ``None`` means the token cannot be known (the shared cache is unreachable): callers must
-    then not use cached answers.
+    With a cache shared by every app server (Redis) it is read from that cache, where each
+    committed write leaves it, so reading it costs no SQL; ``cached`` is its value when the
+    caller already fetched it. With a per-process cache another process's write could not
+    reach it, so it is read from the database (``state``, when the caller already loaded it).
+    ``None`` means it cannot be known (the shared cache is unreachable): callers must then
+    not use cached answers.
     """
-    backend = caches[cache_alias]
-    if not token_lives_in_cache(cache_alias):
-        return f"db-{(state or DirectoryState.current()).generation}"
+    if not generation_lives_in_cache(cache_alias):
+        return (state or DirectoryState.current()).generation
     if cached is not None:
         return cached
-    token = backend.get(GENERATION_CACHE_KEY)
-    if token is None:
-        # First use, or Redis lost its data: any new value differs from every token that
-        # cached answers were stored under.
-        backend.add(GENERATION_CACHE_KEY, uuid.uuid4().hex, None)
-        token = backend.get(GENERATION_CACHE_KEY)
-    return token
-
-
-def renew_generation_token(cache_alias: str = "default") -> None:
-    """Make every cached answer stale (called once a write has committed)."""
     backend = caches[cache_alias]
-    if getattr(backend, "shared_between_processes", False):
-        backend.set(GENERATION_CACHE_KEY, uuid.uuid4().hex, None)
+    generation = backend.get(GENERATION_CACHE_KEY)
+    if generation is None:
+        # First use, or Redis lost its data: seed it from the primary, never a replica that
+        # may lag behind (its older generation would bless answers that are already stale).
+        primary = DirectoryState.objects.using("default").filter(id=DirectoryState.SINGLETON_ID)
+        backend.add(GENERATION_CACHE_KEY, primary.values_list("generation", flat=True).first())
+        generation = backend.get(GENERATION_CACHE_KEY)
+    return generation
+
+
+def _publish_generation(generation: int, cache_alias: str = "default") -> None:
+    """Leave a committed write's generation where every app server's cache checks look."""
+    if generation_lives_in_cache(cache_alias):
+        caches[cache_alias].set(GENERATION_CACHE_KEY, generation, None)
 
 
 def _apply_bump(model, alias: str) -> None:
-    updated = (
-        model.objects.using(alias)
-        .filter(id=model.SINGLETON_ID)
-        .update(generation=F("generation") + 1, changed_at=timezone.now())
-    )
-    if not updated:
-        model.objects.using(alias).get_or_create(
+    rows = model.objects.using(alias).filter(id=model.SINGLETON_ID)
+    if not rows.update(generation=F("generation") + 1, changed_at=timezone.now()):
+        rows.model.objects.using(alias).get_or_create(
             id=model.SINGLETON_ID, defaults={"generation": 1, "changed_at": timezone.now()}
         )
-    renew_generation_token()
+    _publish_generation(rows.values_list("generation", flat=True).first())
