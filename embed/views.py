@@ -21,6 +21,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
+from api.caching import answer_freshness
 from directory import selectors
 from directory.choices import (
     CallStatus,
@@ -83,11 +84,12 @@ def _theme_css() -> str:
     return "\n".join(f".theme-{name} {{ {css_variables(name)} }}" for name in THEMES)
 
 
-def _cache_headers(response, request, lang: str):
+def _cache_headers(response, request, lang: str, *, time_dependent: bool = False):
     if selectors.shows_drafts(getattr(request, "user", None)):
         response["Cache-Control"] = "private, no-cache"
     else:
-        response["Cache-Control"] = f"public, max-age={settings.API_CACHE_MAX_AGE}"
+        _changed, max_age = answer_freshness(request, time_dependent)
+        response["Cache-Control"] = f"public, max-age={max_age}"
     response["Vary"] = "Accept-Language, Cookie"
     response["Content-Language"] = lang
     return response
@@ -147,13 +149,15 @@ def widget(request, resource: str):
             "shown": UI[listing.lang]["shown"].format(
                 shown=len(listing.items), total=listing.total
             ),
-            "updated": updated_on(DirectoryState.current().changed_at),
+            "updated": updated_on(DirectoryState.for_request(request).changed_at),
             "api_url": api_url,
             "oembed_url": oembed_url,
             "provider": PROVIDER_NAME,
         },
     )
-    return _cache_headers(response, request, listing.lang)
+    # Calls show their status, and programmes are filtered by open calls: the clock changes both.
+    time_dependent = resource in ("calls", "programmes")
+    return _cache_headers(response, request, listing.lang, time_dependent=time_dependent)
 
 
 # --- Builder ----------------------------------------------------------------------------------

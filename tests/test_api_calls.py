@@ -82,6 +82,25 @@ def test_status_is_computed_at_request_time(api, monkeypatch):
     assert api.get(f"{URL}closing/").json()["status"] == "closed"
 
 
+@pytest.mark.parametrize("url", [URL, f"{URL}closing/", "/embed/calls/", "/api/v1/calls.ics"])
+def test_answers_showing_a_status_stay_fresh_only_until_it_changes(api, monkeypatch, url):
+    """Caches (HTTP and the response cache) never keep an "open" past its deadline."""
+    CallFactory(slug="closing", opens_on=today_plus(-5), closes_at=timezone.now() + HALF_A_MINUTE)
+    first = api.get(url)
+    max_age = int(first["Cache-Control"].split("max-age=")[1])
+    assert 0 < max_age <= HALF_A_MINUTE.seconds
+    assert api.get(url)["X-Cache"] == "hit"
+
+    later = timezone.now() + HALF_A_MINUTE
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    after = api.get(url)
+    assert after["X-Cache"] == "miss"
+    assert after.content != first.content
+
+
+HALF_A_MINUTE = datetime.timedelta(seconds=30)
+
+
 # --- Deadline filters and ordering ------------------------------------------------------------
 
 
