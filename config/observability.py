@@ -18,6 +18,7 @@ import time
 import uuid
 
 from django.conf import settings
+from django.core.signals import request_finished
 from django.db import connections
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -73,36 +74,38 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
-        token = request_id_var.set(request_id)
+        # Kept until the response is closed (request_finished), not just until this returns:
+        # Django logs 4xx/5xx answers ("Service Unavailable: /readyz") after every middleware.
+        request_id_var.set(request_id)
         counter = _QueryCounter()
         started = time.perf_counter()
-        try:
-            with _counting(counter):
-                response = self.get_response(request)
-        finally:
-            request_id_var.reset(token)
+        with _counting(counter):
+            response = self.get_response(request)
         duration_ms = (time.perf_counter() - started) * 1000
         response["X-Request-ID"] = request_id
         if duration_ms > settings.SLOW_REQUEST_MS:
-            token = request_id_var.set(request_id)
-            try:
-                logger.warning(
-                    "slow request: %s %s took %.0f ms with %d SQL queries",
-                    request.method,
-                    request.path,
-                    duration_ms,
-                    counter.count,
-                    extra={
-                        "method": request.method,
-                        "path": request.path,
-                        "status": response.status_code,
-                        "duration_ms": round(duration_ms, 1),
-                        "sql_queries": counter.count,
-                    },
-                )
-            finally:
-                request_id_var.reset(token)
+            logger.warning(
+                "slow request: %s %s took %.0f ms with %d SQL queries",
+                request.method,
+                request.path,
+                duration_ms,
+                counter.count,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round(duration_ms, 1),
+                    "sql_queries": counter.count,
+                },
+            )
         return response
+
+
+def _forget_request_id(**kwargs) -> None:
+    request_id_var.set("-")
+
+
+request_finished.connect(_forget_request_id, dispatch_uid="observability-forget-request-id")
 
 
 class _counting:

@@ -41,3 +41,28 @@ def test_log_lines_are_json_with_the_request_id():
     assert line["message"] == "hello there"
     assert line["level"] == "INFO"
     assert line["request_id"] == "-"
+
+
+def test_djangos_own_error_line_carries_the_request_id_then_it_is_forgotten(client):
+    """Django logs 4xx/5xx answers after every middleware has run; the id must still be there."""
+    from config.observability import request_id_var
+
+    class Keep(logging.Handler):
+        def __init__(self):
+            super().__init__()
+            self.addFilter(RequestIdFilter())  # as the configured handler does, at emit time
+            self.records = []
+
+        def emit(self, record):
+            self.records.append(record)
+
+    keep = Keep()
+    django_request = logging.getLogger("django.request")
+    django_request.addHandler(keep)
+    try:
+        response = client.get("/api/v1/facilities/nowhere/", HTTP_X_REQUEST_ID="lost-42")
+    finally:
+        django_request.removeHandler(keep)
+    assert response.status_code == 404
+    assert [record.request_id for record in keep.records] == ["lost-42"]
+    assert request_id_var.get() == "-"  # the closed response forgot it
