@@ -43,3 +43,37 @@ def test_development_mode_uses_a_throwaway_key():
 def test_language_and_time_zone():
     assert settings.TIME_ZONE == "UTC"
     assert [code for code, _ in settings.LANGUAGES] == ["en", "ja"]
+
+
+def _variables_read_by_settings() -> set[str]:
+    import re
+    from pathlib import Path
+
+    source = (Path(settings.BASE_DIR) / "config" / "settings.py").read_text()
+    pattern = r'(?:os\.environ\.get|env_bool|env_int|env_list)\(\s*"([A-Z][A-Z0-9_]+)"'
+    # dj_database_url.config() reads DATABASE_URL itself.
+    return set(re.findall(pattern, source)) | {"DATABASE_URL"}
+
+
+# Set by the image or built by compose from other variables, not passed through.
+NOT_PASSED_BY_COMPOSE = {"STATIC_ROOT", "STATIC_MANIFEST"}
+
+
+def test_every_variable_is_documented_and_passed_to_the_app_by_compose():
+    """A deploy choice nobody can find is one nobody can make."""
+    from pathlib import Path
+
+    root = Path(settings.BASE_DIR)
+    variables = _variables_read_by_settings()
+    assert {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "DATABASE_REPLICA_URLS"} <= variables
+
+    example = (root / ".env.example").read_text()
+    readme = (root / "README.md").read_text()
+    compose = (root / "docker-compose.yml").read_text()
+    anchor = compose.split("x-app-environment:", 1)[1].split("\nservices:", 1)[0]
+    for name in sorted(variables):
+        assert f"\n{name}=" in example, f"{name} is not in .env.example"
+        assert f"`{name}`" in readme, f"{name} is not in the README's configuration table"
+        if name not in NOT_PASSED_BY_COMPOSE | {"DATABASE_URL"}:
+            assert f"\n  {name}: " in anchor, f"compose does not pass {name} to the app"
+    assert "\n  DATABASE_URL: postgres://" in anchor  # built from the POSTGRES_* variables
