@@ -31,9 +31,10 @@ DATABASE_UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
 #: Paths whose clients read JSON (the API, the probes, oEmbed); everything else gets HTML.
 JSON_PATH_PREFIXES = ("/api/", "/healthz", "/readyz", "/oembed")
 
-#: The 503 page of a widget must stay framable by the partner page that embeds it.
-EMBED_ERROR_CSP = (
-    "frame-ancestors *; default-src 'none'; style-src 'unsafe-inline'; "
+#: The 503 page's own policy: nothing but its inline styles; a widget's page stays framable
+#: by the partner page that embeds it, every other page by nobody.
+UNAVAILABLE_PAGE_CSP = (
+    "frame-ancestors {ancestors}; default-src 'none'; style-src 'unsafe-inline'; "
     "base-uri 'none'; form-action 'none'"
 )
 
@@ -129,10 +130,14 @@ def _unavailable_page(request) -> HttpResponse:
     title, hint = UNAVAILABLE_TEXT[lang]
     page = UNAVAILABLE_PAGE.format(lang=lang, title=title, hint=hint)
     response = HttpResponse(page, status=503, content_type="text/html; charset=utf-8")
-    if request.path.startswith("/embed/"):
+    framable = request.path.startswith("/embed/")
+    if framable:
         # A partner's iframe shows this short note instead of a refused frame.
         response.xframe_options_exempt = True
-        response["Content-Security-Policy"] = EMBED_ERROR_CSP
+    # Set here, so the site-wide policy (which forbids inline styles) leaves it alone.
+    response["Content-Security-Policy"] = UNAVAILABLE_PAGE_CSP.format(
+        ancestors="*" if framable else "'none'"
+    )
     return response
 
 

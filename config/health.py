@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.core.cache import cache
 from django.db import connections
 from django.http import JsonResponse
+from django.utils.log import log_response
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-logger = logging.getLogger(__name__)
+from api.exceptions import DATABASE_RETRY_AFTER_SECONDS
 
 
 @never_cache
@@ -25,13 +24,14 @@ def healthz(request):
 def readyz(request):
     """Database and cache reachable: 200, else 503 with a JSON body naming what failed."""
     checks: dict[str, str] = {}
+    problems: list[str] = []
     for alias in connections:
         try:
             with connections[alias].cursor() as cursor:
                 cursor.execute("SELECT 1")
             checks[f"database:{alias}"] = "ok"
         except Exception as error:  # any failure means not ready; say which and why
-            logger.warning("readiness: database %s unreachable: %s", alias, error)
+            problems.append(f"database {alias} unreachable ({error.__class__.__name__}: {error})")
             checks[f"database:{alias}"] = f"unreachable: {error.__class__.__name__}"
     try:
         if hasattr(cache, "is_available"):
@@ -43,7 +43,7 @@ def readyz(request):
             ok = cache.get("readyz") == "1"
             checks["cache"] = "ok" if ok else "unreachable: value not stored"
     except Exception as error:
-        logger.warning("readiness: cache unreachable: %s", error)
+        problems.append(f"cache unreachable ({error.__class__.__name__}: {error})")
         checks["cache"] = f"unreachable: {error.__class__.__name__}"
     failed = sorted(name for name, state in checks.items() if state != "ok")
     status = 503 if failed else 200
@@ -52,5 +52,13 @@ def readyz(request):
         status=status,
     )
     if failed:
-        response["Retry-After"] = "5"
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        # One line naming every failure; marked logged, so Django adds no bare second one.
+        log_response(
+            "not ready: %s",
+            "; ".join(problems or failed),
+            response=response,
+            request=request,
+            level="warning",
+        )
     return response

@@ -676,6 +676,9 @@ def test_with_postgres_down_answers_are_503_and_recover_by_themselves(healthy, c
     admin = server.get("/admin/", headers={"Cookie": "sessionid=abc123def456"})
     assert_database_unavailable_page(admin)
     assert admin.headers["x-frame-options"] == "DENY"
+    # The page's own policy lets its inline styles show (the site-wide one forbids them).
+    policy = admin.headers["content-security-policy"]
+    assert "style-src 'unsafe-inline'" in policy and "frame-ancestors 'none'" in policy
 
     ready = server.get("/readyz", headers={"X-Request-ID": "pg-down-readyz"})
     assert ready.status == HTTPStatus.SERVICE_UNAVAILABLE
