@@ -75,3 +75,23 @@ def reference_data(transactional_db):
     countries = importlib.import_module("directory.migrations.0002_load_countries")
     countries.load_countries(django_apps, schema_editor=None)
     sync_role_groups()
+
+
+@pytest.fixture
+def chromium():
+    """A headless Debian Chromium driven by Playwright (fails in CI when it is missing).
+
+    While it runs, the test thread hosts Playwright's event loop: make ORM calls before it
+    starts, or through ``browser_support.on_worker_thread``.
+    """
+    from playwright.sync_api import sync_playwright
+
+    from tests import browser_support as ui
+
+    executable = ui.chromium_or_skip()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=ui.CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()

@@ -29,24 +29,6 @@ SOURCES = '[{"title": "Facility brochure", "url": "https://example.org/brochure"
 
 
 @pytest.fixture
-def chromium():
-    """A headless Debian Chromium driven by Playwright (fails in CI if missing).
-
-    While it runs, the test thread hosts Playwright's event loop: ORM calls go through
-    ``ui.on_worker_thread``.
-    """
-    executable = ui.chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=ui.CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
 def staff(monkeypatch, reference_data):
     """A curator and an editor, made with the project's own createcurator command."""
     monkeypatch.setenv("CURATOR_PASSWORD", PASSWORD)

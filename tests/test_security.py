@@ -10,7 +10,6 @@ per username and client address; config/security.py finds that address).
 
 from __future__ import annotations
 
-import importlib
 import io
 import logging
 import re
@@ -18,7 +17,6 @@ import secrets
 from http import HTTPStatus
 
 import pytest
-from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.test import Client, RequestFactory, override_settings
 from django.urls import path
@@ -452,24 +450,8 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 
 @pytest.fixture
-def chromium():
-    """A headless Debian Chromium driven by Playwright (ORM calls must come before it)."""
-    executable = ui.chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=ui.CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def browser_data(transactional_db, django_user_model):
-    """Countries (an earlier transactional test may have flushed them), a facility, an admin."""
-    countries = importlib.import_module("directory.migrations.0002_load_countries")
-    countries.load_countries(django_apps, schema_editor=None)
+def browser_data(reference_data, django_user_model):
+    """A facility with two history entries, and an admin (in a database whose writes commit)."""
     facility = FacilityFactory(name="CSP Test Light Source", slug="csp-test-light-source")
     facility.name = "CSP Test Light Source II"
     facility.save()  # a second history entry for the history page

@@ -101,20 +101,6 @@ urlpatterns = [path("embed/widget.js", serve_widget), *project_urls.urlpatterns]
 
 
 @pytest.fixture
-def chromium():
-    """A headless Debian Chromium driven by Playwright (ORM calls must come before it)."""
-    executable = ui.chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=ui.CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
 def widget_records(reference_data):
     """Calls and facilities to list (in a database whose writes commit)."""
     programme = ProgrammeFactory(slug="uk-japan", name="UK-Japan Fund", name_ja="日英共同基金")
