@@ -9,38 +9,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-FACILITIES=${FACILITIES:-100000}
-INSTITUTIONS=${INSTITUTIONS:-100000}
-PROGRAMMES=${PROGRAMMES:-10000}
+# shellcheck source=bench/load.sh
+. bench/load.sh
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-1}
 WORKERS=${WORKERS:-2}
 PORT=${BENCH_PORT:-8799}
-PG=${PG_URL:-postgres://postgres@127.0.0.1:5432}
-DB=${BENCH_DB:-directory_bench}
-REUSE=${REUSE:-0}
 
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
 [ -x .venv/bin/python ] || make venv
 
-export DEBUG=false
-export SECRET_KEY=${SECRET_KEY:-bench-only-secret-key-not-for-production-0123456789}
-export ALLOWED_HOSTS=127.0.0.1,localhost
-export DATABASE_URL="$PG/$DB"
-export API_ANON_RATE=100000000/minute
-export LOG_LEVEL=WARNING
-export STATIC_MANIFEST=false
-
-if [ "$REUSE" != 1 ]; then
-  echo "== loading: $FACILITIES facilities, $INSTITUTIONS institutions, $PROGRAMMES programmes"
-  dropdb --if-exists "${DB}" -h 127.0.0.1 -U postgres
-  createdb "${DB}" -h 127.0.0.1 -U postgres
-  .venv/bin/python manage.py migrate --no-input -v0
-  .venv/bin/python manage.py loaddata taxonomy institutions facilities programmes agreements -v0
-  .venv/bin/python manage.py seed_synthetic --facilities "$FACILITIES" \
-    --institutions "$INSTITUTIONS" --programmes "$PROGRAMMES" --seed 1
-  psql -q -h 127.0.0.1 -U postgres "$DB" -c "VACUUM ANALYZE"
-fi
+bench_env
+bench_load
 
 .venv/bin/gunicorn config.wsgi --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
   --log-level warning > /tmp/bench-gunicorn.log 2>&1 &

@@ -1,0 +1,303 @@
+#!/usr/bin/env bash
+# Load and soak benchmark (reported, never a timed test): 100k facilities, 100k institutions
+# and 10k programmes in PostgreSQL, the response cache in Redis, the app under gunicorn, wrk
+# over loopback at 64 connections.
+#
+#   bash bench/soak.sh            # full size (loading takes ~2 minutes; REUSE=1 keeps the data)
+#   REUSE=1 WORKERS=3 bash bench/soak.sh
+#
+# 1. Per endpoint: a warm-up, then ROUNDS slices of the endpoint alternating with slices of the
+#    framework floor (a minimal Django view, bench/floor_urls.py, answering a constant body of
+#    the facility list's byte size through the same middleware), DURATION seconds of each in
+#    all; the ratio is the endpoint's requests over the floor's in those slices, so background
+#    load drifting on a shared machine hits both alike. Each endpoint runs as response-cache
+#    hits (the same URL again and again) and as misses (same URL, same SQL, same body, but a
+#    unique extra media range in Accept, part of the cache key: see bench/soak.lua), then 304
+#    revalidations. Every row runs against the same gunicorn processes.
+# 2. The soak: one wrk run of SOAK_SECONDS rotating through list, filter, search, radius,
+#    detail (2,000 different records) and 304 requests, with per-kind status counts.
+#
+# Prints Markdown tables and a machine line. Exits 1 if any run had a socket error (connect,
+# read, write, timeout) or a status outside 2xx/3xx. Talks to 127.0.0.1 only; stops what it
+# started. Options (environment): WORKERS (default 2 x cores + 1), CONNECTIONS (64), THREADS
+# (2), DURATION (15), ROUNDS (3), WARMUP (3), SOAK_SECONDS (60), WRK_TIMEOUT (wrk's socket
+# timeout per request in the per-endpoint runs, 10s: a slow row's requests are answered, not
+# abandoned and served anyway), SOAK_TIMEOUT (in the soak, 2s as wrk's default),
+# API_ANON_RATE (1000000/second: never refuses, and DRF's throttle history, a list of every
+# request time in the window kept in one cache entry per client address, stays about as long
+# as a production client's at 600/minute; with a per-minute rate the one bench address would
+# carry tens of thousands), SOAK_REDIS_DB (9; flushed at start and end), BENCH_PORT (8798),
+# RESPONSE_CACHE_SECONDS (the app's default), and those of bench/load.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# shellcheck source=bench/load.sh
+. bench/load.sh
+CORES=$(nproc)
+WORKERS=${WORKERS:-$((2 * CORES + 1))}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+DURATION=${DURATION:-15}
+ROUNDS=${ROUNDS:-3}
+WARMUP=${WARMUP:-3}
+SOAK_SECONDS=${SOAK_SECONDS:-60}
+WRK_TIMEOUT=${WRK_TIMEOUT:-10s}
+SOAK_TIMEOUT=${SOAK_TIMEOUT:-2s}
+export API_ANON_RATE=${API_ANON_RATE:-1000000/second}
+REDIS_DB=${SOAK_REDIS_DB:-9}
+PORT=${BENCH_PORT:-8798}
+HOST=127.0.0.1
+
+command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
+command -v redis-cli >/dev/null || { echo "redis-cli is required" >&2; exit 1; }
+[ -x .venv/bin/python ] || make venv
+case "$PG" in
+  *@127.0.0.1:* | *@127.0.0.1/* | *@localhost:* | *@localhost/*) ;;
+  *) echo "PG_URL must point at 127.0.0.1 (got $PG)" >&2; exit 1 ;;
+esac
+case "$REDIS_DB" in
+  '' | *[!0-9]*) echo "SOAK_REDIS_DB must be a number" >&2; exit 1 ;;
+esac
+export PGCONNECT_TIMEOUT=10
+
+workdir=$(mktemp -d /tmp/bench-soak.XXXXXX)
+server=""
+redis() { timeout 10 redis-cli -h "$HOST" -p 6379 -n "$REDIS_DB" "$@"; }
+cleanup() {
+  local status=$?
+  if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
+    kill -TERM "$server" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$server" 2>/dev/null || true
+  fi
+  redis flushdb >/dev/null 2>&1 || true
+  if [ "$status" -ne 0 ] && [ -s "$workdir/gunicorn.log" ]; then
+    echo "-- gunicorn log (last 20 lines):" >&2
+    tail -n 20 "$workdir/gunicorn.log" >&2
+  fi
+  rm -rf "$workdir"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bench_env
+bench_load
+
+export REDIS_URL="redis://$HOST:6379/$REDIS_DB"
+# The floor's URL lives in the bench's settings only; the API is the project's, unchanged.
+export DJANGO_SETTINGS_MODULE=bench.floor_settings
+base="http://$HOST:$PORT"
+list_path="/api/v1/facilities/"
+
+# The floor answers as many bytes as the facility list: measured in-process, cache off, with
+# the Host the server will see (the body's links are absolute).
+FLOOR_BYTES=$(RESPONSE_CACHE_SECONDS=0 timeout 120 .venv/bin/python -W ignore -c "
+import django
+django.setup()
+from django.test import Client
+response = Client().get('$list_path', HTTP_HOST='$HOST:$PORT')
+assert response.status_code == 200, response.status_code
+print(len(response.content))
+" 2>"$workdir/size.log" | tail -n 1) || { cat "$workdir/size.log" >&2; exit 1; }
+export FLOOR_BYTES
+
+if curl -s --max-time 2 -o /dev/null "$base/"; then
+  echo "something already listens on $HOST:$PORT: set BENCH_PORT" >&2
+  exit 1
+fi
+redis flushdb >/dev/null
+.venv/bin/gunicorn config.wsgi --bind "$HOST:$PORT" --workers "$WORKERS" \
+  --log-level warning >"$workdir/gunicorn.log" 2>&1 &
+server=$!
+for _ in $(seq 1 60); do
+  curl -sf --max-time 2 -o /dev/null "$base/readyz" && break
+  kill -0 "$server" 2>/dev/null || { echo "gunicorn exited" >&2; exit 1; }
+  sleep 1
+done
+curl -sf --max-time 5 -o /dev/null "$base/readyz" || { echo "server not ready after 60 s" >&2; exit 1; }
+
+body_size() { curl -sf --max-time 10 -o /dev/null -w '%{size_download}' "$base$1"; }
+list_bytes=$(body_size "$list_path")
+floor_bytes=$(body_size /bench/floor/)
+if [ "$list_bytes" != "$FLOOR_BYTES" ] || [ "$floor_bytes" != "$FLOOR_BYTES" ]; then
+  echo "body sizes differ: list $list_bytes, floor $floor_bytes, FLOOR_BYTES $FLOOR_BYTES" >&2
+  exit 1
+fi
+etag=$(curl -sf --max-time 10 -D - -o /dev/null "$base/api/v1/facilities/spring-8/" |
+  tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}')
+[ -n "$etag" ] || { echo "no ETag on the detail" >&2; exit 1; }
+
+filter_path="/api/v1/facilities/?country=JP&kind=synchrotron"
+search_path="/api/v1/facilities/?q=tsukuba%20light"
+radius_path="/api/v1/facilities/?near=38.26,140.87&radius_km=300&ordering=distance"
+detail_path="/api/v1/facilities/spring-8/"
+
+# One wrk run; sets the associative array R from its RESULT line and keeps the KIND lines.
+# Wait until the server is idle: when wrk stops, the requests it leaves queued in the listen
+# backlog are still served, and a slow endpoint's backlog would otherwise eat into the next run.
+drain() {
+  local quick=0 took
+  for _ in $(seq 1 120); do
+    took=$(curl -s --max-time 10 -o /dev/null -w '%{time_total}' "$base/bench/floor/" || echo 10)
+    if awk -v t="$took" 'BEGIN{exit !(t < 0.05)}'; then
+      quick=$((quick + 1))
+      [ "$quick" -ge 3 ] && return 0
+    else
+      quick=0
+      sleep 0.2
+    fi
+  done
+  echo "server still busy after the drain limit" >&2
+  return 1
+}
+
+declare -A R
+kinds_out=""
+runs=0
+run_wrk() { # seconds url [env assignments...]; wrk's timeout from TIMEOUT
+  local seconds=$1 url=$2 output line kv
+  shift 2
+  drain
+  runs=$((runs + 1))
+  output=$(env SOAK_NONCE="$$-$runs" "$@" timeout $((seconds + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" \
+    -d"${seconds}s" --timeout "$TIMEOUT" -s bench/soak.lua "$url")
+  line=$(printf '%s\n' "$output" | grep '^RESULT ')
+  kinds_out=$(printf '%s\n' "$output" | grep '^KIND ' || true)
+  R=()
+  for kv in ${line#RESULT }; do R[${kv%%=*}]=${kv#*=}; done
+}
+
+failures=0
+floor_requests=0
+floor_seconds=0
+rows=()
+# The machine's background load drifts (other jobs share the cores), so each endpoint is
+# measured in ROUNDS slices alternating with slices of the floor, and its ratio is its
+# requests over the floor's requests in the slices next to it (equal durations).
+measure() { # name cache url [env assignments...]
+  local name=$1 cache=$2 url=$3 share ratio round slice
+  local requests=0 answered=0 hits=0 socket=0 bad=0 floor_here=0 p50s=() p99=0
+  shift 3
+  slice=$(((DURATION + ROUNDS - 1) / ROUNDS))
+  run_wrk "$WARMUP" "$url" "$@"
+  for round in $(seq 1 "$ROUNDS"); do
+    run_wrk "$slice" "$base/bench/floor/"
+    floor_here=$((floor_here + R[requests]))
+    socket=$((socket + R[socket_errors]))
+    bad=$((bad + R[bad]))
+    run_wrk "$slice" "$url" "$@"
+    requests=$((requests + R[requests]))
+    answered=$((answered + R[answered]))
+    hits=$((hits + R[hits]))
+    socket=$((socket + R[socket_errors]))
+    bad=$((bad + R[bad]))
+    p50s+=("${R[p50]}")
+    p99=$(awk -v a="$p99" -v b="${R[p99]}" 'BEGIN{print (b > a ? b : a)}')
+    : "$round"
+  done
+  floor_requests=$((floor_requests + floor_here))
+  floor_seconds=$((floor_seconds + slice * ROUNDS))
+  local rps floor_rps p50
+  rps=$(awk -v n="$requests" -v s="$((slice * ROUNDS))" 'BEGIN{printf "%.0f", n / s}')
+  floor_rps=$(awk -v n="$floor_here" -v s="$((slice * ROUNDS))" 'BEGIN{printf "%.0f", n / s}')
+  ratio=$(awk -v a="$requests" -v b="$floor_here" 'BEGIN{if (b) printf "%.2f", a / b; else print "n/a"}')
+  p50=$(printf '%s\n' "${p50s[@]}" | sort -g | awk '{v[NR]=$1} END{print v[int((NR + 1) / 2)]}')
+  if [ "$cache" = "revalidation" ]; then
+    # Served from the cache, but a 304 carries no X-Cache header to count.
+    cache="hit"
+    share="n/a"
+  elif [ "$cache" = "-" ]; then
+    share="-"
+  else
+    share=$(awk -v h="$hits" -v n="$answered" 'BEGIN{printf "%.0f%%", n ? 100 * h / n : 0}')
+  fi
+  rows+=("| $name | $cache | $share | $rps | $floor_rps | **$ratio** | $p50 | $p99 | $socket | $bad |")
+  if [ "$socket" != 0 ] || [ "$bad" != 0 ]; then failures=$((failures + 1)); fi
+  printf '  %-60s %6s req/s, floor %6s, ratio %s, hits %s, errors %s/%s\n' "$name ($cache)" \
+    "$rps" "$floor_rps" "$ratio" "$share" "$socket" "$bad" >&2
+}
+
+TIMEOUT=$WRK_TIMEOUT
+echo "== per endpoint: $CONNECTIONS connections, ${WARMUP} s warm-up, then $ROUNDS x (floor, endpoint) slices of $(((DURATION + ROUNDS - 1) / ROUNDS)) s" >&2
+measure "facility list (\`/facilities/\`)" hit "$base$list_path"
+measure "facility list (\`/facilities/\`)" miss "$base$list_path" SOAK_MISS=1
+measure "filtered list (\`?country=JP&kind=synchrotron\`)" hit "$base$filter_path"
+measure "filtered list (\`?country=JP&kind=synchrotron\`)" miss "$base$filter_path" SOAK_MISS=1
+measure "\`q=\` search (\`?q=tsukuba light\`)" hit "$base$search_path"
+measure "\`q=\` search (\`?q=tsukuba light\`)" miss "$base$search_path" SOAK_MISS=1
+measure "\`near=\` radius (300 km, by distance)" hit "$base$radius_path"
+measure "\`near=\` radius (300 km, by distance)" miss "$base$radius_path" SOAK_MISS=1
+measure "detail (\`/facilities/spring-8/\`)" hit "$base$detail_path"
+measure "detail (\`/facilities/spring-8/\`)" miss "$base$detail_path" SOAK_MISS=1
+measure "304 revalidation (\`If-None-Match\`)" revalidation "$base$detail_path" "WRK_HEADER=If-None-Match: $etag"
+
+# The soak's mix: list pages, filtered pages, searches, radius searches, 2,000 details and 304s.
+# Few distinct lists (mostly cache hits after the first minute's misses), many details
+# (mostly misses), as a crawler and a map page would mix them.
+mix="$workdir/mix.tsv"
+{
+  for page in 0 1 2 3 4; do printf 'list\t/api/v1/facilities/?offset=%d\n' $((page * 20)); done
+  for country in JP DE FR US GB; do
+    for kind in synchrotron spallation_neutron; do
+      printf 'filter\t/api/v1/facilities/?country=%s&kind=%s\n' "$country" "$kind"
+    done
+  done
+  for q in "tsukuba%20light" "neutron" "hamburg" "compact%20source" "grenoble"; do
+    printf 'search\t/api/v1/facilities/?q=%s\n' "$q"
+  done
+  for centre in 38.26,140.87 53.55,9.99 45.19,5.72 41.71,-87.98 55.70,13.19; do
+    printf 'radius\t/api/v1/facilities/?near=%s&radius_km=300&ordering=distance\n' "$centre"
+  done
+  psql -Atq -h "$HOST" -U postgres "$DB" -c "SELECT slug FROM directory_facility
+    WHERE is_published ORDER BY md5(slug) LIMIT 2000" |
+    while read -r slug; do printf 'detail\t/api/v1/facilities/%s/\n' "$slug"; done
+  printf '304\t%s\tIf-None-Match: %s\n' "$detail_path" "$etag"
+} >"$mix"
+
+TIMEOUT=$SOAK_TIMEOUT
+echo "== soak: $CONNECTIONS connections, ${SOAK_SECONDS} s, mixed requests" >&2
+run_wrk "$SOAK_SECONDS" "$base/" "SOAK_MIX=$mix"
+soak_kinds=$kinds_out
+declare -A S
+for key in "${!R[@]}"; do S[$key]=${R[$key]}; done
+if [ "${S[socket_errors]}" != 0 ] || [ "${S[bad]}" != 0 ]; then failures=$((failures + 1)); fi
+if [ "${S[requests]}" != "${S[answered]}" ]; then
+  echo "soak: wrk counted ${S[requests]} responses, the script ${S[answered]}" >&2
+  failures=$((failures + 1))
+fi
+
+echo
+echo "Framework floor (\`/bench/floor/\`, a constant $FLOOR_BYTES-byte JSON body, the facility" \
+  "list's size): $(awk -v n="$floor_requests" -v s="$floor_seconds" 'BEGIN{printf "%.0f", n / s}') req/s" \
+  "over all its slices."
+echo
+echo "| endpoint | cache | hits | req/s | floor req/s | × floor | p50 ms | p99 ms | socket errors | non-2xx/3xx |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+printf '%s\n' "${rows[@]}"
+echo
+echo "Soak: ${SOAK_SECONDS} s, $CONNECTIONS connections, ${S[requests]} requests (${S[rps]} req/s," \
+  "p50 ${S[p50]} ms, p99 ${S[p99]} ms), ${S[socket_errors]} socket errors" \
+  "(connect ${S[connect]}, read ${S[read]}, write ${S[write]}, timeout ${S[timeout]})," \
+  "${S[bad]} responses outside 2xx/3xx."
+echo
+echo "| kind | requests | 2xx/3xx | of which 304 | non-2xx/3xx | cache hits | statuses |"
+echo "|---|---:|---:|---:|---:|---:|---|"
+while read -r _ fields; do
+  declare -A K=()
+  for kv in $fields; do K[${kv%%=*}]=${kv#*=}; done
+  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "${K[kind]}" "${K[requests]}" "${K[ok]}" \
+    "${K[not_modified]}" "${K[bad]}" "${K[hits]}" "${K[statuses]}"
+done <<<"$soak_kinds"
+echo
+echo "machine: $CORES cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%Y-%m-%d);" \
+  "gunicorn $WORKERS sync workers; wrk -t$THREADS -c$CONNECTIONS;" \
+  "per endpoint ${WARMUP} s warm-up + $ROUNDS x (floor, endpoint) slices, ${DURATION} s of each," \
+  "timeout $WRK_TIMEOUT; soak ${SOAK_SECONDS} s, timeout $SOAK_TIMEOUT;" \
+  "response cache in Redis db $REDIS_DB (RESPONSE_CACHE_SECONDS=${RESPONSE_CACHE_SECONDS:-default});" \
+  "API_ANON_RATE=$API_ANON_RATE;" \
+  "$FACILITIES facilities, $INSTITUTIONS institutions, $PROGRAMMES programmes"
+if [ "$failures" -ne 0 ]; then
+  echo "FAILED: $failures run(s) had socket errors or statuses outside 2xx/3xx" >&2
+  exit 1
+fi
