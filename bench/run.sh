@@ -20,6 +20,8 @@ command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; 
 [ -x .venv/bin/python ] || make venv
 
 bench_env
+# This bench measures the database path; bench/soak.sh measures the response cache.
+export RESPONSE_CACHE_SECONDS=${RESPONSE_CACHE_SECONDS:-0}
 bench_load
 
 .venv/bin/gunicorn config.wsgi --bind "127.0.0.1:$PORT" --workers "$WORKERS" \

@@ -23,10 +23,8 @@
 # (2), DURATION (15), ROUNDS (3), WARMUP (3), SOAK_SECONDS (60), WRK_TIMEOUT (wrk's socket
 # timeout per request in the per-endpoint runs, 10s: a slow row's requests are answered, not
 # abandoned and served anyway), SOAK_TIMEOUT (in the soak, 2s as wrk's default),
-# API_ANON_RATE (1000000/second: never refuses, and DRF's throttle history, a list of every
-# request time in the window kept in one cache entry per client address, stays about as long
-# as a production client's at 600/minute; with a per-minute rate the one bench address would
-# carry tens of thousands), SOAK_REDIS_DB (9; flushed at start and end), BENCH_PORT (8798),
+# API_ANON_RATE (1000000/second: never refuses; the throttle still counts every request, as in
+# production, in the same Redis round trip as the cache lookup), SOAK_REDIS_DB (9; flushed at start and end), BENCH_PORT (8798),
 # RESPONSE_CACHE_SECONDS (the app's default), and those of bench/load.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -15,7 +15,7 @@ import threading
 import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger("config.cache")
@@ -23,6 +23,26 @@ logger = logging.getLogger("config.cache")
 
 class CacheUnavailable(Exception):
     """Redis could not be reached; callers that must know (readiness) catch this."""
+
+
+class ReusedClientRedisCacheClient(RedisCacheClient):
+    """Django's Redis client, keeping one ``redis.Redis`` per connection pool.
+
+    Django builds a new ``redis.Redis`` for every operation, which costs more than the round
+    trip itself on loopback (0.12 ms each, measured); the object is thread-safe and cheap to
+    keep.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, object] = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients.setdefault(id(pool), self._client(connection_pool=pool))
+        return client
 
 
 class ResilientRedisCache(RedisCache):
@@ -38,6 +58,7 @@ class ResilientRedisCache(RedisCache):
 
     def __init__(self, server, params):
         super().__init__(server, params)
+        self._class = ReusedClientRedisCacheClient
         self._down_until = 0.0
         self._lock = threading.Lock()
 
@@ -71,6 +92,32 @@ class ResilientRedisCache(RedisCache):
             raise CacheUnavailable(f"{error.__class__.__name__}: {error}") from error
         self._down_until = 0.0
         return True
+
+    def get_many_and_count(self, keys, counter_key, window_seconds, version=None):
+        """``get_many(keys)`` and an increment of ``counter_key`` in one round trip.
+
+        The counter is created to expire after ``window_seconds`` (a rate-limit window).
+        Returns ``(found, count)``; ``({}, None)`` while Redis is unreachable.
+        """
+
+        def pipelined():
+            client = self._cache.get_client(write=True)
+            names = [self.make_and_validate_key(key, version=version) for key in keys]
+            counter = self.make_and_validate_key(counter_key, version=version)
+            pipeline = client.pipeline(transaction=False)
+            pipeline.mget(names)
+            pipeline.incr(counter)
+            pipeline.expire(counter, max(1, int(window_seconds)), nx=True)
+            values, count, _expiry_set = pipeline.execute()
+            loads = self._cache._serializer.loads
+            found = {
+                key: loads(value)
+                for key, value in zip(keys, values, strict=True)
+                if value is not None
+            }
+            return found, count
+
+        return self._call("get_many_and_count", ({}, None), pipelined)
 
     # --- Django's cache API -------------------------------------------------------------
 

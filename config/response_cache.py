@@ -6,9 +6,8 @@ caller: scheme and host (absolute links), path, query string, the negotiated lan
 the Accept header (the format). Each entry carries the directory's generation it was computed
 at; every committed write raises the generation (DirectoryState), so every entry goes stale at
 once, and no entry outlives its answer's own max-age (which is shorter when a
-call's status is about to change). With Redis the token and the entry come back in one round
-trip and a hit runs no SQL. Hits of the API count against the same anonymous throttle as
-computed answers.
+call's status is about to change). With Redis the generation, the entry and the caller's anonymous
+rate count (api.throttles) take one round trip, and a hit runs no SQL.
 """
 
 from __future__ import annotations
@@ -22,7 +21,12 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import cc_delim_re
 
-from api.throttles import throttle_wait, throttled_response
+from api.throttles import (
+    COUNTED_ATTRIBUTE,
+    anonymous_throttle_for,
+    fetch_and_count,
+    throttled_response,
+)
 from directory.models.state import (
     GENERATION_CACHE_KEY,
     DirectoryState,
@@ -97,7 +101,14 @@ class ResponseCacheMiddleware:
 
         cache = caches[CACHE_ALIAS]
         key = response_cache_key(request)
-        found = cache.get_many([GENERATION_CACHE_KEY, key])
+        throttle = anonymous_throttle_for(request)
+        counter_key = throttle.window_key(request) if throttle else None
+        found, count = fetch_and_count(
+            cache, [GENERATION_CACHE_KEY, key], counter_key, throttle.duration if throttle else 0
+        )
+        if counter_key:
+            # Counted once here, whether the answer comes from the cache or from the view.
+            setattr(request, COUNTED_ATTRIBUTE, count)
         state = None
         if not generation_lives_in_cache(CACHE_ALIAS):
             state = DirectoryState.for_request(request)
@@ -110,10 +121,8 @@ class ResponseCacheMiddleware:
             entry is not None and generation is not None and entry[0] == generation
         ) and now < entry[1]
         if fresh:
-            if request.path.startswith("/api/"):
-                wait = throttle_wait(request)
-                if wait is not None:
-                    return throttled_response(wait)
+            if throttle and not throttle.admits(count):
+                return throttled_response(throttle.wait())
             return self._rebuild(entry)
 
         # A miss. The data's own generation is read before the data (the view reuses it for

@@ -6,8 +6,8 @@ import pytest
 from django.db.models import F
 from django.utils.http import http_date
 from rest_framework.settings import api_settings
-from rest_framework.throttling import AnonRateThrottle
 
+from api.throttles import AnonymousRateThrottle
 from directory.models import DirectoryState
 from tests.factories import FacilityFactory
 
@@ -137,7 +137,7 @@ def test_anonymous_writes_are_refused_with_401(api, facility):
 
 
 def test_anonymous_throttling_answers_429_with_retry_after(api, facility, monkeypatch):
-    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "3/minute"})
+    monkeypatch.setattr(AnonymousRateThrottle, "THROTTLE_RATES", {"anon": "3/minute"})
     statuses = [api.get("/api/v1/facilities/").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     response = api.get("/api/v1/facilities/")

@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from api.throttles import AnonymousRateThrottle
 from directory.models import DirectoryState, Facility
 from tests.factories import FacilityFactory
 
@@ -289,3 +290,59 @@ def test_an_answer_from_a_lagging_replica_is_not_stored(api, facility, redis_cac
     DirectoryState.objects.update(generation=served + 1)  # the replica caught up
     assert api.get(DETAIL)["X-Cache"] == "miss"
     assert api.get(DETAIL)["X-Cache"] == "hit"
+
+
+# --- one round trip, one count ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_hit_is_one_redis_round_trip_including_the_rate_count(
+    api, facility, redis_cache, monkeypatch
+):
+    import redis
+
+    api.get(DETAIL)
+    trips = []
+    real_command, real_pipeline = redis.Redis.execute_command, redis.client.Pipeline.execute
+    monkeypatch.setattr(
+        redis.Redis,
+        "execute_command",
+        lambda self, *args, **kw: trips.append(args[0]) or real_command(self, *args, **kw),
+    )
+    monkeypatch.setattr(
+        redis.client.Pipeline,
+        "execute",
+        lambda self, *args, **kw: trips.append("pipeline") or real_pipeline(self, *args, **kw),
+    )
+    assert api.get(DETAIL)["X-Cache"] == "hit"
+    assert trips == ["pipeline"]
+
+
+@pytest.mark.django_db
+def test_hits_and_misses_share_one_anonymous_limit_each_request_counted_once(
+    api, facility, redis_cache, monkeypatch
+):
+    monkeypatch.setattr(AnonymousRateThrottle, "THROTTLE_RATES", {"anon": "4/minute"})
+    answers = [
+        api.get(DETAIL),  # miss: counted by the cache lookup, not again by the view
+        api.get(DETAIL),  # hit
+        api.get(LIST),  # miss
+        api.get(LIST),  # hit
+        api.get(DETAIL),  # fifth: refused, from the cache path
+        api.get(f"{LIST}?kind=synchrotron"),  # sixth: refused by the view (a miss)
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 200, 200, 429, 429]
+    assert [a.get("X-Cache") for a in answers[:4]] == ["miss", "hit", "miss", "hit"]
+    for refused in answers[4:]:
+        assert int(refused["Retry-After"]) >= 1
+        assert "throttled" in refused.json()["detail"].lower()
+
+
+@pytest.mark.django_db
+def test_a_new_x_forwarded_for_is_not_a_new_client(api, facility, redis_cache, monkeypatch):
+    """Without trusted proxies the socket address counts; a forged header changes nothing."""
+    monkeypatch.setattr(AnonymousRateThrottle, "THROTTLE_RATES", {"anon": "2/minute"})
+    statuses = [
+        api.get(DETAIL, HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code for n in range(4)
+    ]
+    assert statuses == [200, 200, 429, 429]
