@@ -10,7 +10,8 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY . .
-RUN DEBUG=true STATIC_ROOT=/app/staticfiles python manage.py collectstatic --no-input \
+# STATIC_MANIFEST=true: the hashed names and manifest that production (DEBUG=false) serves.
+RUN DEBUG=true STATIC_MANIFEST=true STATIC_ROOT=/app/staticfiles python manage.py collectstatic --no-input \
     && useradd --system --uid 10001 directory
 USER directory
 
