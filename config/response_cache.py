@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.cache import cc_delim_re
+from django.utils.cache import cc_delim_re, set_response_etag
 
 from api.throttles import (
     COUNTED_ATTRIBUTE,
@@ -137,6 +137,10 @@ class ResponseCacheMiddleware:
             and lifetime > 0
             and self._storable(response)
         ):
+            # The validator is stored with the body (the same hash ConditionalGetMiddleware
+            # would take), so a hit never hashes the body again.
+            if not response.has_header("ETag"):
+                set_response_etag(response)
             headers = [
                 (name, value)
                 for name, value in response.items()
