@@ -17,6 +17,11 @@ middleware. The rules:
   reads it at once, before a replica may have replayed it;
 * migrations run on the primary only: replicas receive the schema by replication.
 
+* a replica that cannot be reached is skipped for ``REPLICA_RETRY_SECONDS`` (per process):
+  the request reads the next replica, or the primary when none answers, and a warning names
+  it. A connection that dies in the middle of a request still fails that request (503); the
+  next one connects afresh and is routed around the replica.
+
 Replication lag: a *later* request may read a replica that has not replayed a write yet, so
 it can briefly answer with the data from before the write.
 """
@@ -25,11 +30,19 @@ from __future__ import annotations
 
 import contextvars
 import itertools
-from collections.abc import Sequence
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
+
+logger = logging.getLogger(__name__)
+
+#: Seconds a replica that refused a connection is left alone before it is tried again.
+REPLICA_RETRY_SECONDS = 5.0
 
 #: Aliases of the replicas in settings.DATABASES: replica1, replica2, …
 REPLICA_PREFIX = "replica"
@@ -73,13 +86,52 @@ def reads_pinned_to_primary() -> bool:
     return _current().pinned
 
 
+def connects(alias: str) -> bool:
+    """Whether the database ``alias`` can be used now (its connection checked, or made)."""
+    connection = connections[alias]
+    try:
+        # What the first query of the request would do anyway: drop a connection that fails
+        # its health check, then connect if there is none.
+        connection.close_if_health_check_failed()
+        connection.ensure_connection()
+    except (OperationalError, InterfaceError) as error:
+        logger.warning(
+            "read replica %s unreachable (%s: %s); reading elsewhere for %.0f s",
+            alias,
+            error.__class__.__name__,
+            str(error).strip().splitlines()[0] if str(error).strip() else "",
+            REPLICA_RETRY_SECONDS,
+        )
+        return False
+    return True
+
+
 class PrimaryReplicaRouter:
     """Routes writes to the primary and reads to a replica, following the module's rules."""
 
-    def __init__(self, replicas: Sequence[str] | None = None):
+    def __init__(
+        self,
+        replicas: Sequence[str] | None = None,
+        reachable: Callable[[str], bool] = connects,
+    ):
         self.replicas = tuple(replica_aliases() if replicas is None else replicas)
         self.aliases = frozenset({DEFAULT_DB_ALIAS, *self.replicas})
         self._turns = itertools.cycle(self.replicas)
+        self._reachable = reachable
+        self._down_until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def _choose_replica(self) -> str:
+        """The next replica in turn that answers; the primary when none does."""
+        for _ in range(len(self.replicas)):
+            with self._lock:
+                alias = next(self._turns)
+            if time.monotonic() < self._down_until.get(alias, 0.0):
+                continue
+            if self._reachable(alias):
+                return alias
+            self._down_until[alias] = time.monotonic() + REPLICA_RETRY_SECONDS
+        return DEFAULT_DB_ALIAS
 
     def db_for_read(self, model, **hints):
         """The primary when the request wrote or a transaction is open there, else its replica."""
@@ -98,7 +150,7 @@ class PrimaryReplicaRouter:
         if instance_db in self.aliases:
             return instance_db
         if state.replica is None:
-            state.replica = next(self._turns)
+            state.replica = self._choose_replica()
         return state.replica
 
     def db_for_write(self, model, **hints):

@@ -9,6 +9,7 @@ read-only as a hot standby is, so every answer shows which database served it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
@@ -38,11 +39,16 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
 
+from config import db_router
 from config.db_router import PrimaryReplicaRouter, ReplicaRoutingMiddleware
 from directory.models import DirectoryState, Facility, Institution, Technique
 from tests.factories import TechniqueFactory
 
 REPLICAS = ("replica1", "replica2")
+
+
+def ALWAYS(alias):
+    return True
 
 
 def serve(method: str, handler):
@@ -61,15 +67,38 @@ def serve(method: str, handler):
 
 
 def test_a_request_reads_one_replica_and_requests_take_turns():
-    router = PrimaryReplicaRouter(replicas=REPLICAS)
+    router = PrimaryReplicaRouter(replicas=REPLICAS, reachable=ALWAYS)
     served = [
         serve("GET", lambda: {router.db_for_read(Facility) for _ in range(5)}) for _ in range(4)
     ]
     assert served == [{"replica1"}, {"replica2"}, {"replica1"}, {"replica2"}]
 
 
+def test_an_unreachable_replica_is_skipped_until_it_may_be_back(monkeypatch):
+    down = {"replica1"}
+    asked = []
+
+    def reachable(alias):
+        asked.append(alias)
+        return alias not in down
+
+    router = PrimaryReplicaRouter(replicas=REPLICAS, reachable=reachable)
+    served = [serve("GET", lambda: router.db_for_read(Facility)) for _ in range(4)]
+    assert served == ["replica2"] * 4
+    assert asked.count("replica1") == 1  # not asked again while its pause lasts
+
+    down.add("replica2")
+    router._down_until.clear()
+    assert serve("GET", lambda: router.db_for_read(Facility)) == "default"
+
+    down.clear()
+    clock = time.monotonic() + db_router.REPLICA_RETRY_SECONDS + 1
+    monkeypatch.setattr(db_router.time, "monotonic", lambda: clock)
+    assert {serve("GET", lambda: router.db_for_read(Facility)) for _ in range(2)} == set(REPLICAS)
+
+
 def test_a_write_goes_to_the_primary_and_later_reads_of_the_request_follow_it():
-    router = PrimaryReplicaRouter(replicas=REPLICAS)
+    router = PrimaryReplicaRouter(replicas=REPLICAS, reachable=ALWAYS)
 
     def read_write_read():
         before = router.db_for_read(Institution)
@@ -83,24 +112,24 @@ def test_a_write_goes_to_the_primary_and_later_reads_of_the_request_follow_it():
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
 def test_unsafe_methods_read_the_primary_from_the_start(method):
-    router = PrimaryReplicaRouter(replicas=REPLICAS)
+    router = PrimaryReplicaRouter(replicas=REPLICAS, reachable=ALWAYS)
     assert serve(method, lambda: router.db_for_read(Institution)) == "default"
     assert serve("GET", lambda: router.db_for_read(Institution)) == "replica1"
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS"])
 def test_safe_methods_read_a_replica(method):
-    router = PrimaryReplicaRouter(replicas=REPLICAS)
+    router = PrimaryReplicaRouter(replicas=REPLICAS, reachable=ALWAYS)
     assert serve(method, lambda: router.db_for_read(Institution)) == "replica1"
 
 
 def test_sessions_are_read_from_the_primary():
-    router = PrimaryReplicaRouter(replicas=REPLICAS)
+    router = PrimaryReplicaRouter(replicas=REPLICAS, reachable=ALWAYS)
     assert serve("GET", lambda: router.db_for_read(Session)) == "default"
 
 
 def test_related_rows_are_read_where_their_object_came_from():
-    router = PrimaryReplicaRouter(replicas=REPLICAS)
+    router = PrimaryReplicaRouter(replicas=REPLICAS, reachable=ALWAYS)
     facility = Facility()
     facility._state.db = "replica2"
     assert serve("GET", lambda: router.db_for_read(Institution, instance=facility)) == "replica2"
@@ -109,7 +138,7 @@ def test_related_rows_are_read_where_their_object_came_from():
 
 
 def test_relations_within_the_set_and_migrations_on_the_primary_only():
-    router = PrimaryReplicaRouter(replicas=REPLICAS)
+    router = PrimaryReplicaRouter(replicas=REPLICAS, reachable=ALWAYS)
     on_primary, on_replica, elsewhere = Facility(), Institution(), Institution()
     on_primary._state.db, on_replica._state.db, elsewhere._state.db = (
         "default",
@@ -129,7 +158,7 @@ def test_without_replicas_everything_is_read_from_the_primary():
 
 @pytest.mark.django_db(transaction=True)
 def test_reads_inside_a_transaction_on_the_primary_see_it():
-    router = PrimaryReplicaRouter(replicas=REPLICAS)
+    router = PrimaryReplicaRouter(replicas=REPLICAS, reachable=ALWAYS)
 
     def read_around_a_transaction():
         outside = router.db_for_read(Institution)
@@ -146,7 +175,9 @@ def test_a_bulk_update_marks_the_change_on_the_primary():
     technique = TechniqueFactory(name="Before")
     generation = DirectoryState.current().generation
     # replica1 is not a configured database here: routing anything there fails loudly.
-    with override_settings(DATABASE_ROUTERS=[PrimaryReplicaRouter(replicas=["replica1"])]):
+    with override_settings(
+        DATABASE_ROUTERS=[PrimaryReplicaRouter(replicas=["replica1"], reachable=ALWAYS)]
+    ):
         serve("GET", lambda: Technique.objects.filter(pk=technique.pk).update(name="After"))
     assert Technique.objects.get(pk=technique.pk).name == "After"
     assert DirectoryState.current().generation == generation + 1
@@ -358,8 +389,16 @@ def server(database_pair, tmp_path_factory):
     created = _manage("drf_create_token", "eddie", database_url=primary.url)
     token = re.search(r"Generated token (\w+)", created).group(1)
 
-    port = _free_port()
     log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    env = _server_env(DATABASE_URL=primary.url, DATABASE_REPLICA_URLS=replica_url)
+    with running_gunicorn(env, log) as base:
+        yield base, token, primary, replica
+
+
+@contextlib.contextmanager
+def running_gunicorn(env: dict[str, str], log: Path):
+    """gunicorn (one worker) on a free loopback port with ``env``; yields its base URL."""
+    port = _free_port()
     with log.open("w") as output:
         process = subprocess.Popen(
             [
@@ -370,7 +409,7 @@ def server(database_pair, tmp_path_factory):
                 "--workers",
                 "1",
             ],
-            env=_server_env(DATABASE_URL=primary.url, DATABASE_REPLICA_URLS=replica_url),
+            env=env,
             cwd=settings.BASE_DIR,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -386,10 +425,31 @@ def server(database_pair, tmp_path_factory):
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"gunicorn did not start:\n{log.read_text()}")
                 time.sleep(0.2)
-        yield base, token, primary, replica
+        yield base
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_reads_fall_back_to_the_primary_when_the_replica_is_unreachable(
+    database_pair, tmp_path_factory
+):
+    primary, _replica, replica_url = database_pair
+    if replica_url.startswith("postgres"):
+        unreachable = f"postgres://postgres@127.0.0.1:{_free_port()}/nowhere"
+    else:
+        unreachable = f"sqlite:///{tmp_path_factory.mktemp('gone')}/no/such/dir/replica.sqlite3"
+    log = tmp_path_factory.mktemp("fallback") / "gunicorn.log"
+    env = _server_env(DATABASE_URL=primary.url, DATABASE_REPLICA_URLS=unreachable)
+    with running_gunicorn(env, log) as base:
+        answers = [call("GET", f"{base}/api/v1/techniques/?limit=1") for _ in range(3)]
+        assert [answer.status for answer in answers] == [HTTPStatus.OK] * 3
+        ready = call("GET", f"{base}/readyz")
+    assert ready.status == HTTPStatus.SERVICE_UNAVAILABLE  # the operator still learns of it
+    assert ready.json()["failed"] == ["database:replica1"]
+    warnings = [line for line in log.read_text().splitlines() if "read replica" in line]
+    assert len(warnings) == 1, warnings  # one per pause, not one per request
+    assert "replica1 unreachable" in warnings[0]
 
 
 def test_an_anonymous_read_is_served_by_the_replica(server):
