@@ -16,4 +16,5 @@ RUN DEBUG=true STATIC_MANIFEST=true STATIC_ROOT=/app/staticfiles python manage.p
 USER directory
 
 EXPOSE 8000
-CMD ["sh", "-c", "gunicorn config.wsgi --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-3} --access-logfile -"]
+# Workers from WEB_CONCURRENCY, JSON access lines: config/gunicorn.py.
+CMD ["gunicorn", "-c", "config/gunicorn.py", "--bind", "0.0.0.0:8000", "config.wsgi"]

@@ -7,6 +7,7 @@ collected, then asks for the pages whose assets come from that step.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -34,6 +35,15 @@ def dockerfile_collectstatic() -> tuple[dict[str, str], list[str]]:
     env = dict(word.split("=", 1) for word in words if re.match(r"^[A-Z_]+=", word))
     command = [word for word in words if not re.match(r"^[A-Z_]+=", word)]
     return env, command
+
+
+def dockerfile_command(port: int) -> list[str]:
+    """The image's CMD, bound to a loopback port instead of every interface."""
+    text = (ROOT / "Dockerfile").read_text()
+    command = json.loads(re.search(r"^CMD (\[.*\])$", text, re.MULTILINE).group(1))
+    command[command.index("--bind") + 1] = f"127.0.0.1:{port}"
+    assert command[0] == "gunicorn", command
+    return [str(GUNICORN), *command[1:]]
 
 
 def free_port() -> int:
@@ -85,9 +95,9 @@ def production_server(tmp_path_factory):
     port = free_port()
     log = (work / "gunicorn.log").open("wb")
     server = subprocess.Popen(
-        [str(GUNICORN), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        dockerfile_command(port),
         cwd=ROOT,
-        env=runtime,
+        env={**runtime, "WEB_CONCURRENCY": "1"},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -102,7 +112,7 @@ def production_server(tmp_path_factory):
                 time.sleep(0.2)
         else:
             pytest.fail(f"gunicorn did not start: {(work / 'gunicorn.log').read_text()}")
-        yield base_url
+        yield base_url, work / "gunicorn.log"
     finally:
         server.terminate()
         server.wait(10)
@@ -111,13 +121,40 @@ def production_server(tmp_path_factory):
 
 @pytest.mark.parametrize("page", ["/admin/login/", "/api/docs/", "/api/redoc/"])
 def test_pages_and_their_assets_are_served_by_the_built_image(production_server, page):
-    status, _headers, body = fetch(production_server + page)
+    base_url, _log = production_server
+    status, _headers, body = fetch(base_url + page)
     assert status == HTTPStatus.OK, body[:500]
     assets = re.findall(rb'(?:href|src)="(/static/[^"]+)"', body)
     assert assets, "the page links its static files"
     for asset in assets:
-        asset_status, asset_headers, _ = fetch(production_server + asset.decode())
+        asset_status, asset_headers, _ = fetch(base_url + asset.decode())
         assert asset_status == HTTPStatus.OK, asset
         # Hashed names from the manifest: cacheable for ever by browsers and proxies.
         assert re.search(rb"\.[0-9a-f]{12}\.", asset), asset
         assert "max-age=315360000" in asset_headers.get("Cache-Control", ""), asset
+
+
+def test_access_lines_are_json_with_the_request_id_and_no_query_string(production_server):
+    base_url, log = production_server
+    request = urllib.request.Request(
+        f"{base_url}/api/v1/facilities/?q=secret-looking-value",
+        headers={"X-Request-ID": "deploy-access-1", "Authorization": "Token abc123secret"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == HTTPStatus.UNAUTHORIZED  # an unknown token
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        lines = [
+            line
+            for line in log.read_text().splitlines()
+            if "deploy-access-1" in line and "gunicorn.access" in line
+        ]
+        if lines:
+            break
+        time.sleep(0.1)
+    entry = json.loads(lines[0])
+    assert entry["logger"] == "gunicorn.access"
+    assert entry["request_id"] == "deploy-access-1"
+    assert entry["status"] == 401 and entry["path"] == "/api/v1/facilities/"
+    assert "secret" not in log.read_text()

@@ -1,0 +1,15 @@
+"""gunicorn's settings for the image (``gunicorn -c config/gunicorn.py config.wsgi``).
+
+Workers from ``WEB_CONCURRENCY``; access lines as JSON, like the app's own log, when
+``LOG_FORMAT`` is json (the default), each with the request id the app returned.
+"""
+
+import os
+
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+accesslog = "-"
+if os.environ.get("LOG_FORMAT", "json") == "json":
+    logger_class = "config.observability.GunicornJSONLogger"
+# Slow clients never hold a worker for ever; a deploy lets requests in flight finish.
+timeout = 30
+graceful_timeout = 30
