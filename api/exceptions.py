@@ -116,7 +116,7 @@ def database_unavailable_response(request, error: BaseException | None = None) -
         "database unavailable, answered 503: %s %s (%s)",
         request.method,
         request.path,
-        _describe(error),
+        describe_error(error),
         response=response,
         request=request,
         level="error",
@@ -141,7 +141,8 @@ def _unavailable_page(request) -> HttpResponse:
     return response
 
 
-def _describe(error: BaseException | None) -> str:
+def describe_error(error: BaseException | None) -> str:
+    """The exception's class and the first line of its message, for one-line log entries."""
     if error is None:
         return "no exception"
     message = str(error).strip().splitlines()

@@ -17,6 +17,8 @@ from django.http import HttpRequest, JsonResponse
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import SimpleRateThrottle
 
+from config.security import client_ip
+
 #: Set on the Django request by whoever counted it already (the response cache), so that the
 #: view's throttle does not count the same request twice.
 COUNTED_ATTRIBUTE = "anonymous_request_count"
@@ -27,6 +29,12 @@ class AnonymousRateThrottle(SimpleRateThrottle):
 
     scope = "anon"
     cache_format = "throttle:%(scope)s:%(ident)s:%(window)d"
+
+    def get_ident(self, request):
+        """The client's address, by the rule the sign-in lockout uses (config.security):
+        ``X-Forwarded-For`` counts only through ``TRUSTED_PROXY_COUNT`` proxies, so a forged
+        header never makes a new client."""
+        return client_ip(request) or "unknown"
 
     def window_key(self, request) -> str:
         """The counter of this caller's current window (``request``: Django's or DRF's)."""

@@ -49,7 +49,7 @@ class ResilientRedisCache(RedisCache):
     """Django's RedisCache, but an unreachable Redis means a miss, never an exception.
 
     ``shared_between_processes`` tells the response cache that a value written here is seen
-    by every app server, so a generation token kept here invalidates them all at once.
+    by every app server, so the directory's generation kept here invalidates them all at once.
     """
 
     shared_between_processes = True

@@ -15,8 +15,7 @@ middleware. The rules:
   current data, not a replica that may lag behind;
 * sessions are always read from the primary: a sign-in writes one and the redirect that follows
   reads it at once, before a replica may have replayed it;
-* migrations run on the primary only: replicas receive the schema by replication.
-
+* migrations run on the primary only: replicas receive the schema by replication;
 * a replica that cannot be reached is skipped for ``REPLICA_RETRY_SECONDS`` (per process):
   the request reads the next replica, or the primary when none answers, and a warning names
   it. A connection that dies in the middle of a request still fails that request (503); the
@@ -37,7 +36,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from api.exceptions import DATABASE_UNAVAILABLE_ERRORS, describe_error
 
 logger = logging.getLogger(__name__)
 
@@ -81,11 +82,6 @@ def _current() -> _Routing:
         return state
 
 
-def reads_pinned_to_primary() -> bool:
-    """Whether the current request (or command) now reads from the primary."""
-    return _current().pinned
-
-
 def connects(alias: str) -> bool:
     """Whether the database ``alias`` can be used now (its connection checked, or made)."""
     connection = connections[alias]
@@ -94,12 +90,11 @@ def connects(alias: str) -> bool:
         # its health check, then connect if there is none.
         connection.close_if_health_check_failed()
         connection.ensure_connection()
-    except (OperationalError, InterfaceError) as error:
+    except DATABASE_UNAVAILABLE_ERRORS as error:
         logger.warning(
-            "read replica %s unreachable (%s: %s); reading elsewhere for %.0f s",
+            "read replica %s unreachable (%s); reading elsewhere for %.0f s",
             alias,
-            error.__class__.__name__,
-            str(error).strip().splitlines()[0] if str(error).strip() else "",
+            describe_error(error),
             REPLICA_RETRY_SECONDS,
         )
         return False

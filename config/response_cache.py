@@ -5,21 +5,20 @@ is a 200 and sets no cookie. The key is everything the answer depends on for an 
 caller: scheme and host (absolute links), path, query string, the negotiated language and
 the Accept header (the format). Each entry carries the directory's generation it was computed
 at; every committed write raises the generation (DirectoryState), so every entry goes stale at
-once, and no entry outlives its answer's own max-age (which is shorter when a
-call's status is about to change). With Redis the generation, the entry and the caller's anonymous
-rate count (api.throttles) take one round trip, and a hit runs no SQL.
+once, and no entry outlives its answer's own max-age (shorter when a call's status is about to
+change). With Redis the generation, the entry and the caller's anonymous rate count
+(api.throttles) take one round trip, and a hit runs no SQL.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 
 from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.cache import cc_delim_re, set_response_etag
+from django.utils.cache import cc_delim_re, get_max_age, set_response_etag
 
 from api.throttles import (
     COUNTED_ATTRIBUTE,
@@ -33,8 +32,6 @@ from directory.models.state import (
     current_generation,
     generation_lives_in_cache,
 )
-
-logger = logging.getLogger(__name__)
 
 CACHE_ALIAS = "default"
 CACHEABLE_PREFIXES = ("/api/", "/embed/", "/feeds/", "/oembed")
@@ -55,18 +52,6 @@ def _is_public(response) -> bool:
         for part in cc_delim_re.split(response.get("Cache-Control", ""))
     }
     return "public" in directives and not directives & {"private", "no-store", "no-cache"}
-
-
-def _max_age(response) -> int:
-    """The answer's own freshness (Cache-Control max-age): a cached copy never outlives it."""
-    for part in cc_delim_re.split(response.get("Cache-Control", "")):
-        name, _, value = part.strip().partition("=")
-        if name.lower() == "max-age":
-            try:
-                return int(value)
-            except ValueError:
-                return 0
-    return 0
 
 
 def response_cache_key(request) -> str:
@@ -130,7 +115,8 @@ class ResponseCacheMiddleware:
         # older one, and its answer must not be stored as current.
         served_generation = DirectoryState.for_request(request).generation
         response = self.get_response(request)
-        lifetime = min(timeout, _max_age(response))
+        # A cached copy never outlives the answer's own freshness (Cache-Control max-age).
+        lifetime = min(timeout, get_max_age(response) or 0)
         if (
             generation is not None
             and served_generation >= generation
@@ -162,7 +148,7 @@ class ResponseCacheMiddleware:
 
     @staticmethod
     def _rebuild(entry) -> HttpResponse:
-        _token, _expires, status, headers, content = entry
+        _generation, _expires, status, headers, content = entry
         response = HttpResponse(content, status=status)
         for name, value in headers:
             response[name] = value

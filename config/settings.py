@@ -299,10 +299,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    # Per client address behind TRUSTED_PROXY_COUNT proxies (api/throttles.py).
     "DEFAULT_THROTTLE_CLASSES": ["api.throttles.AnonymousRateThrottle"],
-    # The client address behind TRUSTED_PROXY_COUNT proxies: otherwise every new
-    # X-Forwarded-For value would count as a new client and escape the limit.
-    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("API_ANON_RATE", "600/minute")},
     "URL_FORMAT_OVERRIDE": "format",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

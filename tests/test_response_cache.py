@@ -346,3 +346,19 @@ def test_a_new_x_forwarded_for_is_not_a_new_client(api, facility, redis_cache, m
         api.get(DETAIL, HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code for n in range(4)
     ]
     assert statuses == [200, 200, 429, 429]
+
+
+@pytest.mark.django_db
+def test_behind_a_trusted_proxy_each_client_address_has_its_own_limit(
+    api, facility, redis_cache, monkeypatch, settings
+):
+    """The limit and the sign-in lockout share one rule for the client address."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    monkeypatch.setattr(AnonymousRateThrottle, "THROTTLE_RATES", {"anon": "1/minute"})
+
+    def get(client_address):
+        # The proxy appends the address it saw to whatever the client sent.
+        return api.get(DETAIL, HTTP_X_FORWARDED_FOR=f"198.51.100.9, {client_address}")
+
+    assert [get("203.0.113.1").status_code, get("203.0.113.1").status_code] == [200, 429]
+    assert get("203.0.113.2").status_code == 200
