@@ -19,15 +19,16 @@ from directory.models import Call, DirectoryState
 VARY = "Accept, Accept-Language, Cookie, Authorization"
 
 
-def answer_freshness(request, time_dependent: bool) -> tuple[datetime.datetime, int]:
-    """When an answer last changed, and for how many seconds it stays true.
+def answer_freshness(request, model) -> tuple[datetime.datetime, int]:
+    """When an answer listing ``model`` last changed, and for how many seconds it stays true.
 
     The last write, or a call opening or closing since; and at most API_CACHE_MAX_AGE, less
-    when the answer shows call statuses (``time_dependent``) and one changes sooner.
+    when the answer follows the clock (``selectors.follows_the_clock``) and a call's status
+    changes sooner.
     """
     changed = DirectoryState.for_request(request).changed_at
     max_age = settings.API_CACHE_MAX_AGE
-    if time_dependent:
+    if selectors.follows_the_clock(model):
         now = timezone.now()
         last_change, next_change = Call.objects.status_changes(now)
         if last_change:
@@ -40,12 +41,14 @@ def answer_freshness(request, time_dependent: bool) -> tuple[datetime.datetime, 
 class CacheHeadersMixin:
     """Adds validators and caching policy to successful GET/HEAD answers of an API view."""
 
-    #: whether the content depends on the clock (a call's status), not only on writes
-    time_dependent = False
+    #: the records the answer lists, when the view has no ``queryset`` to tell (None: a mix)
+    answer_model = None
 
     def freshness(self) -> tuple[datetime.datetime, int]:
         """When this answer last changed and how long it stays true (see answer_freshness)."""
-        return answer_freshness(self.request._request, self.time_dependent)
+        queryset = getattr(self, "queryset", None)
+        model = self.answer_model or getattr(queryset, "model", None)
+        return answer_freshness(self.request._request, model)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

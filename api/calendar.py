@@ -50,7 +50,7 @@ class CallCalendarView(CacheHeadersMixin, APIView):
     """Call deadlines as an iCalendar feed to subscribe to (one event per deadline)."""
 
     renderer_classes = [ICalendarRenderer]
-    time_dependent = True  # status=open/closed depends on the clock
+    answer_model = Call
     schema = None  # not part of the JSON API's OpenAPI document
 
     def get(self, request):

@@ -392,7 +392,6 @@ class ProgrammeViewSet(DirectoryViewSet):
     list_relations = relations.PROGRAMME_LIST
     detail_relations = relations.PROGRAMME_DETAIL
     facets = PROGRAMME_FACETS
-    time_dependent = True
     jsonld_type = "FundingScheme"
 
     def with_related(self, queryset):
@@ -436,7 +435,6 @@ class CallViewSet(DirectoryViewSet):
     filterset_class = filtersets.CallFilterSet
     select_related = ("programme",)
     facets = CALL_FACETS
-    time_dependent = True
     jsonld_type = "Event"
 
     def get_queryset(self):

@@ -24,6 +24,17 @@ SCORE_SUBSTRING = 0.5
 SCORE_ALL_WORDS = 0.25
 
 
+def follows_the_clock(model) -> bool:
+    """Whether answers listing ``model`` change with the clock, not only with writes.
+
+    A call's status moves at its deadline and opening day; a programme shows its open calls.
+    Such answers are fresh only until the next of those moments (api.caching).
+    """
+    from directory.models import Call, Programme
+
+    return model in (Call, Programme)
+
+
 def visible_to(queryset: models.QuerySet, user) -> models.QuerySet:
     """Published records for everyone; drafts too for signed-in staff."""
     if user is not None and user.is_authenticated and user.is_staff:

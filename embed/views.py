@@ -84,11 +84,11 @@ def _theme_css() -> str:
     return "\n".join(f".theme-{name} {{ {css_variables(name)} }}" for name in THEMES)
 
 
-def _cache_headers(response, request, lang: str, *, time_dependent: bool = False):
+def _cache_headers(response, request, lang: str, model):
     if selectors.shows_drafts(getattr(request, "user", None)):
         response["Cache-Control"] = "private, no-cache"
     else:
-        _changed, max_age = answer_freshness(request, time_dependent)
+        _changed, max_age = answer_freshness(request, model)
         response["Cache-Control"] = f"public, max-age={max_age}"
     response["Vary"] = "Accept-Language, Cookie"
     response["Content-Language"] = lang
@@ -155,9 +155,7 @@ def widget(request, resource: str):
             "provider": PROVIDER_NAME,
         },
     )
-    # Calls show their status, and programmes are filtered by open calls: the clock changes both.
-    time_dependent = resource in ("calls", "programmes")
-    return _cache_headers(response, request, listing.lang, time_dependent=time_dependent)
+    return _cache_headers(response, request, listing.lang, listing.resource.model)
 
 
 # --- Builder ----------------------------------------------------------------------------------
