@@ -84,6 +84,11 @@ class ResilientRedisCache(RedisCache):
                 )
             return fallback
 
+    @property
+    def answering(self) -> bool:
+        """False while paused after a failure: a miss then says nothing about the data."""
+        return time.monotonic() >= self._down_until
+
     def is_available(self) -> bool:
         """Ping Redis now, bypassing the breaker; raise CacheUnavailable naming the error."""
         try:

@@ -362,3 +362,32 @@ def test_behind_a_trusted_proxy_each_client_address_has_its_own_limit(
 
     assert [get("203.0.113.1").status_code, get("203.0.113.1").status_code] == [200, 429]
     assert get("203.0.113.2").status_code == 200
+
+
+@pytest.mark.django_db
+def test_connections_cut_by_a_redis_restart_are_renewed_not_taken_for_an_outage(
+    api, facility, redis_cache, caplog
+):
+    import redis
+
+    api.get(DETAIL)
+    assert api.get(DETAIL)["X-Cache"] == "hit"
+    # What a Redis restart does to the app's pooled connections.
+    redis.Redis.from_url(REDIS_TEST_URL).client_kill_filter(_type="normal", skipme=True)
+    with caplog.at_level(logging.WARNING, logger="config.cache"):
+        again = api.get(DETAIL)
+    assert again["X-Cache"] == "hit"
+    assert not [r for r in caplog.records if r.name == "config.cache"]
+
+
+@pytest.mark.django_db
+def test_while_redis_is_unreachable_a_request_costs_what_it_costs_without_the_cache(
+    api, facility, settings
+):
+    """No extra query to learn the generation: the cache is paused, not empty."""
+    settings.CACHES = redis_caches(f"redis://127.0.0.1:{closed_port()}/0")
+    api.get(DETAIL)  # meets the failure, which pauses the cache
+    _, with_redis_down = sql_count(api, DETAIL)
+    settings.RESPONSE_CACHE_SECONDS = 0
+    _, without_cache = sql_count(api, DETAIL)
+    assert with_redis_down == without_cache

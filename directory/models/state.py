@@ -102,7 +102,7 @@ def current_generation(
         return cached
     backend = caches[cache_alias]
     generation = backend.get(GENERATION_CACHE_KEY)
-    if generation is None:
+    if generation is None and getattr(backend, "answering", True):
         # First use, or Redis lost its data: seed it from the primary, never a replica that
         # may lag behind (its older generation would bless answers that are already stale).
         primary = DirectoryState.objects.using("default").filter(id=DirectoryState.SINGLETON_ID)
