@@ -385,6 +385,19 @@ class DirectoryFilterSet(django_filters.FilterSet):
         help_text="Records changed at or after this ISO 8601 date or date-time.",
     )
 
+    def get_form_class(self):
+        """The validation form, built once per filterset class rather than per request.
+
+        django-filter builds a new form class from fresh copies of every filter's form
+        field on each request; these fields depend on the class's filters only (never on
+        the request), so one class serves every request.
+        """
+        form_class = type(self).__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            type(self)._form_class = form_class
+        return form_class
+
     def filter_search(self, queryset, name, value):
         return selectors.search(queryset, value)
 

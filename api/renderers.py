@@ -6,14 +6,40 @@ import csv
 import io
 import json
 
+import orjson
 from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.utils import encoders
 
 
 class DirectoryJSONRenderer(JSONRenderer):
-    """Plain JSON, UTF-8, Japanese kept as characters (not \\u escapes)."""
+    """Plain JSON, UTF-8, Japanese kept as characters (not \\u escapes).
+
+    Encoded by orjson: the same compact document as DRF's encoder, several times faster on
+    a page of records. Types orjson does not know natively (decimals, lazy strings, dates)
+    go through DRF's encoder; a pretty-printed answer (``Accept: application/json;
+    indent=4``) or anything orjson refuses is left to DRF's own renderer.
+    """
 
     ensure_ascii = False
     charset = "utf-8"
+    _options = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+    _fallback = encoders.JSONEncoder().default
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        if self.get_indent(accepted_media_type, renderer_context or {}) is None:
+            try:
+                body = orjson.dumps(data, default=self._fallback, option=self._options)
+            except orjson.JSONEncodeError:
+                pass
+            else:
+                # As DRF does: U+2028 and U+2029 escaped, so the JSON is valid JavaScript too.
+                if b"\xe2\x80" in body:
+                    body = body.replace(b"\xe2\x80\xa8", b"\\u2028")
+                    body = body.replace(b"\xe2\x80\xa9", b"\\u2029")
+                return body
+        return super().render(data, accepted_media_type, renderer_context)
 
 
 class FormatRenderer(BaseRenderer):

@@ -202,7 +202,9 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         selectors.attach_briefs(page, self.list_relations, drafts=self.drafts)
-        data = self.get_serializer(page, many=True).data
+        data = serializers.represent_page(
+            self.serializer_class, page, self.get_serializer_context()
+        )
         response = self.get_paginated_response(data)
         if self.facet_names:
             response.data["facets"] = self.facet_counts(queryset)
