@@ -7,6 +7,7 @@ The rules themselves (search, distance, call status…) live in ``directory``.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import re
 
@@ -16,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django_filters.filters import FilterMethod
 from drf_spectacular.drainage import set_override
 
 from directory import selectors
@@ -365,6 +367,25 @@ def _ordering(fields: dict[str, str], help_text: str) -> django_filters.Ordering
 # --- Base ------------------------------------------------------------------------------
 
 
+class FiltersCopiedShallowly(dict):
+    """A filterset's declared filters, copied shallowly for each request.
+
+    django-filter deep-copies every filter (with its choices, schema and help texts) for
+    each request only so that each copy can point at its own filterset; a shallow copy per
+    filter does that at a fraction of the cost. A filter with a ``method`` calls it through
+    a FilterMethod bound to the filter, so each copy gets its own.
+    """
+
+    def __deepcopy__(self, memo):
+        copies = {}
+        for name, filter_ in self.items():
+            clone = copy.copy(filter_)
+            if isinstance(filter_.__dict__.get("filter"), FilterMethod):
+                clone.filter = FilterMethod(clone)
+            copies[name] = clone
+        return copies
+
+
 class DirectoryFilterSet(django_filters.FilterSet):
     """Common parameters: ``q`` (normalised, ranked search) and ``updated_since``."""
 
@@ -384,6 +405,10 @@ class DirectoryFilterSet(django_filters.FilterSet):
         schema=MOMENT_SCHEMA,
         help_text="Records changed at or after this ISO 8601 date or date-time.",
     )
+
+    @classmethod
+    def get_filters(cls):
+        return FiltersCopiedShallowly(super().get_filters())
 
     def get_form_class(self):
         """The validation form, built once per filterset class rather than per request.

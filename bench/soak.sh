@@ -13,7 +13,9 @@
 #    load drifting on a shared machine hits both alike. Each endpoint runs as response-cache
 #    hits (the same URL again and again) and as misses (same URL, same SQL, same body, but a
 #    unique extra media range in Accept, part of the cache key: see bench/soak.lua), then 304
-#    revalidations. Every row runs against the same gunicorn processes.
+#    revalidations. A first row measures the DRF floor: the same body through a bare Django
+#    REST framework view with the API's settings, what any API answer pays before its own
+#    work. Every row runs against the same gunicorn processes.
 # 2. The soak: one wrk run of SOAK_SECONDS rotating through list, filter, search, radius,
 #    detail (2,000 different records) and 304 requests, with per-kind status counts.
 #
@@ -218,6 +220,7 @@ measure() { # name cache url [env assignments...]
 
 TIMEOUT=$WRK_TIMEOUT
 echo "== per endpoint: $CONNECTIONS connections, ${WARMUP} s warm-up, then $ROUNDS x (floor, endpoint) slices of $(((DURATION + ROUNDS - 1) / ROUNDS)) s" >&2
+measure "DRF floor (\`/bench/drf-floor/\`: the same body through a bare DRF view)" - "$base/bench/drf-floor/"
 measure "facility list (\`/facilities/\`)" hit "$base$list_path"
 measure "facility list (\`/facilities/\`)" miss "$base$list_path" SOAK_MISS=1
 measure "filtered list (\`?country=JP&kind=synchrotron\`)" hit "$base$filter_path"

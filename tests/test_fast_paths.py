@@ -105,7 +105,7 @@ def test_a_kept_serializer_does_not_keep_the_request(api, seed_data):
     assert all(serializer._context == {} for serializer in kept.values())
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_threads_serializing_at_once_keep_their_own_context():
     institution = InstitutionFactory(name="Operator", name_ja="運営者")
     facilities = [FacilityFactory(name=f"Ring {n}", name_ja=f"リング{n}") for n in range(1, 4)]
@@ -166,3 +166,18 @@ def test_a_pretty_printed_answer_is_still_offered(api, seed_data):
     response = api.get("/api/v1/facilities/spring-8/", HTTP_ACCEPT="application/json; indent=2")
     assert response.status_code == 200
     assert response.content.startswith(b'{\n  "slug"')
+
+
+def test_postgresql_prepares_the_statements_a_list_repeats(api):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    FacilityFactory.create_batch(3)
+    for limit in (10, 11, 12):  # three answers, none from the response cache
+        assert api.get(f"/api/v1/facilities/?limit={limit}").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any("UNION ALL" in statement for statement in prepared), prepared
+    assert any("COUNT(*)" in statement for statement in prepared), prepared

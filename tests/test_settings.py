@@ -77,3 +77,29 @@ def test_every_variable_is_documented_and_passed_to_the_app_by_compose():
         if name not in NOT_PASSED_BY_COMPOSE | {"DATABASE_URL"}:
             assert f"\n  {name}: " in anchor, f"compose does not pass {name} to the app"
     assert "\n  DATABASE_URL: postgres://" in anchor  # built from the POSTGRES_* variables
+
+
+def _database_options(**env) -> str:
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(sorted(settings.DATABASES['default'].get('OPTIONS', {}).items()))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true", **env},
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_postgresql_prepares_statements_unless_turned_off():
+    postgres = {"DATABASE_URL": "postgres://u@db.example:5432/directory"}
+    assert _database_options(**postgres) == (
+        "[('prepare_threshold', 2), ('server_side_binding', True)]"
+    )
+    assert _database_options(**postgres, DATABASE_PREPARED_STATEMENTS="false") == "[]"
+    assert _database_options(DATABASE_URL="sqlite:///x.sqlite3") == "[]"
