@@ -194,26 +194,27 @@ def _column_attributes(model) -> frozenset[str]:
     )
 
 
-_page_serializers = threading.local()
+_kept_serializers = threading.local()
 
 
-def represent_page(serializer_class, records, context) -> list[dict]:
-    """The records of a list page as ``serializer_class`` represents them in ``context``.
+def represent(serializer_class, data, context, *, many: bool = False):
+    """``data`` (a record, or a page of records with ``many``) as ``serializer_class``
+    represents it in ``context``.
 
     Building a serializer (model introspection, deep copies of every field) cost more than
-    serializing a page of 20 records with it, so each thread keeps one per class and set of
-    fields and lends it this request's context while it serializes. Per thread: a
+    serializing a page of 20 records with it, so each thread keeps one per class, shape and
+    set of fields and lends it this request's context while it serializes. Per thread: a
     serializer reads its context from itself, and two threads must not share one.
     """
-    key = (serializer_class, tuple(context.get("sparse_fields") or ()), context.get("listing"))
-    kept = _page_serializers.__dict__.setdefault("serializers", {})
+    shape = {name: context.get(name) for name in ("sparse_fields", "listing")}
+    key = (serializer_class, many, tuple(shape["sparse_fields"] or ()), shape["listing"])
+    kept = _kept_serializers.__dict__.setdefault("serializers", {})
     serializer = kept.get(key)
     if serializer is None:
-        shape = {name: context.get(name) for name in ("sparse_fields", "listing")}
-        serializer = kept[key] = serializer_class(many=True, context=shape)
+        serializer = kept[key] = serializer_class(many=many, context=shape)
     serializer._context = context
     try:
-        return serializer.to_representation(records)
+        return serializer.to_representation(data)
     finally:
         # The kept serializer must not hold on to the request.
         serializer._context = {}

@@ -103,7 +103,13 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
         return {name: list(messages) for name, messages in self.filterset.errors.items()}
 
     def filter_queryset(self, queryset):
-        """Apply the filterset validated in ``initial`` (built once per request)."""
+        """Apply the filterset validated in ``initial`` (built once per request).
+
+        Only a list is filtered: a record is found by its slug alone (and a detail, an
+        update or a delete refuses list parameters in ``initial``).
+        """
+        if self.action != "list":
+            return queryset
         filterset = getattr(self, "filterset", None)
         if filterset is None:
             return super().filter_queryset(queryset)
@@ -202,8 +208,8 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         selectors.attach_briefs(page, self.list_relations, drafts=self.drafts)
-        data = serializers.represent_page(
-            self.serializer_class, page, self.get_serializer_context()
+        data = serializers.represent(
+            self.serializer_class, page, self.get_serializer_context(), many=True
         )
         response = self.get_paginated_response(data)
         if self.facet_names:
@@ -224,8 +230,7 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
             record = self.with_related(self.base_queryset()).get(pk=record.pk)
         selectors.attach_briefs([record], self.detail_relations, drafts=self.drafts)
         self.record = record
-        context = self.get_serializer_context()
-        data = self.serializer_class(record, context=context).data
+        data = serializers.represent(self.serializer_class, record, self.get_serializer_context())
         return Response(data, status=status, headers=headers)
 
     # --- writes ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The fast paths of a list answer give exactly what DRF's generic paths give.
 
 A page is serialized by a serializer each thread keeps and lends the request's context
-(api.serializers.represent_page), each field read through a plan chosen once
+(api.serializers.represent), each field read through a plan chosen once
 (RecordSerializer.to_representation), and encoded by orjson (DirectoryJSONRenderer). Each
 test here answers the same requests with DRF's own machinery patched back in and compares.
 """
@@ -33,9 +33,9 @@ LISTS = [
 ]
 
 
-def plain_page(serializer_class, records, context):
+def plain_representation(serializer_class, data, context, *, many=False):
     """DRF's own way: a new serializer per request."""
-    return serializer_class(records, many=True, context=context).data
+    return serializer_class(data, many=many, context=context).data
 
 
 def answers(api, urls):
@@ -47,7 +47,7 @@ def drf_machinery(monkeypatch):
     """Puts DRF's generic serializer, field reading and JSON encoder back in place."""
 
     def patch():
-        monkeypatch.setattr(serializers, "represent_page", plain_page)
+        monkeypatch.setattr(serializers, "represent", plain_representation)
         monkeypatch.setattr(
             serializers.RecordSerializer,
             "to_representation",
@@ -100,7 +100,7 @@ def test_a_kept_serializer_serves_each_request_in_its_own_language_and_fields(ap
 
 def test_a_kept_serializer_does_not_keep_the_request(api, seed_data):
     api.get("/api/v1/facilities/")
-    kept = serializers._page_serializers.serializers
+    kept = serializers._kept_serializers.serializers
     assert kept
     assert all(serializer._context == {} for serializer in kept.values())
 
@@ -128,7 +128,7 @@ def test_threads_serializing_at_once_keep_their_own_context():
         }
         start.wait()
         found[language] = [
-            serializers.represent_page(serializers.FacilitySerializer, records, context)
+            serializers.represent(serializers.FacilitySerializer, records, context, many=True)
             for _ in range(50)
         ]
 
