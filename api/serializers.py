@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import operator
 import threading
+from collections import OrderedDict
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -195,6 +196,8 @@ def _column_attributes(model) -> frozenset[str]:
 
 
 _kept_serializers = threading.local()
+#: serializers each thread keeps (per class, shape and ``fields=``), most recently used
+KEPT_SERIALIZERS = 64
 
 
 def represent(serializer_class, data, context, *, many: bool = False):
@@ -208,10 +211,15 @@ def represent(serializer_class, data, context, *, many: bool = False):
     """
     shape = {name: context.get(name) for name in ("sparse_fields", "listing")}
     key = (serializer_class, many, tuple(shape["sparse_fields"] or ()), shape["listing"])
-    kept = _kept_serializers.__dict__.setdefault("serializers", {})
+    kept = _kept_serializers.__dict__.setdefault("serializers", OrderedDict())
     serializer = kept.get(key)
     if serializer is None:
         serializer = kept[key] = serializer_class(many=many, context=shape)
+        # ``fields=`` chooses among countless shapes: keep the most recently used only.
+        if len(kept) > KEPT_SERIALIZERS:
+            kept.popitem(last=False)
+    else:
+        kept.move_to_end(key)
     serializer._context = context
     try:
         return serializer.to_representation(data)

@@ -105,6 +105,19 @@ def test_a_kept_serializer_does_not_keep_the_request(api, seed_data):
     assert all(serializer._context == {} for serializer in kept.values())
 
 
+def test_a_thread_keeps_a_bounded_number_of_serializers(api, seed_data):
+    names = serializers.field_names(serializers.FacilitySerializer)[:12]
+    for first in names:
+        for second in names:
+            if first != second:
+                response = api.get(f"/api/v1/facilities/?fields={first},{second}")
+                assert response.status_code == 200
+    kept = serializers._kept_serializers.serializers
+    assert len(kept) == serializers.KEPT_SERIALIZERS
+    # the most recent shape is kept
+    assert (serializers.FacilitySerializer, True, (names[-1], names[-2]), True) in kept
+
+
 @pytest.mark.django_db
 def test_threads_serializing_at_once_keep_their_own_context():
     institution = InstitutionFactory(name="Operator", name_ja="運営者")
