@@ -217,7 +217,7 @@ def _postgres_options(database: dict) -> dict:
     DATABASE_PREPARED_STATEMENTS=false for a transaction-mode pooler that cannot hold
     prepared statements (PgBouncer before 1.21).
     """
-    if database["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    if database.get("ENGINE") == "django.db.backends.postgresql" and env_bool(
         "DATABASE_PREPARED_STATEMENTS", default=True
     ):
         database.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
