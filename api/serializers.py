@@ -187,12 +187,9 @@ class SourceSerializer(serializers.Serializer):
 
 @functools.cache
 def _column_attributes(model) -> frozenset[str]:
-    """The attributes of ``model`` that hold a column's value (not methods or relations)."""
-    return frozenset(
-        name
-        for field in model._meta.concrete_fields
-        for name in ({field.attname} if field.is_relation else {field.attname, field.name})
-    )
+    """The attributes of ``model`` that hold a column's value (``country_id``, not the
+    related ``country``; never a method)."""
+    return frozenset(field.attname for field in model._meta.concrete_fields)
 
 
 _kept_serializers = threading.local()
