@@ -17,9 +17,11 @@ from directory.choices import (
 from directory.models import Facility
 from tests.factories import (
     AccessModeFactory,
+    AgreementFactory,
     FacilityFactory,
     FacilityRoleFactory,
     InstitutionFactory,
+    InstrumentFactory,
     ProgrammeFactory,
     ResearchFieldFactory,
     TechniqueFactory,
@@ -455,6 +457,45 @@ def test_detail_hides_unpublished_related_records(api):
     )
     body = api.get(f"{URL}diamond/").json()
     assert [i["slug"] for i in body["institutions"]] == ["public"]
+
+
+def test_every_related_summary_hides_drafts_from_the_public_and_shows_them_to_staff(api, staff_api):
+    facility = FacilityFactory(slug="diamond")
+    for published in (True, False):
+        name = "public" if published else "draft"
+        FacilityRoleFactory(
+            facility=facility,
+            institution=InstitutionFactory(slug=f"{name}-institution", is_published=published),
+        )
+        facility.techniques.add(TechniqueFactory(slug=f"{name}-technique", is_published=published))
+        access_kind = AccessModeKind.values[0 if published else 1]
+        facility.access_modes.add(
+            AccessModeFactory(kind=access_kind, slug=f"{name}-access", is_published=published)
+        )
+        facility.fields.add(ResearchFieldFactory(slug=f"{name}-field", is_published=published))
+        InstrumentFactory(facility=facility, slug=f"{name}-instrument", is_published=published)
+        ProgrammeFactory(slug=f"{name}-programme", is_published=published).facilities.add(facility)
+        AgreementFactory(slug=f"{name}-agreement", is_published=published).facilities.add(facility)
+    relations = [
+        "institutions",
+        "techniques",
+        "access_modes",
+        "research_fields",
+        "instruments",
+        "programmes",
+        "agreements",
+    ]
+    public = api.get(f"{URL}diamond/").json()
+    staff = staff_api.get(f"{URL}diamond/").json()
+    listed = api.get(f"{URL}?fields=slug,institutions,techniques,access_modes").json()
+    for relation in relations:
+        assert [brief["slug"].split("-")[0] for brief in public[relation]] == ["public"], relation
+        assert sorted(brief["slug"].split("-")[0] for brief in staff[relation]) == [
+            "draft",
+            "public",
+        ], relation
+    for relation in ("institutions", "techniques", "access_modes"):
+        assert len(listed["results"][0][relation]) == 1, relation
 
 
 def test_unknown_slug_is_a_json_404(api):
