@@ -110,11 +110,8 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
         """
         if self.action != "list":
             return queryset
-        filterset = getattr(self, "filterset", None)
-        if filterset is None:
-            return super().filter_queryset(queryset)
-        filterset.queryset = queryset
-        return filterset.qs
+        self.filterset.queryset = queryset
+        return self.filterset.qs
 
     def _check_pagination(self, request) -> dict:
         errors = {}

@@ -208,7 +208,7 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
-def _postgres_options(database: dict) -> dict:
+def _postgres_options(database: dict) -> None:
     """Server-side parameters and prepared statements on PostgreSQL, unless turned off.
 
     A list page repeats the same few statements with new values; prepared once per
@@ -221,7 +221,6 @@ def _postgres_options(database: dict) -> dict:
         "DATABASE_PREPARED_STATEMENTS", default=True
     ):
         database.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
-    return database
 
 
 _postgres_options(DATABASES["default"])

@@ -20,18 +20,12 @@ from rest_framework.renderers import JSONRenderer
 
 from api import serializers
 from api.renderers import DirectoryJSONRenderer
+from api.urls import router
 from directory.models import Facility
 from tests.factories import CallFactory, FacilityFactory, FacilityRoleFactory, InstitutionFactory
 
-LISTS = [
-    "/api/v1/facilities/",
-    "/api/v1/programmes/",
-    "/api/v1/calls/",
-    "/api/v1/institutions/",
-    "/api/v1/agreements/",
-    "/api/v1/techniques/",
-    "/api/v1/fields/",
-]
+# Every list the API routes, so a resource added later is compared too.
+LISTS = [f"/api/v1/{prefix}/" for prefix, _viewset, _basename in router.registry]
 
 
 def plain_representation(serializer_class, data, context, *, many=False):
