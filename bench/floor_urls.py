@@ -7,13 +7,19 @@ so the ratio of an endpoint's requests/s to the floor's is the share of the fram
 that the endpoint reaches. ``bench/drf-floor/`` answers the same document through a bare
 Django REST framework view with the project's API settings (authentication, throttling,
 content negotiation, the JSON renderer): the share of the floor that any API answer can reach
-before it reads a row. Only bench/floor_settings.py routes here.
+before it reads a row. ``bench/sql-page/`` is the best case of an uncached filtered page: a
+bare Django view running one prepared query in which PostgreSQL builds a simplified page
+(count, the 20 facilities' own columns, their institutions and techniques) as JSON text;
+``api/bench/sql-page/`` is the same view under ``/api/``, so it also pays what every anonymous
+API answer pays (rate count, response-cache lookup and store, the directory's change marker).
+Only bench/floor_settings.py routes here; PostgreSQL only.
 """
 
 import os
 
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpResponse
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
 from django.urls import path
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -48,9 +54,53 @@ class DRFFloor(APIView):
         return Response({"pad": self.PAD})
 
 
+# What a page costs when neither DRF nor Python serializes it: the filter, the count, the
+# page and two related summaries per record, all turned into JSON by PostgreSQL. Simpler and
+# smaller than the API's page (no links, labels or other relations), so a lower bound.
+SQL_PAGE = """
+SELECT json_build_object(
+  'count', (SELECT count(*) FROM directory_facility
+            WHERE is_published AND country_id = %(country)s AND kind = %(kind)s),
+  'results', (SELECT coalesce(json_agg(row_to_json(page)), '[]') FROM (
+    SELECT facility.*,
+      (SELECT coalesce(json_agg(json_build_object(
+                'slug', institution.slug, 'name', institution.name,
+                'name_ja', institution.name_ja, 'role', role.role)), '[]')
+         FROM directory_facilityrole role
+         JOIN directory_institution institution ON institution.id = role.institution_id
+        WHERE role.facility_id = facility.id AND institution.is_published) AS institutions,
+      (SELECT coalesce(json_agg(json_build_object(
+                'slug', technique.slug, 'name', technique.name)), '[]')
+         FROM directory_facility_techniques link
+         JOIN directory_technique technique ON technique.id = link.technique_id
+        WHERE link.facility_id = facility.id) AS techniques
+    FROM directory_facility facility
+    WHERE facility.is_published AND facility.country_id = %(country)s
+      AND facility.kind = %(kind)s
+    ORDER BY facility.name LIMIT 20) page)
+)::text
+"""
+
+
+def sql_page(request):
+    """The page of ``?country=&kind=`` built by PostgreSQL in one query, sent as it comes."""
+    country, kind = request.GET.get("country"), request.GET.get("kind")
+    if not country or not kind:
+        return JsonResponse({"detail": "country and kind are required"}, status=400)
+    with connection.cursor() as cursor:
+        cursor.execute(SQL_PAGE, {"country": country, "kind": kind})
+        body = cursor.fetchone()[0].encode()
+    response = HttpResponse(body, content_type="application/json")
+    # Public, so that under /api/ the response cache stores it as it stores the API's pages.
+    response["Cache-Control"] = "public, max-age=60"
+    return response
+
+
 urlpatterns = [
     path("bench/floor/", floor, name="bench-floor"),
     path("bench/drf-floor/", DRFFloor.as_view(), name="bench-drf-floor"),
+    path("bench/sql-page/", sql_page, name="bench-sql-page"),
+    path("api/bench/sql-page/", sql_page, name="bench-api-sql-page"),
     *project_urlpatterns,
 ]
 

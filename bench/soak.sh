@@ -15,7 +15,10 @@
 #    unique extra media range in Accept, part of the cache key: see bench/soak.lua), then 304
 #    revalidations. A first row measures the DRF floor: the same body through a bare Django
 #    REST framework view with the API's settings, what any API answer pays before its own
-#    work. Every row runs against the same gunicorn processes.
+#    work. Two rows measure the best case of an uncached filtered page: PostgreSQL building a
+#    simplified page as JSON in one query behind a bare Django view, then the same view under
+#    /api/ (rate count, response-cache lookup and store). Every row runs against the same
+#    gunicorn processes.
 # 2. The soak: one wrk run of SOAK_SECONDS rotating through list, filter, search, radius,
 #    detail (2,000 different records) and 304 requests, with per-kind status counts.
 #
@@ -221,6 +224,12 @@ measure() { # name cache url [env assignments...]
 TIMEOUT=$WRK_TIMEOUT
 echo "== per endpoint: $CONNECTIONS connections, ${WARMUP} s warm-up, then $ROUNDS x (floor, endpoint) slices of $(((DURATION + ROUNDS - 1) / ROUNDS)) s" >&2
 measure "DRF floor (\`/bench/drf-floor/\`: the same body through a bare DRF view)" - "$base/bench/drf-floor/"
+# The best case of an uncached filtered page (bench/floor_urls.py): PostgreSQL builds a smaller,
+# simpler page as JSON in one query; bare, then under /api/ with what every API answer pays.
+sql_page_query="?country=JP&kind=synchrotron"
+sql_page_bytes=$(body_size "/bench/sql-page/$sql_page_query")
+measure "SQL page, bare Django view (\`/bench/sql-page/\`: one query, JSON built by PostgreSQL, $sql_page_bytes bytes)" - "$base/bench/sql-page/$sql_page_query"
+measure "SQL page under \`/api/\` (plus rate count, response-cache lookup and store, change marker)" miss "$base/api/bench/sql-page/$sql_page_query" SOAK_MISS=1
 measure "facility list (\`/facilities/\`)" hit "$base$list_path"
 measure "facility list (\`/facilities/\`)" miss "$base$list_path" SOAK_MISS=1
 measure "filtered list (\`?country=JP&kind=synchrotron\`)" hit "$base$filter_path"
