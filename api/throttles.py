@@ -71,7 +71,12 @@ class AnonymousRateThrottle(SimpleRateThrottle):
 
 
 def count_request(cache, key: str, window_seconds: int) -> int | None:
-    """Add one to a window's counter (created to expire with the window); None if unknown."""
+    """Add one to a window's counter (created to expire with the window); None if unknown.
+
+    One round trip where the backend can pipeline it (config.cache.ResilientRedisCache).
+    """
+    if hasattr(cache, "count_in_window"):
+        return cache.count_in_window(key, window_seconds)
     cache.add(key, 0, window_seconds)
     try:
         return cache.incr(key)

@@ -278,6 +278,18 @@ def test_with_redis_unreachable_answers_come_from_the_database(api, facility, se
 
 
 @pytest.mark.django_db
+def test_with_redis_unreachable_the_views_own_count_lets_requests_through(
+    api, facility, settings, monkeypatch
+):
+    """Response cache off: the view counts by itself, and an unknown count refuses no one."""
+    settings.CACHES = redis_caches(f"redis://127.0.0.1:{closed_port()}/0")
+    settings.RESPONSE_CACHE_SECONDS = 0
+    monkeypatch.setattr(AnonymousRateThrottle, "THROTTLE_RATES", {"anon": "1/minute"})
+    assert caches["default"].count_in_window("throttle:probe", 60) is None
+    assert [api.get(DETAIL).status_code for _ in range(3)] == [HTTPStatus.OK] * 3
+
+
+@pytest.mark.django_db
 def test_an_answer_from_a_lagging_replica_is_not_stored(api, facility, redis_cache):
     """The shared generation is ahead of the data's own: the data predates a committed write."""
     from directory.models.state import GENERATION_CACHE_KEY
@@ -295,13 +307,10 @@ def test_an_answer_from_a_lagging_replica_is_not_stored(api, facility, redis_cac
 # --- one round trip, one count ---------------------------------------------------------------
 
 
-@pytest.mark.django_db
-def test_a_hit_is_one_redis_round_trip_including_the_rate_count(
-    api, facility, redis_cache, monkeypatch
-):
+def record_redis_round_trips(monkeypatch) -> list[str]:
+    """From now on, each command sent to Redis (its name) or pipeline sent ("pipeline")."""
     import redis
 
-    api.get(DETAIL)
     trips = []
     real_command, real_pipeline = redis.Redis.execute_command, redis.client.Pipeline.execute
     monkeypatch.setattr(
@@ -314,8 +323,39 @@ def test_a_hit_is_one_redis_round_trip_including_the_rate_count(
         "execute",
         lambda self, *args, **kw: trips.append("pipeline") or real_pipeline(self, *args, **kw),
     )
+    return trips
+
+
+@pytest.mark.django_db
+def test_a_hit_is_one_redis_round_trip_including_the_rate_count(
+    api, facility, redis_cache, monkeypatch
+):
+    api.get(DETAIL)
+    trips = record_redis_round_trips(monkeypatch)
     assert api.get(DETAIL)["X-Cache"] == "hit"
     assert trips == ["pipeline"]
+
+
+@pytest.mark.django_db
+def test_without_the_response_cache_the_view_counts_in_one_round_trip(
+    api, facility, redis_cache, settings, monkeypatch
+):
+    """The view's own count (response cache off, or a request it does not look up) is one
+    pipelined INCR + EXPIRE, not Django's SET NX, EXISTS and INCRBY."""
+    import redis
+
+    settings.RESPONSE_CACHE_SECONDS = 0
+    monkeypatch.setattr(AnonymousRateThrottle, "THROTTLE_RATES", {"anon": "2/minute"})
+    trips = record_redis_round_trips(monkeypatch)
+    statuses = [api.get(DETAIL).status_code for _ in range(3)]
+
+    assert statuses == [HTTPStatus.OK, HTTPStatus.OK, HTTPStatus.TOO_MANY_REQUESTS]
+    assert trips == ["pipeline"] * 3
+    # The counter expires with its window.
+    raw = redis.Redis.from_url(REDIS_TEST_URL)
+    (counter,) = raw.keys(f"{settings.CACHES['default']['KEY_PREFIX']}:*throttle*")
+    assert int(raw.get(counter)) == 3
+    assert 0 < raw.ttl(counter) <= 60
 
 
 @pytest.mark.django_db
