@@ -25,7 +25,7 @@
 # Prints Markdown tables and a machine line. Exits 1 if any run had a socket error (connect,
 # read, write, timeout) or a status outside 2xx/3xx. Talks to 127.0.0.1 only; stops what it
 # started. Options (environment): WORKERS (default 2 x cores + 1), CONNECTIONS (64), THREADS
-# (2), DURATION (15), ROUNDS (3), WARMUP (3), SOAK_SECONDS (60), WRK_TIMEOUT (wrk's socket
+# (2), DURATION (20), ROUNDS (5), WARMUP (3), SOAK_SECONDS (60), WRK_TIMEOUT (wrk's socket
 # timeout per request in the per-endpoint runs, 10s: a slow row's requests are answered, not
 # abandoned and served anyway), SOAK_TIMEOUT (in the soak, 2s as wrk's default),
 # API_ANON_RATE (1000000/second: never refuses; the throttle still counts every request, as in
@@ -40,8 +40,8 @@ CORES=$(nproc)
 WORKERS=${WORKERS:-$((2 * CORES + 1))}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
-DURATION=${DURATION:-15}
-ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-20}
+ROUNDS=${ROUNDS:-5}
 WARMUP=${WARMUP:-3}
 SOAK_SECONDS=${SOAK_SECONDS:-60}
 WRK_TIMEOUT=${WRK_TIMEOUT:-10s}
