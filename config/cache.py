@@ -102,50 +102,35 @@ class ResilientRedisCache(RedisCache):
         """``get_many(keys)`` and an increment of ``counter_key`` in one round trip.
 
         The counter is created to expire after ``window_seconds`` (a rate-limit window).
-        Returns ``(found, count)``; ``({}, None)`` while Redis is unreachable.
+        Returns ``(found, count)``; ``({}, None)`` while Redis is unreachable. With no
+        ``keys`` it only counts.
         """
-        return self._call(
-            "get_many_and_count",
-            ({}, None),
-            self._fetch_and_count,
-            keys,
-            counter_key,
-            window_seconds,
-            version,
-        )
+
+        def pipelined():
+            client = self._cache.get_client(write=True)
+            counter = self.make_and_validate_key(counter_key, version=version)
+            pipeline = client.pipeline(transaction=False)
+            if keys:
+                pipeline.mget([self.make_and_validate_key(key, version=version) for key in keys])
+            pipeline.incr(counter)
+            pipeline.expire(counter, max(1, int(window_seconds)), nx=True)
+            replies = pipeline.execute()
+            values, count = (replies[0] if keys else []), replies[-2]
+            loads = self._cache._serializer.loads
+            found = {
+                key: loads(value)
+                for key, value in zip(keys, values, strict=True)
+                if value is not None
+            }
+            return found, count
+
+        return self._call("get_many_and_count", ({}, None), pipelined)
 
     def count_in_window(self, counter_key, window_seconds, version=None):
         """Increment ``counter_key`` (created to expire after ``window_seconds``) and return
-        its new value, in one round trip; ``None`` while Redis is unreachable.
-
-        Django's ``add`` + ``incr`` take three (SET NX, EXISTS, INCRBY).
-        """
-        return self._call(
-            "count_in_window",
-            ({}, None),
-            self._fetch_and_count,
-            [],
-            counter_key,
-            window_seconds,
-            version,
-        )[1]
-
-    def _fetch_and_count(self, keys, counter_key, window_seconds, version):
-        client = self._cache.get_client(write=True)
-        counter = self.make_and_validate_key(counter_key, version=version)
-        pipeline = client.pipeline(transaction=False)
-        if keys:
-            pipeline.mget([self.make_and_validate_key(key, version=version) for key in keys])
-        pipeline.incr(counter)
-        pipeline.expire(counter, max(1, int(window_seconds)), nx=True)
-        *values, count, _expiry_set = pipeline.execute()
-        loads = self._cache._serializer.loads
-        found = {
-            key: loads(value)
-            for key, value in zip(keys, values[0] if values else [], strict=True)
-            if value is not None
-        }
-        return found, count
+        its new value in one round trip (Django's ``add`` + ``incr`` take three: SET NX,
+        EXISTS, INCRBY); ``None`` while Redis is unreachable."""
+        return self.get_many_and_count([], counter_key, window_seconds, version)[1]
 
     # --- Django's cache API -------------------------------------------------------------
 
