@@ -283,6 +283,12 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# --- History (django-simple-history) ------------------------------------------
+# https://django-simple-history.readthedocs.io/en/latest/historical_model.html
+# A history entry's reason names the write path and its source ("Seeded from
+# fixtures/facilities.json; sources: …"), longer than the default 100 characters.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))

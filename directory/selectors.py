@@ -37,11 +37,25 @@ def follows_the_clock(model) -> bool:
     return model in (Call, Programme)
 
 
+def public_condition(model) -> Q:
+    """What anonymous users may see of ``model``: the one statement of the publication rule.
+
+    A record is public when it is published; a call only while its programme is published
+    too (a draft programme's calls are drafts with it).
+    """
+    from directory.models import Call
+
+    condition = Q(is_published=True)
+    if model is Call:
+        condition &= Q(programme__is_published=True)
+    return condition
+
+
 def visible_to(queryset: models.QuerySet, user) -> models.QuerySet:
-    """Published records for everyone; drafts too for signed-in staff."""
-    if user is not None and user.is_authenticated and user.is_staff:
+    """Public records for everyone (see public_condition); drafts too for signed-in staff."""
+    if shows_drafts(user):
         return queryset
-    return queryset.filter(is_published=True)
+    return queryset.filter(public_condition(queryset.model))
 
 
 def shows_drafts(user) -> bool:

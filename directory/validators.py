@@ -135,3 +135,21 @@ def validate_timezone_name(value: str) -> None:
             code="invalid_timezone",
             params={"value": value},
         ) from None
+
+
+NUL_MESSAGE = "Contains a NUL character (\\x00), which text cannot hold."
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+def nul_character_error(value) -> str | None:
+    """The message for a text value (or a JSON value holding text) with a NUL character."""
+    return NUL_MESSAGE if _holds_nul(value) else None

@@ -1,4 +1,9 @@
-"""factory_boy factories for every directory model: valid, sourced, published by default."""
+"""factory_boy factories for every directory model: valid, sourced, published by default.
+
+Records are created through the write services (directory.services), the one write path,
+so every factory-made record has its creation entry, change event and public feed entry
+like a record a curator made.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from directory import choices
+from directory import choices, services
 from directory.models import (
     AccessMode,
     Agreement,
@@ -30,7 +35,51 @@ def country(code: str) -> Country:
     return Country.objects.get(code=code)
 
 
-class NamedRecordFactory(factory.django.DjangoModelFactory):
+class ServiceFactory(factory.django.DjangoModelFactory):
+    """Creates records with ``services.record_create`` instead of ``Model.objects.create``."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        many = {field.name for field in model_class._meta.many_to_many}
+        relations = {name: kwargs.pop(name) for name in list(kwargs) if name in many}
+        return services.record_create(
+            model=model_class, fields=kwargs, relations=relations, reason="Test factory"
+        )
+
+    @classmethod
+    def _get_or_create(cls, model_class, *args, **kwargs):
+        keys = {name: kwargs[name] for name in cls._meta.django_get_or_create}
+        existing = model_class._base_manager.filter(**keys).first()
+        return existing or cls._create(model_class, *args, **kwargs)
+
+
+class RoleLinkFactory(factory.django.DjangoModelFactory):
+    """Adds one role link to its owner through ``services.record_update``."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        owner_name = "facility" if "facility" in kwargs else "programme"
+        owner = kwargs[owner_name]
+        current = [
+            services.RoleLink(link.institution, link.role, link.note)
+            for link in model_class.objects.filter(**{owner_name: owner})
+        ]
+        link = services.RoleLink(kwargs["institution"], kwargs["role"], kwargs.get("note", ""))
+        services.record_update(
+            record=owner, relations={"institutions": [*current, link]}, reason="Test factory"
+        )
+        return model_class.objects.get(
+            **{owner_name: owner}, institution=kwargs["institution"], role=kwargs["role"]
+        )
+
+
+class NamedRecordFactory(ServiceFactory):
     class Meta:
         abstract = True
 
@@ -93,7 +142,7 @@ class FacilityFactory(NamedRecordFactory):
     energy_gev = Decimal("3.0")
 
 
-class FacilityRoleFactory(factory.django.DjangoModelFactory):
+class FacilityRoleFactory(RoleLinkFactory):
     class Meta:
         model = FacilityRole
 
@@ -121,7 +170,7 @@ class ProgrammeFactory(NamedRecordFactory):
     status = choices.ProgrammeStatus.ACTIVE
 
 
-class ProgrammeRoleFactory(factory.django.DjangoModelFactory):
+class ProgrammeRoleFactory(RoleLinkFactory):
     class Meta:
         model = ProgrammeRole
 

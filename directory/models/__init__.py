@@ -2,6 +2,7 @@
 
 from directory.models.agreements import Agreement
 from directory.models.base import NamedRecord, ProvenanceFields
+from directory.models.events import ChangeEvent, FeedEntry
 from directory.models.facilities import Facility, FacilityRole, Instrument
 from directory.models.institutions import Institution
 from directory.models.programmes import Call, Programme, ProgrammeRole
@@ -12,10 +13,12 @@ __all__ = [
     "AccessMode",
     "Agreement",
     "Call",
+    "ChangeEvent",
     "Country",
     "DirectoryState",
     "Facility",
     "FacilityRole",
+    "FeedEntry",
     "Institution",
     "Instrument",
     "NamedRecord",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from directory.search import build_search_key
-from directory.validators import validate_aliases, validate_sources
+from directory.validators import nul_character_error, validate_aliases, validate_sources
+from directory.writes import check_write
 
 
 def _mark_changed(using: str) -> None:
@@ -14,7 +16,32 @@ def _mark_changed(using: str) -> None:
     DirectoryState.bump(using=using)
 
 
-class SearchKeyQuerySet(models.QuerySet):
+class GuardedQuerySet(models.QuerySet):
+    """Bulk writes of directory records happen only inside a write service."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        check_write(self.model, "bulk_create")
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        check_write(self.model, "bulk_update")
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def update(self, **kwargs):
+        check_write(self.model, "update")
+        return super().update(**kwargs)
+
+    update.alters_data = True
+
+    def delete(self):
+        check_write(self.model, "delete")
+        return super().delete()
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+
+class SearchKeyQuerySet(GuardedQuerySet):
     """Keeps the search key and the change marker current through bulk operations.
 
     ``bulk_create``, ``bulk_update`` and ``update`` bypass ``save()`` and its signals.
@@ -45,6 +72,7 @@ class SearchKeyQuerySet(models.QuerySet):
         return updated
 
     def update(self, **kwargs):
+        check_write(self.model, "update")
         # Route as a write before reading self.db, as Django's own update() does: with read
         # replicas self.db would otherwise name a replica, and the bump would go there.
         self._for_write = True
@@ -75,7 +103,37 @@ def publish_permission(model_name: str) -> list[tuple[str, str]]:
     return [(f"publish_{model_name}", f"Can publish or unpublish {model_name} records")]
 
 
-class ProvenanceFields(models.Model):
+class GuardedWrites(models.Model):
+    """Saved and deleted only inside a write service (see directory.writes)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        check_write(self, "save")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        check_write(self, "delete")
+        return super().delete(*args, **kwargs)
+
+
+def _nul_errors(record) -> dict[str, list[str]]:
+    """Fields whose text (or any text inside a JSON value) holds a NUL character.
+
+    PostgreSQL cannot store one in text or jsonb, so it must be refused as a validation error
+    on the field, never met as a database error.
+    """
+    errors = {}
+    for field in record._meta.concrete_fields:
+        if isinstance(field, models.CharField | models.TextField | models.JSONField):
+            message = nul_character_error(getattr(record, field.attname))
+            if message:
+                errors[field.name] = [message]
+    return errors
+
+
+class ProvenanceFields(GuardedWrites):
     """Where a record's facts come from, who checked them and whether the public sees it."""
 
     sources = models.JSONField(
@@ -171,6 +229,16 @@ class NamedRecord(ProvenanceFields):
 
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
+
+    def clean_fields(self, exclude=None):
+        nul = _nul_errors(self)
+        exclude = set(exclude or ()) | set(nul)
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as error:
+            raise ValidationError({**nul, **error.message_dict}) from None
+        if nul:
+            raise ValidationError(nul)
 
     def search_terms(self) -> list[str]:
         """Every spelling this record should be found by."""

@@ -14,8 +14,16 @@ from directory.choices import (
     InstrumentKind,
 )
 from directory.constraints import amount_needs_currency, non_negative, year_in_range
-from directory.models.base import NamedRecord, SearchKeyQuerySet, SlugManager, publish_permission
+from directory.models.base import (
+    GuardedQuerySet,
+    GuardedWrites,
+    NamedRecord,
+    SearchKeyQuerySet,
+    SlugManager,
+    publish_permission,
+)
 from directory.models.geo import Located
+from directory.models.history import history_model_name
 from directory.models.taxonomy import UNKNOWN_COUNTRY_MESSAGE
 
 OPERATING_ROLES = (FacilityRoleKind.OPERATOR, FacilityRoleKind.CO_OPERATOR)
@@ -31,6 +39,47 @@ class FacilityQuerySet(SearchKeyQuerySet):
                 role__in=OPERATING_ROLES, institution__slug__in=institution_slugs
             ).values("facility_id")
         )
+
+
+class FacilityRoleManager(models.Manager.from_queryset(GuardedQuerySet)):
+    """Looks a role link up by (facility slug, institution slug, role)."""
+
+    def get_by_natural_key(self, facility_slug, institution_slug, role):
+        return self.get(facility__slug=facility_slug, institution__slug=institution_slug, role=role)
+
+
+class FacilityRole(GuardedWrites):
+    """The part an institution plays at a facility (operator, owner, funder, …)."""
+
+    facility = models.ForeignKey(
+        "directory.Facility", on_delete=models.CASCADE, related_name="roles"
+    )
+    institution = models.ForeignKey(
+        "directory.Institution", on_delete=models.PROTECT, related_name="facility_roles"
+    )
+    role = models.CharField("role", max_length=30, choices=FacilityRoleKind.choices)
+    note = models.CharField("note", max_length=255, blank=True)
+
+    objects = FacilityRoleManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["facility_id", "role", "institution_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility", "institution", "role"],
+                name="%(app_label)s_%(class)s_unique_role",
+                violation_error_message="This institution already has this role at this facility.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution} — {self.get_role_display()} — {self.facility}"
+
+    def natural_key(self):
+        return (*self.facility.natural_key(), *self.institution.natural_key(), self.role)
+
+    natural_key.dependencies = ["directory.facility", "directory.institution"]
 
 
 class Facility(NamedRecord, Located):
@@ -86,7 +135,7 @@ class Facility(NamedRecord, Located):
     )
     institutions = models.ManyToManyField(
         "directory.Institution",
-        through="directory.FacilityRole",
+        through=FacilityRole,
         related_name="facilities",
         verbose_name="operators and partners",
         blank=True,
@@ -105,7 +154,12 @@ class Facility(NamedRecord, Located):
     )
 
     objects = SlugManager.from_queryset(FacilityQuerySet)()
-    history = HistoricalRecords(m2m_fields=[techniques, access_modes, fields])
+    # One history entry per write, with every relation the record owns: its role links
+    # (through FacilityRole) are snapshotted like its plain many-to-many links.
+    history = HistoricalRecords(
+        m2m_fields=[institutions, techniques, access_modes, fields],
+        custom_model_name=history_model_name,
+    )
 
     class Meta(NamedRecord.Meta):
         permissions = publish_permission("facility")
@@ -140,47 +194,6 @@ class Facility(NamedRecord, Located):
             models.Index(fields=["energy_gev"], name="facility_energy"),
             models.Index(fields=["name"], name="facility_name"),
         ]
-
-
-class FacilityRoleManager(models.Manager):
-    """Looks a role link up by (facility slug, institution slug, role)."""
-
-    def get_by_natural_key(self, facility_slug, institution_slug, role):
-        return self.get(facility__slug=facility_slug, institution__slug=institution_slug, role=role)
-
-
-class FacilityRole(models.Model):
-    """The part an institution plays at a facility (operator, owner, funder, …)."""
-
-    facility = models.ForeignKey(
-        "directory.Facility", on_delete=models.CASCADE, related_name="roles"
-    )
-    institution = models.ForeignKey(
-        "directory.Institution", on_delete=models.PROTECT, related_name="facility_roles"
-    )
-    role = models.CharField("role", max_length=30, choices=FacilityRoleKind.choices)
-    note = models.CharField("note", max_length=255, blank=True)
-
-    objects = FacilityRoleManager()
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["facility_id", "role", "institution_id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["facility", "institution", "role"],
-                name="%(app_label)s_%(class)s_unique_role",
-                violation_error_message="This institution already has this role at this facility.",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.institution} — {self.get_role_display()} — {self.facility}"
-
-    def natural_key(self):
-        return (*self.facility.natural_key(), *self.institution.natural_key(), self.role)
-
-    natural_key.dependencies = ["directory.facility", "directory.institution"]
 
 
 class Instrument(NamedRecord):

@@ -21,7 +21,15 @@ from directory.choices import (
     ProgrammeStatus,
 )
 from directory.constraints import FieldCheckConstraint, amount_needs_currency, non_negative
-from directory.models.base import NamedRecord, SearchKeyQuerySet, SlugManager, publish_permission
+from directory.models.base import (
+    GuardedQuerySet,
+    GuardedWrites,
+    NamedRecord,
+    SearchKeyQuerySet,
+    SlugManager,
+    publish_permission,
+)
+from directory.models.history import history_model_name
 from directory.validators import validate_timezone_name
 
 
@@ -70,6 +78,49 @@ class ProgrammeQuerySet(SearchKeyQuerySet):
         return self.filter(pk__in=calls.values("programme_id"))
 
 
+class ProgrammeRoleManager(models.Manager.from_queryset(GuardedQuerySet)):
+    """Looks a role link up by (programme slug, institution slug, role)."""
+
+    def get_by_natural_key(self, programme_slug, institution_slug, role):
+        return self.get(
+            programme__slug=programme_slug, institution__slug=institution_slug, role=role
+        )
+
+
+class ProgrammeRole(GuardedWrites):
+    """The part an institution plays in a programme (funder, implementing agency, partner)."""
+
+    programme = models.ForeignKey(
+        "directory.Programme", on_delete=models.CASCADE, related_name="roles"
+    )
+    institution = models.ForeignKey(
+        "directory.Institution", on_delete=models.PROTECT, related_name="programme_roles"
+    )
+    role = models.CharField("role", max_length=30, choices=ProgrammeRoleKind.choices)
+    note = models.CharField("note", max_length=255, blank=True)
+
+    objects = ProgrammeRoleManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["programme_id", "role", "institution_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "institution", "role"],
+                name="%(app_label)s_%(class)s_unique_role",
+                violation_error_message="This institution already has this role in this programme.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution} — {self.get_role_display()} — {self.programme}"
+
+    def natural_key(self):
+        return (*self.programme.natural_key(), *self.institution.natural_key(), self.role)
+
+    natural_key.dependencies = ["directory.programme", "directory.institution"]
+
+
 class Programme(NamedRecord):
     """A funding programme or access scheme that opens facilities or research to teams."""
 
@@ -79,7 +130,7 @@ class Programme(NamedRecord):
     status = models.CharField("status", max_length=20, choices=ProgrammeStatus.choices)
     institutions = models.ManyToManyField(
         "directory.Institution",
-        through="directory.ProgrammeRole",
+        through=ProgrammeRole,
         related_name="programmes",
         verbose_name="funders and implementing agencies",
         blank=True,
@@ -148,7 +199,10 @@ class Programme(NamedRecord):
     )
 
     objects = SlugManager.from_queryset(ProgrammeQuerySet)()
-    history = HistoricalRecords(m2m_fields=[countries, fields, facilities])
+    history = HistoricalRecords(
+        m2m_fields=[institutions, countries, fields, facilities],
+        custom_model_name=history_model_name,
+    )
 
     class Meta(NamedRecord.Meta):
         permissions = publish_permission("programme")
@@ -198,49 +252,6 @@ class Programme(NamedRecord):
         return (self.starts_on is None or self.starts_on <= day) and (
             self.ends_on is None or day <= self.ends_on
         )
-
-
-class ProgrammeRoleManager(models.Manager):
-    """Looks a role link up by (programme slug, institution slug, role)."""
-
-    def get_by_natural_key(self, programme_slug, institution_slug, role):
-        return self.get(
-            programme__slug=programme_slug, institution__slug=institution_slug, role=role
-        )
-
-
-class ProgrammeRole(models.Model):
-    """The part an institution plays in a programme (funder, implementing agency, partner)."""
-
-    programme = models.ForeignKey(
-        "directory.Programme", on_delete=models.CASCADE, related_name="roles"
-    )
-    institution = models.ForeignKey(
-        "directory.Institution", on_delete=models.PROTECT, related_name="programme_roles"
-    )
-    role = models.CharField("role", max_length=30, choices=ProgrammeRoleKind.choices)
-    note = models.CharField("note", max_length=255, blank=True)
-
-    objects = ProgrammeRoleManager()
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["programme_id", "role", "institution_id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["programme", "institution", "role"],
-                name="%(app_label)s_%(class)s_unique_role",
-                violation_error_message="This institution already has this role in this programme.",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.institution} — {self.get_role_display()} — {self.programme}"
-
-    def natural_key(self):
-        return (*self.programme.natural_key(), *self.institution.natural_key(), self.role)
-
-    natural_key.dependencies = ["directory.programme", "directory.institution"]
 
 
 class CallQuerySet(SearchKeyQuerySet):
@@ -346,7 +357,10 @@ class Call(NamedRecord):
 
     @property
     def closes_at_local(self) -> datetime.datetime:
-        """The deadline in the funder's own time zone."""
-        import zoneinfo
+        """The deadline in the funder's own time zone (aware, e.g. 2027-01-31 12:00+09:00).
 
-        return self.closes_at.astimezone(zoneinfo.ZoneInfo(self.deadline_timezone))
+        The same zone rules as the admin's deadline form (see ``directory.deadlines``).
+        """
+        from directory.deadlines import deadline_zone
+
+        return self.closes_at.astimezone(deadline_zone(self.deadline_timezone))

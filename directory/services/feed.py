@@ -1,0 +1,345 @@
+"""The public feed: what anonymous users saw change, derived from the write services' events.
+
+Each write service touches the records it wrote (:func:`touch`); when the outermost service
+call of a :func:`batch` ends, :func:`_flush` computes the public form of every touched record
+— and of every record that shows it, when its slug or its visibility changed — and compares
+it with the last feed entry of that record:
+
+- not public before, public now: ``created``;
+- public before and now, with other fields: ``updated`` (a new slug: ``deleted`` of the old
+  slug, then ``created`` of the new one, since the public knows records by slug);
+- public before, not now (deleted, unpublished, a call whose programme was unpublished):
+  ``deleted``;
+- never public: nothing, ever.
+
+A record's public form (:func:`public_payloads`) is its own fields as its API detail shows
+them and its relations as the slugs (codes for countries) of the related records that are
+public, role links as ``{"slug", "role"}``: replaying the feed rebuilds exactly what the list
+endpoints list and their details show. Visibility is :func:`selectors.public_condition`, the
+same rule the API reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime
+import decimal
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import models
+from django.db.models import Max
+from django.utils import timezone
+
+from directory import selectors
+from directory.cross_search import SEARCHABLE_KINDS
+from directory.models import (
+    Agreement,
+    Call,
+    ChangeEvent,
+    Facility,
+    FeedEntry,
+    Institution,
+    Programme,
+    ResearchField,
+    Technique,
+)
+
+#: Records read per query when computing public forms (stays under SQLite's variable limit).
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Link:
+    """A relation as the public form shows it.
+
+    ``key`` is its name in the API, ``path`` the model's relation, ``target`` the column that
+    identifies a related record (its slug, or a country's code). A ``role`` link lists
+    ``{"slug", "role"}``; a ``single`` one (a foreign key) is one value or null.
+    """
+
+    key: str
+    path: str
+    target: str = "slug"
+    role: bool = False
+    single: bool = False
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How one kind of record appears in the feed."""
+
+    kind: str
+    model: type[models.Model]
+    links: tuple[Link, ...] = ()
+    #: model field name -> its name in the API, where they differ
+    renames: dict[str, str] = field(default_factory=dict)
+
+
+COUNTRY = Link("country", "country", target="code", single=True)
+SHAPES = {
+    shape.model: shape
+    for shape in (
+        Shape(
+            "facility",
+            Facility,
+            (
+                COUNTRY,
+                Link("institutions", "institutions", role=True),
+                Link("techniques", "techniques"),
+                Link("access_modes", "access_modes"),
+                Link("research_fields", "fields"),
+            ),
+        ),
+        Shape(
+            "programme",
+            Programme,
+            (
+                Link("institutions", "institutions", role=True),
+                Link("countries", "countries", target="code"),
+                Link("research_fields", "fields"),
+                Link("facilities", "facilities"),
+            ),
+        ),
+        Shape("institution", Institution, (COUNTRY, Link("parent", "parent", single=True))),
+        Shape("call", Call, (Link("programme", "programme", single=True),), {"url": "call_url"}),
+        Shape(
+            "agreement",
+            Agreement,
+            (Link("institutions", "institutions"), Link("facilities", "facilities")),
+        ),
+        Shape("technique", Technique),
+        Shape("field", ResearchField),
+    )
+}
+assert {shape.kind for shape in SHAPES.values()} == {kind.name for kind in SEARCHABLE_KINDS}
+KINDS = {shape.kind: shape for shape in SHAPES.values()}
+#: Fields of a record the public form leaves out: the database id and derived or internal ones.
+HIDDEN_FIELDS = {"id", "search_key", "is_synthetic"}
+
+
+def _embedders() -> dict[type[models.Model], list[tuple[type[models.Model], str]]]:
+    """For each model, the (kind of record, lookup) whose public form names its records."""
+    found: dict[type[models.Model], list[tuple[type[models.Model], str]]] = defaultdict(list)
+    for shape in SHAPES.values():
+        for link in shape.links:
+            target = shape.model._meta.get_field(link.path).related_model
+            if _publishable(target):
+                found[target].append((shape.model, link.path))
+    return found
+
+
+def _publishable(model) -> bool:
+    return any(f.name == "is_published" for f in model._meta.concrete_fields)
+
+
+# --- the public form of records ------------------------------------------------------------
+
+
+def public_value(model_field: models.Field, value):
+    """A stored value as the API's JSON shows it (DRF's representation of that field type)."""
+    if value is None:
+        return None
+    if isinstance(model_field, models.DecimalField):
+        exponent = decimal.Decimal(1).scaleb(-model_field.decimal_places)
+        return f"{value.quantize(exponent):f}"
+    if isinstance(model_field, models.DateTimeField):
+        text = timezone.localtime(value, datetime.UTC).isoformat()
+        return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+    if isinstance(model_field, models.DateField):
+        return value.isoformat()
+    return value
+
+
+def _own_fields(shape: Shape, record) -> dict:
+    data = {}
+    for model_field in shape.model._meta.concrete_fields:
+        if model_field.name in HIDDEN_FIELDS or model_field.is_relation:
+            continue
+        key = shape.renames.get(model_field.name, model_field.name)
+        data[key] = public_value(model_field, getattr(record, model_field.attname))
+    return data
+
+
+def public_payloads(model: type[models.Model], pks: Iterable) -> dict[object, tuple[str, dict]]:
+    """The public form of each of these records that the public may see: {pk: (slug, data)}.
+
+    Records that are not public (drafts, deleted, calls of draft programmes) are absent.
+    A constant number of queries per call: the records, then one per relation.
+    """
+    shape = SHAPES[model]
+    records = list(model._base_manager.filter(selectors.public_condition(model), pk__in=list(pks)))
+    if not records:
+        return {}
+    result = {record.pk: (record.slug, _own_fields(shape, record)) for record in records}
+    ids = list(result)
+    for link in shape.links:
+        relation = model._meta.get_field(link.path)
+        target = relation.related_model
+        public = {"is_published": True} if _publishable(target) else {}
+        if link.single:
+            wanted = {record.pk: getattr(record, relation.attname) for record in records}
+            keys = dict(
+                target._base_manager.filter(
+                    pk__in=set(wanted.values()) - {None}, **public
+                ).values_list("pk", link.target)
+            )
+            for pk, target_pk in wanted.items():
+                result[pk][1][link.key] = keys.get(target_pk)
+            continue
+        through = relation.remote_field.through
+        owner, other = relation.m2m_field_name(), relation.m2m_reverse_field_name()
+        columns = [f"{owner}_id", f"{other}__{link.target}"] + (["role"] if link.role else [])
+        rows = through._base_manager.filter(
+            **{f"{owner}_id__in": ids},
+            **{f"{other}__{key}": value for key, value in public.items()},
+        ).values_list(*columns)
+        values: dict[object, list] = defaultdict(list)
+        for row in rows:
+            values[row[0]].append({"slug": row[1], "role": row[2]} if link.role else row[1])
+        for pk in ids:
+            found = values.get(pk, [])
+            if link.role:
+                found.sort(key=lambda item: (item["role"], item["slug"]))
+            else:
+                found.sort()
+            result[pk][1][link.key] = found
+    return result
+
+
+# --- batches of writes --------------------------------------------------------------------
+
+
+@dataclass
+class Batch:
+    """What the writes of one service call (or one import, one seeding) touched."""
+
+    touched: dict[tuple[type[models.Model], object], ChangeEvent | None] = field(
+        default_factory=dict
+    )
+    #: touched records whose slug or visibility changed: the records showing them change too
+    moved: set[tuple[type[models.Model], object]] = field(default_factory=set)
+
+
+_current: contextvars.ContextVar[Batch | None] = contextvars.ContextVar(
+    "directory_feed_batch", default=None
+)
+
+
+@contextlib.contextmanager
+def batch():
+    """Collect the records written inside; the outermost batch updates the feed at its end.
+
+    Used by every write service (so one service call is one batch), and around a whole
+    import or seeding, so that the public forms are computed once, in bulk. Enter it
+    inside the transaction of the writes: the feed is written in that same transaction.
+    """
+    current = _current.get()
+    if current is not None:
+        yield current
+        return
+    current = Batch()
+    token = _current.set(current)
+    try:
+        yield current
+        _flush(current)
+    finally:
+        _current.reset(token)
+
+
+def touch(record_model, pk, event: ChangeEvent | None, *, moved: bool = False) -> None:
+    """Note that a record was written (its public form may have changed)."""
+    current = _current.get()
+    if current is None:
+        raise RuntimeError("feed.touch() outside feed.batch(): call it from a write service")
+    current.touched[(record_model, pk)] = event
+    if moved:
+        current.moved.add((record_model, pk))
+
+
+def _flush(current: Batch) -> int:
+    refresh = dict(current.touched)
+    embedders = _embedders()
+    for key in current.moved:
+        model, pk = key
+        for owner, lookup in embedders.get(model, ()):
+            for owner_pk in owner._base_manager.filter(**{lookup: pk}).values_list("pk", flat=True):
+                refresh.setdefault((owner, owner_pk), current.touched[key])
+    by_model: dict[type[models.Model], dict[object, ChangeEvent | None]] = defaultdict(dict)
+    for (model, pk), event in refresh.items():
+        if model in SHAPES:
+            by_model[model][pk] = event
+    written = 0
+    for model, events in by_model.items():
+        written += _refresh(model, events)
+    return written
+
+
+def _last_entries(kind: str, pks: list) -> dict[object, FeedEntry]:
+    newest = (
+        FeedEntry.objects.filter(kind=kind, record_id__in=pks)
+        .values("record_id")
+        .annotate(newest=Max("id"))
+        .values_list("newest", flat=True)
+    )
+    return {entry.record_id: entry for entry in FeedEntry.objects.filter(id__in=list(newest))}
+
+
+def _refresh(model: type[models.Model], events: dict[object, ChangeEvent | None]) -> int:
+    """Write the feed entries that bring these records' public state up to date."""
+    shape = SHAPES[model]
+    now = timezone.now()
+    entries: list[FeedEntry] = []
+    pks = sorted(events)
+    for start in range(0, len(pks), CHUNK):
+        chunk = pks[start : start + CHUNK]
+        payloads = public_payloads(model, chunk)
+        last = _last_entries(shape.kind, chunk)
+        for pk in chunk:
+            previous = last.get(pk)
+            was_public = previous is not None and previous.action != FeedEntry.Action.DELETED
+            event = events[pk]
+
+            def entry(action, slug, data=None, pk=pk, event=event):
+                return FeedEntry(
+                    at=now,
+                    kind=shape.kind,
+                    record_id=pk,
+                    slug=slug,
+                    action=action,
+                    data=data,
+                    event=event,
+                )
+
+            if pk not in payloads:
+                if was_public:
+                    entries.append(entry(FeedEntry.Action.DELETED, previous.slug))
+                continue
+            slug, data = payloads[pk]
+            if not was_public:
+                entries.append(entry(FeedEntry.Action.CREATED, slug, data))
+            elif previous.slug != slug:
+                entries.append(entry(FeedEntry.Action.DELETED, previous.slug))
+                entries.append(entry(FeedEntry.Action.CREATED, slug, data))
+            elif previous.data != data:
+                entries.append(entry(FeedEntry.Action.UPDATED, slug, data))
+    FeedEntry.objects.bulk_create(entries)
+    return len(entries)
+
+
+def reconcile(models_: Iterable[type[models.Model]] | None = None) -> int:
+    """Bring the feed up to date with every record (not only those a batch touched).
+
+    Records written before the feed existed (or outside the services) get their entries:
+    ``created`` for each public record the feed does not show yet. Returns the number of
+    entries written; 0 means the feed already matched the directory.
+    """
+    written = 0
+    for model in models_ or SHAPES:
+        shape = SHAPES[model]
+        pks = set(model._base_manager.values_list("pk", flat=True))
+        pks |= set(FeedEntry.objects.filter(kind=shape.kind).values_list("record_id", flat=True))
+        written += _refresh(model, dict.fromkeys(pks))
+    return written

@@ -1,0 +1,711 @@
+"""Write services: every change to a directory record goes through one of these.
+
+Each one validates (the model's ``full_clean()``: fields, constraints, ``clean()``, and the
+relations), checks the publishing rule, saves the record with its relations in one
+transaction, writes ONE history entry (user, reason, every relation it owns), records ONE
+change event, updates the public feed and marks the directory changed (which invalidates
+cached answers). The admin, the write API, the import resources, ``import_directory`` and
+seeding all call them; :mod:`directory.writes` refuses any other save of a record.
+
+Values are given as model field names (``country=<Country>`` or ``country_id="JP"``) and
+relations by the model's many-to-many names: a list of records (``techniques=[…]``) or, for
+role links, a list of :class:`RoleLink` (``institutions=[RoleLink(qst, "operator")]``).
+``user=None`` is the system itself (seeding, commands): it may publish.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.db.models.deletion import PROTECT, RESTRICT
+from django.utils import timezone
+
+from directory import publishing
+from directory.models import ChangeEvent, NamedRecord
+from directory.services import feed, history
+from directory.writes import service_write
+
+R = TypeVar("R", bound=NamedRecord)
+Action = ChangeEvent.Action
+
+#: Fields a write never takes from its caller: derived on save, or set by the system.
+DERIVED_FIELDS = frozenset({"id", "search_key", "is_synthetic", "created_at", "updated_at"})
+TIMESTAMP_FIELDS = ("created_at", "updated_at")
+
+
+@dataclass(frozen=True)
+class RoleLink:
+    """An institution's part in a facility or a programme (operator, funder, …)."""
+
+    institution: Any
+    role: str
+    note: str = ""
+
+
+class RecordInUse(ValidationError):
+    """The record cannot be deleted: other records depend on it (they must change first)."""
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _label(record_or_model) -> str:
+    return record_or_model._meta.label_lower
+
+
+def _describe(record) -> str:
+    return f"{record._meta.verbose_name} {record.slug}"
+
+
+def _assign(record, fields: Mapping[str, Any], *, keep_timestamps: bool = False) -> None:
+    names = {f.name for f in record._meta.concrete_fields} | {
+        f.attname for f in record._meta.concrete_fields
+    }
+    for name, value in fields.items():
+        if name not in names:
+            raise TypeError(f"{type(record).__name__} has no field {name!r}")
+        if name in DERIVED_FIELDS and not (keep_timestamps and name in TIMESTAMP_FIELDS):
+            continue
+        setattr(record, name, value)
+
+
+def _role_fields(model) -> dict[str, models.ManyToManyField]:
+    return {
+        f.name: f for f in model._meta.many_to_many if not f.remote_field.through._meta.auto_created
+    }
+
+
+def _clean_relations(model, relations: Mapping[str, Any] | None) -> dict[str, list]:
+    """Check the relation values' shape and the role links' rules; the relations as lists."""
+    if not relations:
+        return {}
+    m2m = {f.name: f for f in model._meta.many_to_many}
+    roles = _role_fields(model)
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, list] = {}
+    for name, values in relations.items():
+        if name not in m2m:
+            raise TypeError(f"{model.__name__} has no many-to-many relation {name!r}")
+        values = list(values or [])
+        if name not in roles:
+            target = m2m[name].related_model
+            for value in values:
+                if not isinstance(value, target) or value.pk is None:
+                    raise TypeError(f"{name}: expected saved {target.__name__} records")
+            cleaned[name] = list({value.pk: value for value in values}.values())
+            continue
+        through = m2m[name].remote_field.through
+        role_field = through._meta.get_field("role")
+        allowed = {value for value, _label in role_field.choices}
+        links, seen = [], set()
+        for value in values:
+            link = value if isinstance(value, RoleLink) else RoleLink(**value)
+            if link.role not in allowed:
+                errors.setdefault(name, []).append(
+                    f"{link.role!r} is not a role here; one of: {', '.join(sorted(allowed))}."
+                )
+                continue
+            key = (link.institution.pk, link.role)
+            if key in seen:
+                errors.setdefault(name, []).append(
+                    f"{link.institution.slug} appears twice as {link.role}."
+                )
+                continue
+            seen.add(key)
+            links.append(link)
+        cleaned[name] = links
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _current_relations(record, names) -> dict[str, set]:
+    current = {}
+    roles = _role_fields(type(record))
+    for name in names:
+        if name in roles:
+            through = roles[name].remote_field.through
+            owner = roles[name].m2m_field_name()
+            current[name] = set(
+                through._base_manager.filter(**{owner: record.pk}).values_list(
+                    "institution_id", "role", "note"
+                )
+            )
+        else:
+            current[name] = set(getattr(record, name).values_list("pk", flat=True))
+    return current
+
+
+def _wanted_relations(record, relations) -> dict[str, set]:
+    roles = _role_fields(type(record))
+    return {
+        name: (
+            {(link.institution.pk, link.role, link.note or "") for link in values}
+            if name in roles
+            else {value.pk for value in values}
+        )
+        for name, values in relations.items()
+    }
+
+
+def _changed_fields(stored, candidate) -> list[str]:
+    return [
+        f.name
+        for f in type(stored)._meta.concrete_fields
+        if f.name not in ("updated_at", "search_key")
+        and f.value_from_object(stored) != f.value_from_object(candidate)
+    ]
+
+
+def pending_changes(record, *, fields=None, relations=None) -> list[str]:
+    """The names of the fields and relations that ``record_update`` with these would change."""
+    candidate = copy.copy(record)
+    _assign(candidate, fields or {})
+    candidate.prepare_for_save()
+    relations = _clean_relations(type(record), relations)
+    changed = _changed_fields(record, candidate)
+    if relations:
+        current = _current_relations(record, relations)
+        wanted = _wanted_relations(record, relations)
+        changed += [name for name in relations if current[name] != wanted[name]]
+    return changed
+
+
+def _check_publication(user, model, was_published: bool, is_published: bool) -> None:
+    if bool(was_published) == bool(is_published) or user is None:
+        return
+    if not publishing.may_publish(user, model):
+        raise PermissionDenied(
+            f"Publishing or unpublishing {model._meta.verbose_name_plural} needs the editor role."
+        )
+
+
+def _validated(record, relations) -> dict[str, list]:
+    """The model's own rules on the record and the rules of its relations, every error at
+    once; the relations as lists."""
+    errors: dict[str, list] = {}
+    cleaned: dict[str, list] = {}
+    try:
+        cleaned = _clean_relations(type(record), relations)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        record.full_clean()
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _timestamp_changes(stored, fields, keep_timestamps: bool) -> list[str]:
+    if not keep_timestamps:
+        return []
+    return [
+        name
+        for name in TIMESTAMP_FIELDS
+        if (fields or {}).get(name) is not None and fields[name] != getattr(stored, name)
+    ]
+
+
+def _sync_role_links(record, field, links, *, user, reason, date) -> None:
+    """Make the record's role links exactly ``links``; each link keeps its own history too."""
+    through = field.remote_field.through
+    owner, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+    existing = {
+        (link.institution_id, link.role): link
+        for link in through._base_manager.filter(**{owner: record.pk})
+    }
+    wanted = {(link.institution.pk, link.role): link for link in links}
+
+    def annotate(link):
+        link._history_user = user if getattr(user, "is_authenticated", False) else None
+        link._change_reason = reason
+        link._history_date = date
+        return link
+
+    for key, link in existing.items():
+        if key not in wanted:
+            annotate(link).delete()
+    for key, link in wanted.items():
+        note = link.note or ""
+        if key in existing:
+            if existing[key].note != note:
+                current = annotate(existing[key])
+                current.note = note
+                current.save()
+        else:
+            annotate(
+                through(
+                    **{owner: record, target: link.institution, "role": link.role, "note": note}
+                )
+            ).save()
+
+
+def _save(record, relations, *, user, reason, date, force_insert=False) -> None:
+    """Save the record and its relations, with no history row of simple-history's own."""
+    record.skip_history_when_saving = True
+    try:
+        record.save(force_insert=force_insert)
+        roles = _role_fields(type(record))
+        for name, values in relations.items():
+            if name in roles:
+                _sync_role_links(record, roles[name], values, user=user, reason=reason, date=date)
+            else:
+                getattr(record, name).set(values)
+    finally:
+        del record.skip_history_when_saving
+
+
+def _keep_timestamps(record, fields) -> None:
+    """Write the given created_at/updated_at as they are (imports restoring a document)."""
+    given = {name: fields[name] for name in TIMESTAMP_FIELDS if fields.get(name) is not None}
+    if given:
+        type(record)._base_manager.filter(pk=record.pk).update(**given)
+        for name, value in given.items():
+            setattr(record, name, value)
+
+
+def _event(record, action, *, user, reason, date, entry=None, context=None) -> ChangeEvent:
+    return ChangeEvent.objects.create(
+        at=date,
+        model=_label(record),
+        record_id=record.pk,
+        slug=record.slug,
+        action=action,
+        user=user if getattr(user, "is_authenticated", False) else None,
+        reason=reason,
+        history_id=getattr(entry, "history_id", None),
+        context=context or {},
+    )
+
+
+def _locked(record):
+    return type(record)._base_manager.select_for_update().get(pk=record.pk)
+
+
+# --- create and update --------------------------------------------------------------------
+
+
+def record_create(
+    *,
+    model: type[R],
+    fields: Mapping[str, Any],
+    relations: Mapping[str, Any] | None = None,
+    user=None,
+    reason: str = "",
+    keep_timestamps: bool = False,
+) -> R:
+    """Create a record with its relations; publishing it needs the publish permission."""
+    with transaction.atomic(), service_write(), feed.batch():
+        date = timezone.now()
+        record = model()
+        _assign(record, fields, keep_timestamps=keep_timestamps)
+        _check_publication(user, model, False, record.is_published)
+        cleaned = _validated(record, relations)
+        reason = reason or "Created"
+        _save(record, cleaned, user=user, reason=reason, date=date, force_insert=True)
+        if keep_timestamps:
+            _keep_timestamps(record, fields)
+        (entry,) = history.write([record], history.CREATED, user=user, reason=reason, date=date)
+        event = _event(record, Action.CREATED, user=user, reason=reason, date=date, entry=entry)
+        feed.touch(model, record.pk, event, moved=True)
+        return record
+
+
+def record_update(
+    *,
+    record: R,
+    fields: Mapping[str, Any] | None = None,
+    relations: Mapping[str, Any] | None = None,
+    user=None,
+    reason: str = "",
+    action: str | None = None,
+    keep_timestamps: bool = False,
+) -> R:
+    """Change a record's fields and/or relations (a relation given is replaced whole).
+
+    Nothing changes, and nothing is recorded, when the values equal the stored ones.
+    """
+    model = type(record)
+    with transaction.atomic(), service_write(), feed.batch():
+        date = timezone.now()
+        stored = _locked(record)
+        candidate = copy.copy(stored)
+        _assign(candidate, fields or {}, keep_timestamps=keep_timestamps)
+        _check_publication(user, model, stored.is_published, candidate.is_published)
+        cleaned = _validated(candidate, relations)
+        candidate.prepare_for_save()
+        changed = _changed_fields(stored, candidate)
+        changed += _timestamp_changes(stored, fields, keep_timestamps)
+        if cleaned:
+            current = _current_relations(stored, cleaned)
+            wanted = _wanted_relations(stored, cleaned)
+            changed += [name for name in cleaned if current[name] != wanted[name]]
+        if not changed:
+            return stored
+        if action is None:
+            action = Action.UPDATED
+            if stored.is_published != candidate.is_published:
+                action = Action.PUBLISHED if candidate.is_published else Action.UNPUBLISHED
+        reason = reason or f"Changed {', '.join(changed)}"
+        _save(candidate, cleaned, user=user, reason=reason, date=date)
+        if keep_timestamps:
+            _keep_timestamps(candidate, fields or {})
+        (entry,) = history.write([candidate], history.UPDATED, user=user, reason=reason, date=date)
+        event = _event(candidate, action, user=user, reason=reason, date=date, entry=entry)
+        moved = stored.slug != candidate.slug or stored.is_published != candidate.is_published
+        feed.touch(model, candidate.pk, event, moved=moved)
+        return candidate
+
+
+def record_publish(*, record: R, user=None, reason: str = "") -> R:
+    """Make a record visible to the public (needs the publish permission)."""
+    return record_update(
+        record=record, fields={"is_published": True}, user=user, reason=reason or "Published"
+    )
+
+
+def record_unpublish(*, record: R, user=None, reason: str = "") -> R:
+    """Take a record out of the public directory (needs the publish permission)."""
+    return record_update(
+        record=record, fields={"is_published": False}, user=user, reason=reason or "Unpublished"
+    )
+
+
+def _relink(owner, field_name: str, target, *, add: bool, user, reason, date) -> None:
+    """Add or remove one plain link of another record, as a change of that record."""
+    with service_write():
+        owner.skip_history_when_saving = True
+        try:
+            manager = getattr(owner, field_name)
+            (manager.add if add else manager.remove)(target)
+            owner.save(update_fields=["updated_at"])
+        finally:
+            del owner.skip_history_when_saving
+    (entry,) = history.write([owner], history.UPDATED, user=user, reason=reason, date=date)
+    event = _event(owner, Action.UPDATED, user=user, reason=reason, date=date, entry=entry)
+    feed.touch(type(owner), owner.pk, event)
+
+
+# --- delete and restore ---------------------------------------------------------------------
+
+
+def _blockers(record) -> list[str]:
+    """What refers to the record and forbids its deletion (role links, child institutions)."""
+    found = []
+    for relation in record._meta.related_objects:
+        if relation.on_delete not in (PROTECT, RESTRICT) or relation.many_to_many:
+            continue
+        rows = relation.related_model._base_manager.filter(**{relation.field.name: record.pk})
+        for row in rows[:5]:
+            found.append(str(row))
+    return found
+
+
+def _cascading_records(model) -> list:
+    """Relations whose records are deleted with this one (a facility's instruments, a
+    programme's calls): each is deleted through the service, with its own history."""
+    return [
+        relation
+        for relation in model._meta.related_objects
+        if relation.one_to_many
+        and issubclass(relation.related_model, NamedRecord)
+        and relation.on_delete is models.CASCADE
+    ]
+
+
+def _linking_relations(model) -> list[models.ManyToManyField]:
+    """Plain many-to-many relations of other records that point at this model."""
+    return [
+        relation.field
+        for relation in model._meta.related_objects
+        if relation.many_to_many
+        and relation.field.remote_field.through._meta.auto_created
+        and issubclass(relation.related_model, NamedRecord)
+    ]
+
+
+def _delete(record, *, user, reason: str) -> ChangeEvent:
+    model = type(record)
+    date = timezone.now()
+    stored = _locked(record)
+    blockers = _blockers(stored)
+    if blockers:
+        raise RecordInUse(
+            f"{stored} cannot be deleted while other records refer to it: "
+            f"{'; '.join(blockers)}. Change or delete those first."
+        )
+    links_before = history.snapshots([stored])[stored.pk]
+    children = []
+    for relation in _cascading_records(model):
+        for child in relation.related_model._base_manager.filter(**{relation.field.name: stored}):
+            child_reason = f"Deleted with {_describe(stored)}: {reason}"
+            children.append(_delete(child, user=user, reason=child_reason).pk)
+    linked = {}
+    for link_field in _linking_relations(model):
+        owners = list(link_field.model._base_manager.filter(**{link_field.name: stored.pk}))
+        if not owners:
+            continue
+        linked[f"{_label(link_field.model)}.{link_field.name}"] = [owner.pk for owner in owners]
+        for owner in owners:
+            _relink(
+                owner,
+                link_field.name,
+                stored,
+                add=False,
+                user=user,
+                reason=f"Unlinked from deleted {_describe(stored)}",
+                date=date,
+            )
+    for role_field in _role_fields(model).values():
+        _sync_role_links(stored, role_field, [], user=user, reason=reason, date=date)
+    pk = stored.pk
+    stored._history_user = user if getattr(user, "is_authenticated", False) else None
+    stored._change_reason = reason
+    stored._history_date = date
+    stored.delete()
+    stored.pk = pk
+    # simple-history wrote the deletion entry once the links were gone: give it the links
+    # the record had, so that restoring it brings them back.
+    entry = history.latest(model, pk, history.DELETED)
+    history.attach([entry], [links_before])
+    event = _event(
+        stored,
+        Action.DELETED,
+        user=user,
+        reason=reason,
+        date=date,
+        entry=entry,
+        context={"links": linked, "deleted_with_it": children},
+    )
+    feed.touch(model, pk, event, moved=True)
+    return event
+
+
+def record_delete(*, record, user=None, reason: str = "") -> None:
+    """Delete a record, with the records that belong to it (instruments, calls).
+
+    Records linking to it lose the link, each with a history entry; the deletion entry
+    keeps every relation the record had and the change event names the records that linked
+    to it, so that ``record_restore`` brings all of it back. Refused with
+    :class:`RecordInUse` while role links or child institutions refer to it.
+    """
+    with transaction.atomic(), service_write(), feed.batch():
+        _delete(record, user=user, reason=reason or "Deleted")
+
+
+def _deletion_event(model, pk) -> ChangeEvent | None:
+    return (
+        ChangeEvent.objects.filter(model=_label(model), record_id=pk, action=Action.DELETED)
+        .order_by("-id")
+        .first()
+    )
+
+
+def _legacy_role_links(model, pk, deleted_at) -> dict[str, list[RoleLink]]:
+    """Role links of a record deleted before its history entries kept them: the links whose
+    own history ends in a deletion at that moment."""
+    found: dict[str, list[RoleLink]] = {}
+    for name, field in _role_fields(model).items():
+        through = field.remote_field.through
+        owner = field.m2m_field_name()
+        historical = history.history_model(through)
+        rows = historical._default_manager.filter(**{f"{owner}_id": pk}).order_by(
+            "id", "-history_date", "-history_id"
+        )
+        last_of_each = {}
+        for row in rows:
+            last_of_each.setdefault(row.id, row)
+        institutions = {
+            row.institution_id
+            for row in last_of_each.values()
+            if row.history_type == "-" and abs((row.history_date - deleted_at).total_seconds()) < 60
+        }
+        existing = field.related_model._base_manager.in_bulk(institutions)
+        found[name] = [
+            RoleLink(existing[row.institution_id], row.role, row.note)
+            for row in last_of_each.values()
+            if row.institution_id in existing
+            and row.history_type == "-"
+            and abs((row.history_date - deleted_at).total_seconds()) < 60
+        ]
+    return found
+
+
+def _restore(model, pk, *, user, reason: str, fields=None):
+    date = timezone.now()
+    if model._base_manager.filter(pk=pk).exists():
+        raise ValidationError("This record exists: there is nothing to restore.")
+    deletion = history.latest(model, pk, history.DELETED)
+    if deletion is None:
+        raise ValidationError("No deletion of this record is recorded: it cannot be restored.")
+    record = deletion.instance
+    record._state.adding = True
+    record._state.db = None
+    _assign(record, fields or {})
+    if user is not None and not publishing.may_publish(user, model):
+        record.is_published = False  # restoring must not publish for someone who may not
+    # The deletion entry keeps the links (since entries record relations); an older one was
+    # written after they were removed: the version before it has them.
+    source = deletion
+    if not history.has_links(deletion) and deletion.prev_record is not None:
+        source = deletion.prev_record
+    recorded = history.recorded_relations(source)
+    relations = recorded.relations
+    if source is not deletion or not any(relations.get(n) for n in _role_fields(model)):
+        for name, links in _legacy_role_links(model, pk, deletion.history_date).items():
+            if links and not relations.get(name):
+                relations[name] = links
+    cleaned = _validated(record, relations)
+    if recorded.missing:
+        reason = f"{reason} (not restored, deleted since: {'; '.join(recorded.missing)})"
+    _save(record, cleaned, user=user, reason=reason, date=date, force_insert=True)
+    (entry,) = history.write([record], history.CREATED, user=user, reason=reason, date=date)
+    event = _event(record, Action.RESTORED, user=user, reason=reason, date=date, entry=entry)
+    feed.touch(model, pk, event, moved=True)
+    deleted = _deletion_event(model, pk)
+    if deleted is not None:
+        for label, owner_pks in (deleted.context.get("links") or {}).items():
+            owner_label, field_name = label.rsplit(".", 1)
+            owner_model = next(
+                field.model
+                for field in _linking_relations(model)
+                if _label(field.model) == owner_label
+            )
+            for owner in owner_model._base_manager.filter(pk__in=owner_pks):
+                _relink(
+                    owner,
+                    field_name,
+                    record,
+                    add=True,
+                    user=user,
+                    reason=f"Linked again to restored {_describe(record)}",
+                    date=date,
+                )
+        for child_event in ChangeEvent.objects.filter(
+            pk__in=deleted.context.get("deleted_with_it") or []
+        ):
+            child_model = _model_of(child_event.model)
+            if not child_model._base_manager.filter(pk=child_event.record_id).exists():
+                _restore(
+                    child_model,
+                    child_event.record_id,
+                    user=user,
+                    reason=f"Restored with {_describe(record)}",
+                )
+    return record
+
+
+def _model_of(label: str):
+    from django.apps import apps
+
+    return apps.get_model(label)
+
+
+def record_restore(*, model: type[R], record_id, user=None, reason: str = "", fields=None) -> R:
+    """Bring a deleted record back as it was: its fields, the relations it had (those whose
+    records still exist), the links other records had to it and the records deleted with it.
+
+    It keeps its id and slug. For a user who may not publish it comes back as a draft.
+    ``fields`` overrides values of the deleted version (a curator's corrections).
+    """
+    with transaction.atomic(), service_write(), feed.batch():
+        return _restore(model, record_id, user=user, reason=reason or "Restored", fields=fields)
+
+
+def record_revert(
+    *,
+    record: R,
+    version,
+    user=None,
+    reason: str = "",
+    fields: Mapping[str, Any] | None = None,
+    relations: Mapping[str, Any] | None = None,
+) -> R:
+    """Bring a record back to an earlier version: its fields and its relations then.
+
+    Publication is not reverted (publishing is its own action). Related records deleted
+    since are left out and named in the entry's reason. ``fields``/``relations`` override
+    the version's values (a curator's corrections in the revert form).
+    """
+    historical = type(version)
+    values = {
+        field.attname: getattr(version, field.attname)
+        for field in historical.tracked_fields
+        if field.name not in DERIVED_FIELDS and field.name not in ("is_published", "id")
+    }
+    values.update(fields or {})
+    recorded = history.recorded_relations(version)
+    if not ChangeEvent.objects.filter(
+        model=_label(record), record_id=record.pk, history_id=version.history_id
+    ).exists():
+        # An entry from before entries recorded role links: it says nothing about them.
+        for name in _role_fields(type(record)):
+            recorded.relations.pop(name, None)
+    wanted = {**recorded.relations, **(relations or {})}
+    when = timezone.localtime(version.history_date).strftime("%Y-%m-%d %H:%M:%S %Z")
+    reason = reason or f"Reverted to the version of {when}"
+    if recorded.missing:
+        reason = f"{reason} (not restored, deleted since: {'; '.join(recorded.missing)})"
+    return record_update(
+        record=record,
+        fields=values,
+        relations=wanted,
+        user=user,
+        reason=reason,
+        action=Action.REVERTED,
+    )
+
+
+# --- many at once -------------------------------------------------------------------------
+
+
+@dataclass
+class Written:
+    """What a bulk write did to one record."""
+
+    record: NamedRecord
+    action: str  # "created" | "updated" | "unchanged"
+
+
+def record_save(
+    *,
+    model: type[R],
+    lookup: Mapping[str, Any],
+    fields: Mapping[str, Any],
+    relations: Mapping[str, Any] | None = None,
+    user=None,
+    reason: str = "",
+    keep_timestamps: bool = False,
+) -> Written:
+    """Create the record found by ``lookup``, or update it (imports match rows by slug)."""
+    existing = model._base_manager.filter(**lookup).first()
+    if existing is None:
+        record = record_create(
+            model=model,
+            fields=fields,
+            relations=relations,
+            user=user,
+            reason=reason,
+            keep_timestamps=keep_timestamps,
+        )
+        return Written(record, "created")
+    changes = pending_changes(existing, fields=fields, relations=relations)
+    changes += _timestamp_changes(existing, fields, keep_timestamps)
+    if not changes:
+        return Written(existing, "unchanged")
+    record = record_update(
+        record=existing,
+        fields=fields,
+        relations=relations,
+        user=user,
+        reason=reason,
+        keep_timestamps=keep_timestamps,
+    )
+    return Written(record, "updated")

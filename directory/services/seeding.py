@@ -1,0 +1,301 @@
+"""Seeding: the curated records of ``fixtures/`` enter the directory once, and only once.
+
+``directory_seed`` may run on every start (``make run``, the compose ``migrate`` step). It
+adds each seed record the directory has never had — through :func:`record_create`, so with
+a "created" history entry naming the seed file and the record's sources, a change event and
+its public feed entry — and never touches a record that exists (a curator may have edited
+it) or that the directory had once (a curator deleted it, or renamed its slug: its history
+remembers the slug).
+
+It also gives the directory what earlier versions of it lacked (idempotent, once):
+
+- a creation entry in the history of every record that has none (records loaded by
+  ``loaddata`` had no history): the record as seeded when the seed file still has it and the
+  record was edited since, else the record as it is;
+- a public feed that covers every public record (``created`` entries for those it lacks).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from directory.models import ChangeEvent, Country, NamedRecord
+from directory.services import feed, history
+from directory.services.records import RoleLink, record_create
+
+SEED_FIXTURES = ("taxonomy", "institutions", "facilities", "programmes", "agreements")
+BACKFILL_REASON = "Recorded when history began: the record predates its history"
+
+
+def fixture_dir() -> Path:
+    return Path(settings.BASE_DIR) / "fixtures"
+
+
+@dataclass
+class SeedRecord:
+    """One record of a seed file, with its relations by natural key."""
+
+    model: type[NamedRecord]
+    slug: str
+    file: str
+    fields: dict[str, Any]
+    #: foreign keys: field name -> natural key (a slug, or a country code)
+    foreign: dict[str, Any] = field(default_factory=dict)
+    #: many-to-many: field name -> natural keys; role links: name -> [(slug, role, note)]
+    relations: dict[str, list] = field(default_factory=dict)
+
+    @property
+    def sources(self) -> list[str]:
+        found = []
+        for citation in self.fields.get("sources") or []:
+            where = citation.get("document") or citation.get("url")
+            if where and where not in found:
+                found.append(where)
+        return found
+
+    @property
+    def reason(self) -> str:
+        text = f"Seeded from {self.file}"
+        return f"{text}; sources: {', '.join(self.sources)}" if self.sources else text
+
+
+@dataclass
+class SeedReport:
+    created: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    remembered: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    backfilled_history: int = 0
+    backfilled_feed: int = 0
+
+
+def _natural(value):
+    """A natural key from a fixture: ``["slug"]`` or ``"JP"``."""
+    if isinstance(value, list) and len(value) == 1:
+        return value[0]
+    return value
+
+
+def read_seed(names=SEED_FIXTURES) -> list[SeedRecord]:
+    """The records of the seed files, in file order, role links grouped on their owners."""
+    records: list[SeedRecord] = []
+    by_key: dict[tuple[str, str], SeedRecord] = {}
+    links: list[dict] = []
+    for name in names:
+        path = fixture_dir() / f"{name}.json"
+        relative = f"fixtures/{path.name}"
+        for obj in json.loads(path.read_text(encoding="utf-8")):
+            model = apps.get_model(obj["model"])
+            raw = dict(obj["fields"])
+            if not issubclass(model, NamedRecord):
+                links.append(obj)
+                continue
+            record = SeedRecord(model=model, slug=raw["slug"], file=relative, fields={})
+            for key, value in raw.items():
+                model_field = model._meta.get_field(key)
+                if model_field.many_to_many:
+                    record.relations[key] = [_natural(item) for item in value]
+                elif model_field.is_relation:
+                    record.foreign[key] = _natural(value) if value is not None else None
+                else:
+                    record.fields[key] = model_field.to_python(value)
+            records.append(record)
+            by_key[(model._meta.label_lower, record.slug)] = record
+    for obj in links:
+        model = apps.get_model(obj["model"])
+        raw = obj["fields"]
+        owner_name = next(name for name in ("facility", "programme") if name in raw)
+        owner_model = model._meta.get_field(owner_name).related_model
+        owner = by_key[(owner_model._meta.label_lower, _natural(raw[owner_name]))]
+        owner.relations.setdefault("institutions", []).append(
+            (_natural(raw["institution"]), raw["role"], raw.get("note", ""))
+        )
+    return records
+
+
+def _had(record: SeedRecord) -> bool:
+    """Whether the directory has, or ever had, a record with this slug."""
+    if record.model._base_manager.filter(slug=record.slug).exists():
+        return True
+    return history.history_model(record.model)._default_manager.filter(slug=record.slug).exists()
+
+
+def _resolve(record: SeedRecord, report: SeedReport) -> tuple[dict, dict] | None:
+    """The record's values and relations as the services take them; None if it cannot be
+    created (a record it belongs to is gone)."""
+    values = {k: v for k, v in record.fields.items() if k not in ("created_at", "updated_at")}
+    for name, key in record.foreign.items():
+        model_field = record.model._meta.get_field(name)
+        target = model_field.related_model
+        if key is None:
+            values[name] = None
+            continue
+        found = _lookup(target, [key]).get(key)
+        if found is None:
+            if not model_field.null:
+                report.notes.append(
+                    f"{record.model._meta.verbose_name} {record.slug} not seeded: its "
+                    f"{name} {key} is not in the directory"
+                )
+                return None
+            report.notes.append(f"{record.slug}: {name} {key} is not in the directory; left empty")
+        values[name] = found
+    relations: dict[str, list] = {}
+    for name, keys in record.relations.items():
+        model_field = record.model._meta.get_field(name)
+        target = model_field.related_model
+        if name == "institutions" and not model_field.remote_field.through._meta.auto_created:
+            found = _lookup(target, [slug for slug, _role, _note in keys])
+            relations[name] = [
+                RoleLink(found[slug], role, note) for slug, role, note in keys if slug in found
+            ]
+            gone = sorted({slug for slug, _role, _note in keys} - set(found))
+        else:
+            found = _lookup(target, keys)
+            relations[name] = [found[key] for key in keys if key in found]
+            gone = sorted(set(keys) - set(found))
+        if gone:
+            report.notes.append(f"{record.slug}: {name} {', '.join(gone)} not in the directory")
+    return values, relations
+
+
+def _lookup(model, keys) -> dict:
+    if model is Country:
+        return Country.objects.in_bulk(list(keys))
+    return model._base_manager.in_bulk(list(keys), field_name="slug")
+
+
+def directory_seed(*, names=SEED_FIXTURES, dry_run: bool = False) -> SeedReport:
+    """Add the seed records the directory never had; touch nothing else (see the module)."""
+    report = SeedReport()
+    records = read_seed(names)
+    with transaction.atomic(), feed.batch():
+        report.backfilled_history = backfill_history(records)
+        report.backfilled_feed = feed.reconcile()
+        for record in records:
+            shown = f"{record.model._meta.label_lower} {record.slug}"
+            if record.model._base_manager.filter(slug=record.slug).exists():
+                report.kept.append(shown)
+                continue
+            if _had(record):
+                report.remembered.append(shown)
+                continue
+            resolved = _resolve(record, report)
+            if resolved is None:
+                continue
+            values, relations = resolved
+            record_create(
+                model=record.model, fields=values, relations=relations, reason=record.reason
+            )
+            report.created.append(shown)
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+# --- what earlier versions lacked -----------------------------------------------------------
+
+
+def history_models() -> list[type[NamedRecord]]:
+    return [
+        model
+        for model in apps.get_app_config("directory").get_models()
+        if issubclass(model, NamedRecord)
+        and hasattr(model._meta, "simple_history_manager_attribute")
+    ]
+
+
+def _seed_links(record: SeedRecord, model, pk) -> history.Snapshot:
+    """The links a seed record was created with, as history snapshot rows."""
+    snapshot: history.Snapshot = {}
+    for name, keys in record.relations.items():
+        model_field = model._meta.get_field(name)
+        owner = model_field.m2m_field_name()
+        target = model_field.m2m_reverse_field_name()
+        if not model_field.remote_field.through._meta.auto_created:
+            found = _lookup(model_field.related_model, [slug for slug, _r, _n in keys])
+            snapshot[name] = [
+                {
+                    "id": 0,
+                    f"{owner}_id": pk,
+                    f"{target}_id": found[slug].pk,
+                    "role": role,
+                    "note": note,
+                }
+                for slug, role, note in keys
+                if slug in found
+            ]
+        else:
+            found = _lookup(model_field.related_model, keys)
+            snapshot[name] = [
+                {"id": 0, f"{owner}_id": pk, f"{target}_id": found[key].pk}
+                for key in keys
+                if key in found
+            ]
+    return snapshot
+
+
+def backfill_history(seed: list[SeedRecord]) -> int:
+    """A creation entry (and change event) for every curated record without one."""
+    seeded = {(record.model, record.slug): record for record in seed}
+    written = 0
+    for model in history_models():
+        historical = history.history_model(model)
+        pk_name = model._meta.pk.attname
+        created = historical._default_manager.filter(history_type=history.CREATED).values(pk_name)
+        lacking = model._base_manager.filter(is_synthetic=False).exclude(pk__in=created)
+        with_history = set(historical._default_manager.values_list(pk_name, flat=True).distinct())
+        for record in lacking.iterator():
+            entry_record, links, reason = record, None, BACKFILL_REASON
+            seed_record = seeded.get((model, record.slug))
+            if record.pk in with_history:
+                # Edited before history was complete: its first entry is an edit. The seed
+                # file still says what it was created as; without it, nothing can be said.
+                if seed_record is None:
+                    continue
+                entry_record = model(pk=record.pk, **_plain_seed_values(seed_record, model))
+                entry_record.created_at = entry_record.updated_at = record.created_at
+                links = {record.pk: _seed_links(seed_record, model, record.pk)}
+                reason = f"{BACKFILL_REASON}; values from {seed_record.file}"
+            (entry,) = history.write(
+                [entry_record],
+                history.CREATED,
+                user=None,
+                reason=reason,
+                date=record.created_at or timezone.now(),
+                links=links,
+            )
+            ChangeEvent.objects.create(
+                at=entry.history_date,
+                model=model._meta.label_lower,
+                record_id=record.pk,
+                slug=record.slug,
+                action=ChangeEvent.Action.CREATED,
+                reason=reason,
+                history_id=entry.history_id,
+            )
+            written += 1
+    return written
+
+
+def _plain_seed_values(record: SeedRecord, model) -> dict:
+    values = dict(record.fields)
+    for name, key in record.foreign.items():
+        target = model._meta.get_field(name).related_model
+        found = _lookup(target, [key]).get(key) if key is not None else None
+        values[name] = found
+    values.pop("created_at", None)
+    values.pop("updated_at", None)
+    entry = model(**values)
+    entry.refresh_search_key()
+    result = {f.attname: getattr(entry, f.attname) for f in model._meta.concrete_fields}
+    result.pop(model._meta.pk.attname, None)
+    return result
