@@ -6,7 +6,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-SEED_FIXTURES := taxonomy institutions facilities programmes agreements
 
 # Development defaults; production sets DEBUG=false and a real SECRET_KEY.
 export DEBUG ?= true
@@ -29,7 +28,7 @@ migrate: venv
 	$(BIN)/python manage.py migrate --no-input
 
 seed: migrate
-	$(BIN)/python manage.py loaddata $(SEED_FIXTURES)
+	$(BIN)/python manage.py seed_directory
 
 run: seed
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)

@@ -13,7 +13,7 @@ export API_ANON_RATE=1000000/minute
 export ALLOWED_HOSTS=localhost,127.0.0.1
 
 .venv/bin/python manage.py migrate --no-input -v0
-.venv/bin/python manage.py loaddata taxonomy institutions facilities programmes agreements -v0
+.venv/bin/python manage.py seed_directory -v0
 
 .venv/bin/gunicorn config.wsgi --bind "127.0.0.1:$PORT" --workers 2 --log-level warning \
   > "$workdir/gunicorn.log" 2>&1 &

@@ -1,4 +1,4 @@
-"""Optimistic concurrency for writes, and the publish rule.
+"""Optimistic concurrency for writes.
 
 A record's ETag is ``"<version>-<body hash>"``: the version changes with every save of the
 record, the hash with every representation (language, format, related names). A write must
@@ -12,9 +12,7 @@ import hashlib
 
 from django.utils.cache import parse_etags
 from rest_framework import status
-from rest_framework.exceptions import APIException, PermissionDenied
-
-from directory import publishing
+from rest_framework.exceptions import APIException
 
 
 class PreconditionRequired(APIException):
@@ -66,18 +64,3 @@ def check_if_match(request, record) -> None:
     current = record_version(record)
     if not any(tag.removeprefix("W/").strip('"').split("-", 1)[0] == current for tag in tags):
         raise PreconditionFailed()
-
-
-def check_publish_permission(request, model, serializer, record) -> None:
-    """Publishing or unpublishing needs the model's publish permission (editors)."""
-    if "is_published" not in serializer.validated_data:
-        return
-    wanted = serializer.validated_data["is_published"]
-    current = record.is_published if record is not None else False
-    if wanted == current:
-        return
-    opts = model._meta
-    if not publishing.may_publish(request.user, model):
-        raise PermissionDenied(
-            f"Publishing or unpublishing {opts.verbose_name_plural} needs the editor role."
-        )

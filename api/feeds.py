@@ -1,32 +1,24 @@
 """An Atom feed of new and updated public records: /feeds/changes.atom.
 
-Built on the changes feed (directory.changes.changes_after, read from the history tables),
-as the public sees it: records that are not published appear there as deleted, and the Atom
-feed leaves deletions out. Titles and summaries come from the record as it is published now,
-never from history, so a record taken out of the directory disappears from the feed with all
-its details. Newest first; each entry's id is a tag: URI of the history row, so it never
-changes, and links to the record in the API.
+Built on the public changes feed (directory.changes, the ``FeedEntry`` rows the write
+services keep): the newest creates and updates of records that are public now. An entry
+whose record later left the public directory is left out with everything it said. Titles
+and summaries are the record's names as that change left them. Newest first; each entry's
+id is a tag: URI of the feed entry, so it never changes, and links to the record in the API.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections import deque
 from dataclasses import dataclass
 
 from django.contrib.syndication.views import Feed
 from django.http.request import split_domain_port
-from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 
 from directory import changes
-from directory.cross_search import SEARCHABLE_KINDS
 
 ENTRIES = 50
-PAGE = 500
-#: how far back to look for the latest entries, widening until the feed is full
-WINDOWS_DAYS = (7, 31, 366, None)
-START = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 ACTION_LABELS = {"created": "New", "updated": "Updated"}
 
 
@@ -38,42 +30,6 @@ class Entry:
     link: str
     at: datetime.datetime
     kind: str
-
-
-def latest_public_changes(now: datetime.datetime, count: int = ENTRIES) -> list[changes.Change]:
-    """The last ``count`` public creates and updates, oldest first.
-
-    changes_after only reads forward, so look back over a widening window and page through it.
-    """
-    kept: deque = deque(maxlen=count)
-    for days in WINDOWS_DAYS:
-        start = START if days is None else now - datetime.timedelta(days=days)
-        position = changes.Position(at=start, kind=-1)
-        kept.clear()
-        while True:
-            found = changes.changes_after(position, limit=PAGE, staff=False)
-            kept.extend(change for change in found if change.action != "deleted")
-            if len(found) < PAGE:
-                break
-            position = found[-1].position
-        if len(kept) == count:
-            break
-    return list(kept)
-
-
-def published_records(found: list[changes.Change]) -> dict[tuple[str, str], object]:
-    """The currently published records behind ``found``, by (kind, slug): one query per kind."""
-    records = {}
-    for kind in SEARCHABLE_KINDS:
-        slugs = {change.slug for change in found if change.kind == kind.name}
-        if not slugs:
-            continue
-        queryset = kind.model.objects.filter(slug__in=slugs, is_published=True)
-        if kind.name == "call":  # a call shows only with its programme (as in the API)
-            queryset = queryset.filter(programme__is_published=True)
-        for record in queryset:
-            records[(kind.name, record.slug)] = record
-    return records
 
 
 class ChangesFeed(Feed):
@@ -94,23 +50,17 @@ class ChangesFeed(Feed):
         """Everything the entries need, built once per request (the Feed object is shared)."""
         host, _port = split_domain_port(request.get_host())
         api_root = request.build_absolute_uri("/api/v1/")
-        found = latest_public_changes(timezone.now())
-        records = published_records(found)
         entries = []
-        for change in reversed(found):  # newest first
-            record = records.get((change.kind, change.slug))
-            if record is None:
-                continue  # not public any more: nothing about it is shown
-            name = f"{record.name} ({record.name_ja})" if record.name_ja else record.name
+        for change in changes.latest_public(ENTRIES):
+            data = change.data or {}
+            name = data.get("name") or change.slug
+            shown = f"{name} ({data['name_ja']})" if data.get("name_ja") else name
             entries.append(
                 Entry(
-                    guid=(
-                        f"tag:{host or 'localhost'},2026:changes/{change.kind}/"
-                        f"{change.position.history_id}"
-                    ),
-                    title=f"{ACTION_LABELS[change.action]} {change.kind}: {record.name}",
-                    summary=f"{change.kind.capitalize()} {change.action}: {name}.",
-                    link=f"{api_root}{change.resource}/{change.slug}/",
+                    guid=f"tag:{host or 'localhost'},2026:feed/{change.id}",
+                    title=f"{ACTION_LABELS[change.action]} {change.kind}: {name}",
+                    summary=f"{change.kind.capitalize()} {change.action}: {shown}.",
+                    link=f"{api_root}{changes.RESOURCES[change.kind]}/{change.slug}/",
                     at=change.at,
                     kind=change.kind,
                 )

@@ -20,6 +20,7 @@ from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 
 from directory import choices
+from directory.cross_search import KIND_NAMES
 from directory.models import (
     Agreement,
     Call,
@@ -610,9 +611,7 @@ class AgreementSerializer(RecordSerializer):
 class SearchResultSerializer(serializers.Serializer):
     """One hit of the cross-kind search."""
 
-    kind = serializers.ChoiceField(
-        choices=["facility", "programme", "call", "institution", "agreement", "technique", "field"]
-    )
+    kind = serializers.ChoiceField(choices=KIND_NAMES)
     slug = serializers.CharField()
     name = serializers.CharField()
     name_ja = serializers.CharField()
@@ -622,16 +621,24 @@ class SearchResultSerializer(serializers.Serializer):
 
 
 class ChangeSerializer(serializers.Serializer):
-    """One change of the directory."""
+    """One change of the public directory."""
 
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=KIND_NAMES)
     slug = serializers.CharField()
     url = serializers.URLField()
     action = serializers.ChoiceField(choices=["created", "updated", "deleted"])
     at = serializers.DateTimeField()
     cursor = serializers.CharField(help_text="Pass as ?since= to get the changes after this one.")
-    is_published = serializers.BooleanField(required=False, help_text="Staff only.")
+    data = serializers.DictField(
+        allow_null=True,
+        help_text=(
+            "The record's public fields after the change, as its detail shows them; related "
+            "records as slugs (countries as codes), role links as {slug, role}. Null when "
+            "deleted."
+        ),
+    )
     user = serializers.CharField(required=False, allow_null=True, help_text="Staff only.")
+    reason = serializers.CharField(required=False, help_text="Staff only: why it changed.")
 
 
 class ChangesPageSerializer(serializers.Serializer):
@@ -639,5 +646,5 @@ class ChangesPageSerializer(serializers.Serializer):
 
     results = ChangeSerializer(many=True)
     cursor = serializers.CharField(help_text="Where this page ends; ask ?since=<cursor> next.")
-    next = serializers.URLField()
-    has_more = serializers.BooleanField()
+    next = serializers.URLField(help_text="This feed from the cursor on (always a valid URL).")
+    has_more = serializers.BooleanField(help_text="Whether more changes follow right now.")

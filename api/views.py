@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from urllib.parse import urlencode
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework import status, viewsets
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -28,7 +30,7 @@ from api.renderers import (
     GeoJSONRenderer,
     JSONLDRenderer,
 )
-from directory import changes, choices, relations, selectors
+from directory import changes, choices, relations, selectors, services
 from directory.countries import countries_by_code
 from directory.cross_search import SEARCHABLE_KINDS, search_everything
 from directory.models import (
@@ -40,6 +42,15 @@ from directory.models import (
     ResearchField,
     Technique,
 )
+
+
+class Conflict(APIException):
+    """The write cannot happen while other records depend on this one."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Other records depend on this one."
+    default_code = "conflict"
+
 
 LIST_PARAMETERS = {"format", "limit", "offset", "fields", "facets", "lang"}
 DETAIL_PARAMETERS = {"format", "fields", "lang"}
@@ -231,12 +242,35 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
         return Response(data, status=status, headers=headers)
 
     # --- writes ---------------------------------------------------------------------------
+    # The views translate HTTP: the write services (directory.services) validate, save,
+    # record the history and the change, and enforce the publishing rule.
+
+    def _write(self, serializer, write):
+        """Run a service with the serializer's values; its refusals as 400/409 answers."""
+        fields, relations = serializer.to_domain()
+        try:
+            return write(fields, relations)
+        except services.RecordInUse as error:
+            raise Conflict({"detail": " ".join(error.messages)}) from None
+        except DjangoValidationError as error:
+            raise ValidationError(serializer.api_errors(error)) from None
+
+    def write_reason(self, verb: str) -> str:
+        return f"{verb} through the API ({self.request.method} {self.request.path})"
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        concurrency.check_publish_permission(request, self.queryset.model, serializer, None)
-        record = serializer.save()
+        record = self._write(
+            serializer,
+            lambda fields, relations: services.record_create(
+                model=self.queryset.model,
+                fields=fields,
+                relations=relations,
+                user=request.user,
+                reason=self.write_reason("Created"),
+            ),
+        )
         location = request.build_absolute_uri(record.get_absolute_url())
         return self.record_response(record, status=201, headers={"Location": location})
 
@@ -249,15 +283,28 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
             concurrency.check_if_match(request, record)
             serializer = self.get_serializer(record, data=request.data, partial=partial)
             serializer.is_valid(raise_exception=True)
-            concurrency.check_publish_permission(request, self.queryset.model, serializer, record)
-            record = serializer.save()
+            record = self._write(
+                serializer,
+                lambda fields, relations: services.record_update(
+                    record=record,
+                    fields=fields,
+                    relations=relations,
+                    user=request.user,
+                    reason=self.write_reason("Changed"),
+                ),
+            )
         return self.record_response(record)
 
     def destroy(self, request, *args, **kwargs):
         with transaction.atomic():
             record = concurrency.locked(self.get_object())
             concurrency.check_if_match(request, record)
-            record.delete()
+            try:
+                services.record_delete(
+                    record=record, user=request.user, reason=self.write_reason("Deleted")
+                )
+            except services.RecordInUse as error:
+                raise Conflict({"detail": " ".join(error.messages)}) from None
         return Response(status=204)
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -676,14 +723,24 @@ class ApiRootView(CacheHeadersMixin, APIView):
 
 
 class ChangesView(CacheHeadersMixin, APIView):
-    """What changed in the directory, in order: sync incrementally with the cursor."""
+    """What changed in the public directory, in order: sync incrementally with the cursor."""
 
     renderer_classes = [DirectoryJSONRenderer]
     ALLOWED = {"since", "limit", "format"}
     DEFAULT_LIMIT, MAX_LIMIT = 100, 500
 
     @extend_schema(
-        summary="Created, updated and deleted records since a moment or a cursor",
+        summary="Records created, updated and deleted in the public directory since a moment "
+        "or a cursor",
+        description=(
+            "The public's view of every change, oldest first. `created`: the record became "
+            "public (new, published, or a call whose programme was published); `updated`: "
+            "what the public sees of it changed; `deleted`: it left the public directory "
+            "(deleted or unpublished). `data` holds the record's public fields after the "
+            "change (as its detail shows them, relations as slugs): replaying the feed from "
+            "the beginning rebuilds the directory. A record that was never public never "
+            "appears."
+        ),
         parameters=[
             schema.parameter(
                 "since",
@@ -702,7 +759,7 @@ class ChangesView(CacheHeadersMixin, APIView):
     def get(self, request):
         errors = unknown_parameter_errors(request, self.ALLOWED)
         since = request.query_params.get("since")
-        position = changes.Position(at=changes.Position.decode("2000-01-01").at, kind=-1)
+        position = changes.Position()
         if since:
             try:
                 position = changes.Position.decode(since)
@@ -721,29 +778,32 @@ class ChangesView(CacheHeadersMixin, APIView):
         if errors:
             raise ValidationError(errors)
         staff = selectors.shows_drafts(request.user)
-        found = changes.changes_after(position, limit=limit, staff=staff)
+        page = changes.changes_after(position, limit=limit)
         root = request.build_absolute_uri("/api/v1/")
+        moment = serializers.serializers.DateTimeField()
         results = []
-        for change in found:
+        for entry in page.entries:
             item = {
-                "kind": change.kind,
-                "slug": change.slug,
-                "url": f"{root}{change.resource}/{change.slug}/",
-                "action": change.action,
-                "at": serializers.serializers.DateTimeField().to_representation(change.at),
-                "cursor": change.position.encode(),
+                "kind": entry.kind,
+                "slug": entry.slug,
+                "url": f"{root}{changes.RESOURCES[entry.kind]}/{entry.slug}/",
+                "action": entry.action,
+                "at": moment.to_representation(entry.at),
+                "cursor": changes.Position(after=entry.id).encode(),
+                "data": entry.data,
             }
             if staff:
-                item["is_published"] = change.is_published
-                item["user"] = change.user
+                event = entry.event
+                item["user"] = event.user.get_username() if event and event.user else None
+                item["reason"] = event.reason if event else ""
             results.append(item)
-        cursor = found[-1].position.encode() if found else (since or position.encode())
-        next_url = request.build_absolute_uri(f"/api/v1/changes/?since={cursor}&limit={limit}")
+        cursor = page.position.encode()
+        query = urlencode({"since": cursor, "limit": limit})
         return Response(
             {
                 "results": results,
                 "cursor": cursor,
-                "next": next_url,
-                "has_more": len(found) == limit,
+                "next": request.build_absolute_uri(f"/api/v1/changes/?{query}"),
+                "has_more": page.has_more,
             }
         )

@@ -1,13 +1,13 @@
-"""Input serializers of the write API: related records by slug, the model's own rules enforced.
+"""Input serializers of the write API: related records by slug, relations by their API names.
 
-Every write runs ``full_clean()`` on the record, so the API refuses exactly what the admin
-and the importers refuse, with the same messages, per field.
+They only read the request: the write services (directory.services) validate and save, so
+the API refuses exactly what the admin and the importers refuse, with the same messages,
+per field (under the API's names: ``research_fields``, not the model's ``fields``).
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from rest_framework import serializers
 
 from directory.choices import FacilityRoleKind, ProgrammeRoleKind
@@ -17,13 +17,12 @@ from directory.models import (
     Call,
     Country,
     Facility,
-    FacilityRole,
     Institution,
     Programme,
-    ProgrammeRole,
     ResearchField,
     Technique,
 )
+from directory.services import RoleLink
 
 COMMON_FIELDS = (
     "slug",
@@ -70,109 +69,60 @@ FacilityRoleLink = role_link_serializer(FacilityRoleKind)
 ProgrammeRoleLink = role_link_serializer(ProgrammeRoleKind)
 
 
-class RecordWriteSerializer(serializers.ModelSerializer):
-    """Validates a record with the model's own rules and saves it with its relations."""
+class LocalDeadlineField(serializers.DateTimeField):
+    """A deadline: with an offset, that instant; without one, the funder's local time.
 
-    #: (payload field, role-link model, owner field) for records with role links
-    ROLE_LINKS: tuple | None = None
+    A naive value is kept naive here; the write service reads it in the call's deadline
+    time zone (directory.deadlines), the same rule as the admin form and the importers.
+    """
+
+    def enforce_timezone(self, value):
+        if value.tzinfo is None:
+            return value
+        return super().enforce_timezone(value)
+
+
+class RecordWriteSerializer(serializers.ModelSerializer):
+    """Reads a write's JSON into the values and relations a write service takes.
+
+    The serializer checks shapes and resolves slugs; the rules of the record (constraints,
+    ``clean()``, the relations' rules, publishing) are the service's, which reports errors
+    by model field: :meth:`api_errors` gives them back under this API's names.
+    """
+
+    #: The payload field of the record's role links (``institutions``), if it has any.
+    ROLE_LINKS: str | None = None
 
     aliases = serializers.ListField(child=serializers.CharField(), required=False)
     sources = serializers.ListField(child=serializers.DictField(), required=False)
 
-    def validate(self, attrs):
-        attrs = super().validate(attrs)
-        plain = {
-            key: value
-            for key, value in attrs.items()
-            if not isinstance(self.fields.get(key), serializers.ManyRelatedField)
-            and not isinstance(self.fields.get(key), serializers.ListSerializer)
-        }
-        if self.instance is not None:
-            candidate = self.Meta.model._default_manager.get(pk=self.instance.pk)
-        else:
-            candidate = self.Meta.model()
-        for key, value in plain.items():
-            setattr(candidate, key, value)
-        try:
-            candidate.full_clean()
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(_as_drf(error)) from None
-        if self.ROLE_LINKS and self.ROLE_LINKS[0] in attrs:
-            seen = set()
-            for link in attrs[self.ROLE_LINKS[0]]:
-                key = (link["institution"].pk, link["role"])
-                if key in seen:
-                    raise serializers.ValidationError(
-                        {
-                            self.ROLE_LINKS[0]: [
-                                f"{link['institution'].slug} appears twice as {link['role']}."
-                            ]
-                        }
-                    )
-                seen.add(key)
-        return attrs
-
-    @transaction.atomic
-    def create(self, validated_data):
-        many, links = self._split(validated_data)
-        record = self.Meta.model._default_manager.create(**validated_data)
-        self._save_relations(record, many, links)
-        return record
-
-    @transaction.atomic
-    def update(self, instance, validated_data):
-        many, links = self._split(validated_data)
-        for key, value in validated_data.items():
-            setattr(instance, key, value)
-        instance.save()
-        self._save_relations(instance, many, links)
-        return instance
-
-    def _split(self, validated_data):
-        many = {
-            key: validated_data.pop(key)
-            for key in list(validated_data)
-            if isinstance(self.fields.get(key), serializers.ManyRelatedField)
-        }
-        links = None
-        if self.ROLE_LINKS and self.ROLE_LINKS[0] in validated_data:
-            links = validated_data.pop(self.ROLE_LINKS[0])
-        return many, links
-
-    def _save_relations(self, record, many, links) -> None:
-        for key, values in many.items():
-            attribute = self.fields[key].source or key
-            getattr(record, attribute).set(values)
-        if links is None:
-            return
-        _, model, owner = self.ROLE_LINKS
-        wanted = {(link["institution"].pk, link["role"]): link for link in links}
-        existing = {
-            (link.institution_id, link.role): link
-            for link in model.objects.filter(**{owner: record})
-        }
-        for key, link in existing.items():
-            if key not in wanted:
-                link.delete()
-        for key, link in wanted.items():
-            note = link.get("note", "")
-            if key in existing:
-                if existing[key].note != note:
-                    existing[key].note = note
-                    existing[key].save()
+    def to_domain(self) -> tuple[dict, dict]:
+        """(fields, relations) of ``validated_data``, keyed by the model's names."""
+        fields, relations = {}, {}
+        # validated_data is keyed by each field's source (the model's name).
+        by_source = {field.source: (name, field) for name, field in self.fields.items()}
+        for source, value in self.validated_data.items():
+            name, field = by_source[source]
+            if name == self.ROLE_LINKS:
+                relations[field.source] = [
+                    RoleLink(link["institution"], link["role"], link.get("note", ""))
+                    for link in value
+                ]
+            elif isinstance(field, serializers.ManyRelatedField):
+                relations[field.source] = list(value)
             else:
-                model.objects.create(
-                    **{owner: record}, institution=link["institution"], role=link["role"], note=note
-                )
+                fields[field.source] = value
+        return fields, relations
 
-
-def _as_drf(error: DjangoValidationError) -> dict:
-    if hasattr(error, "error_dict"):
+    def api_errors(self, error: DjangoValidationError) -> dict:
+        """A service's validation error, keyed by this API's field names."""
+        names = {field.source: name for name, field in self.fields.items()}
+        if not hasattr(error, "error_dict"):
+            return {"non_field_errors": error.messages}
         return {
-            ("non_field_errors" if key == "__all__" else key): messages
+            ("non_field_errors" if key == "__all__" else names.get(key, key)): messages
             for key, messages in error.message_dict.items()
         }
-    return {"non_field_errors": error.messages}
 
 
 class TechniqueWriteSerializer(RecordWriteSerializer):
@@ -208,7 +158,7 @@ class InstitutionWriteSerializer(RecordWriteSerializer):
 
 
 class FacilityWriteSerializer(RecordWriteSerializer):
-    ROLE_LINKS = ("institutions", FacilityRole, "facility")
+    ROLE_LINKS = "institutions"
 
     country = serializers.SlugRelatedField(slug_field="code", queryset=Country.objects.all())
     techniques = slugs(Technique)
@@ -244,7 +194,7 @@ class FacilityWriteSerializer(RecordWriteSerializer):
 
 
 class ProgrammeWriteSerializer(RecordWriteSerializer):
-    ROLE_LINKS = ("institutions", ProgrammeRole, "programme")
+    ROLE_LINKS = "institutions"
 
     countries = slugs(Country, field="code")
     research_fields = slugs(ResearchField, source="fields")
@@ -278,6 +228,12 @@ class ProgrammeWriteSerializer(RecordWriteSerializer):
 
 class CallWriteSerializer(RecordWriteSerializer):
     programme = serializers.SlugRelatedField(slug_field="slug", queryset=Programme.objects.all())
+    closes_at = LocalDeadlineField(
+        help_text=(
+            "The deadline: an instant with its offset (2027-01-31T12:00:00+09:00), or the "
+            "funder's local date and time without one, read in deadline_timezone."
+        )
+    )
     call_url = serializers.URLField(source="url", required=False, allow_blank=True)
 
     class Meta:

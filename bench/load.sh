@@ -34,7 +34,7 @@ bench_load() {
   dropdb --if-exists "$DB" -h 127.0.0.1 -U postgres
   createdb "$DB" -h 127.0.0.1 -U postgres
   .venv/bin/python manage.py migrate --no-input -v0
-  .venv/bin/python manage.py loaddata taxonomy institutions facilities programmes agreements -v0
+  .venv/bin/python manage.py seed_directory -v0
   .venv/bin/python manage.py seed_synthetic --facilities "$FACILITIES" \
     --institutions "$INSTITUTIONS" --programmes "$PROGRAMMES" --seed 1
   psql -q -h 127.0.0.1 -U postgres "$DB" -c "VACUUM ANALYZE"

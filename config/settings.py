@@ -157,6 +157,9 @@ MIDDLEWARE = [
     # ETag from the body and 304 on If-None-Match / If-Modified-Since for every GET.
     "django.middleware.http.ConditionalGetMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # A NUL character in the path, a parameter or a cookie: 400 naming it, before anything
+    # can send it to the database (inside CORS, so partner pages can read the answer).
+    "config.nul_characters.RefuseNulCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -309,6 +312,12 @@ WHITENOISE_USE_FINDERS = DEBUG
 # One transaction per import: a bad row anywhere and nothing is written.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# Rows one admin import file may hold (its preview and its confirmation are each one request,
+# which must finish inside gunicorn's 30 s timeout: see directory/admin_import.py). Bigger
+# loads: several files, or `manage.py import_directory`.
+ADMIN_IMPORT_MAX_ROWS = env_int("ADMIN_IMPORT_MAX_ROWS", 100)
+if ADMIN_IMPORT_MAX_ROWS < 1:
+    raise ImproperlyConfigured("ADMIN_IMPORT_MAX_ROWS must be at least 1")
 
 # --- Fixtures ---------------------------------------------------------------
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
@@ -318,6 +327,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "api.schema.DirectoryAutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["api.renderers.DirectoryJSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.negotiation.DirectoryContentNegotiation",
+    # DRF's defaults, with JSON nested more than 64 deep refused as a 400 (api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # Tokens for API clients (created and revoked in the admin); sessions for signed-in staff.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -353,6 +368,7 @@ SPECTACULAR_SETTINGS = {
         "ProgrammeStatusEnum": "directory.choices.ProgrammeStatus",
         "AgreementKindEnum": "directory.choices.AgreementKind",
         "CallStatusEnum": "directory.choices.CallStatus",
+        "RecordKindEnum": "directory.cross_search.KIND_NAMES",
     },
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -16,7 +15,11 @@ from import_export.admin import ExportMixin, ImportExportMixin
 from import_export.formats.base_formats import CSV, JSON
 from simple_history.admin import SimpleHistoryAdmin
 
-from directory import publishing, resources
+from directory import publishing, resources, services
+from directory.admin_history import DirectoryHistoryContext
+from directory.admin_import import SafeImportMixin
+from directory.admin_writes import ServiceWritesMixin
+from directory.forms import CallForm
 from directory.models import (
     AccessMode,
     Agreement,
@@ -93,13 +96,14 @@ class SourceFilter(admin.SimpleListFilter):
         return queryset
 
 
-class NamedRecordAdmin(ExportMixin, SimpleHistoryAdmin):
+class NamedRecordAdmin(ServiceWritesMixin, ExportMixin, SimpleHistoryAdmin):
     """Shared admin behaviour for every record.
 
     Normalised search, prepopulated slug, provenance filters, history with diffs and revert,
     a list of deleted records to restore, bulk publish / unpublish / verify, export of the
     filtered list (CSV, JSON), and a link to the record in the API. Publishing needs the
-    model's publish permission (editors); curators see ``is_published`` read-only.
+    model's publish permission (editors); curators see ``is_published`` read-only. Every
+    write goes through the write services (see directory.admin_writes).
     """
 
     search_fields = ("search_key",)
@@ -110,6 +114,10 @@ class NamedRecordAdmin(ExportMixin, SimpleHistoryAdmin):
     actions = ("publish", "unpublish", "mark_verified_today")
     formats = (CSV, JSON)
     change_list_template = "admin/directory/change_list.html"
+    object_history_list_template = "admin/directory/object_history_list.html"
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return DirectoryHistoryContext(self.model, historical_record)
 
     def get_search_results(self, request, queryset, search_term):
         """Match the normalised key, so "spring8" or "ｓｐｒｉｎｇ－８" finds SPring-8."""
@@ -123,25 +131,12 @@ class NamedRecordAdmin(ExportMixin, SimpleHistoryAdmin):
     def has_publish_permission(self, request, obj=None) -> bool:
         return publishing.may_publish(request.user, self.model)
 
-    def save_model(self, request, obj, form, change):
-        # The form hides is_published from curators, but a history revert or restore brings
-        # back the old value with the rest: keep what is stored instead.
-        if not self.has_publish_permission(request, obj):
-            obj.is_published = publishing.stored_publication(obj)
-        super().save_model(request, obj, form, change)
-
     # --- history: many-to-many values of the version being reverted to -------------------
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        self._history_version = self.model.history.filter(history_id=version_id).first()
-        try:
-            return super().history_form_view(request, object_id, version_id, extra_context)
-        finally:
-            self._history_version = None
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change, **kwargs)
-        version = getattr(self, "_history_version", None)
+        # Set by the history form view (ServiceWritesMixin) on this request only.
+        version = getattr(request, "history_version", None)
         if version is None:
             return form_class
         initial = historical_m2m_initial(version)
@@ -161,29 +156,29 @@ class NamedRecordAdmin(ExportMixin, SimpleHistoryAdmin):
             readonly.append("is_published")
         return readonly
 
-    def _set_on_each(self, request, queryset, **values) -> int:
-        # Saved one by one so each change is in the history with its author.
-        with transaction.atomic():
-            records = list(queryset)
-            for record in records:
-                for field, value in values.items():
-                    setattr(record, field, value)
-                record.save()
-        return len(records)
-
     @admin.action(description="Publish selected records", permissions=["publish"])
     def publish(self, request, queryset):
-        count = self._set_on_each(request, queryset, is_published=True)
+        count = self.update_each(
+            request, queryset, services.record_publish, reason="Published in the admin"
+        )
         self.message_user(request, f"Published {count} record(s).", messages.SUCCESS)
 
     @admin.action(description="Unpublish selected records", permissions=["publish"])
     def unpublish(self, request, queryset):
-        count = self._set_on_each(request, queryset, is_published=False)
+        count = self.update_each(
+            request, queryset, services.record_unpublish, reason="Unpublished in the admin"
+        )
         self.message_user(request, f"Unpublished {count} record(s).", messages.SUCCESS)
 
     @admin.action(description="Mark selected records verified today", permissions=["change"])
     def mark_verified_today(self, request, queryset):
-        count = self._set_on_each(request, queryset, last_verified_on=timezone.localdate())
+        count = self.update_each(
+            request,
+            queryset,
+            services.record_update,
+            fields={"last_verified_on": timezone.localdate()},
+            reason="Marked verified today in the admin",
+        )
         self.message_user(request, f"Marked {count} record(s) verified today.", messages.SUCCESS)
 
     # --- links --------------------------------------------------------------------------
@@ -255,7 +250,7 @@ def historical_m2m_initial(version) -> dict[str, list]:
     return initial
 
 
-class ImportExportRecordAdmin(ImportExportMixin, NamedRecordAdmin):
+class ImportExportRecordAdmin(SafeImportMixin, ImportExportMixin, NamedRecordAdmin):
     """Adds CSV/JSON import with a dry-run preview (rows validated, nothing written until
     confirmed; one transaction per import: a row that fails at confirmation writes nothing)."""
 
@@ -305,6 +300,7 @@ class ProgrammeRoleInline(admin.TabularInline):
 
 class CallInline(admin.TabularInline):
     model = Call
+    form = CallForm  # the deadline in the call's own time zone
     fields = ("name", "name_ja", "slug", "opens_on", "closes_at", "deadline_timezone", "url")
     prepopulated_fields = {"slug": ("name",)}
     extra = 0
@@ -446,6 +442,7 @@ class ProgrammeAdmin(ImportExportRecordAdmin):
 @admin.register(Call)
 class CallAdmin(ImportExportRecordAdmin):
     resource_classes = [resources.CallResource]
+    form = CallForm  # the deadline in the call's own time zone
     list_display = ("name", "programme", "opens_on", "closes_at", "call_status", "is_published")
     list_select_related = ("programme",)
     autocomplete_fields = ("programme",)

@@ -1,9 +1,11 @@
-"""The changes feed: every create, update and delete of a directory record, in order.
+"""Reading the public changes feed (``FeedEntry`` rows, written by the write services).
 
-Read from the history tables, so it covers the admin, the API, imports and commands alike.
 A partner syncs incrementally: it keeps the cursor of the last change it saw and asks for
-what came after. For the public, a record that is not published appears as deleted (it has
-left the public directory); staff see the real action and who made it.
+what came after. Entries are in the order they were written (their id), so a cursor is
+simply a position in that order; a moment (``since=2026-01-01``) starts after the last entry
+written at or before it. Every entry is public by construction (see
+directory.services.feed): a record that was never public never appears, a call appears
+only while the calls API shows it.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import datetime
 import json
 from dataclasses import dataclass
 
-from django.db.models import Q, Value
+from django.db.models import Max
 
 from directory.cross_search import SEARCHABLE_KINDS
+from directory.models import FeedEntry
 
-ACTIONS = {"+": "created", "~": "updated", "-": "deleted"}
+RESOURCES = {kind.name: kind.resource for kind in SEARCHABLE_KINDS}
 
 
 class BadCursor(ValueError):
@@ -26,14 +29,12 @@ class BadCursor(ValueError):
 
 @dataclass(frozen=True)
 class Position:
-    """A point in the feed: changes strictly after it come next."""
+    """A point in the feed: the entries written after entry ``after`` come next."""
 
-    at: datetime.datetime
-    kind: int = -1
-    history_id: int = -1
+    after: int = 0
 
     def encode(self) -> str:
-        raw = json.dumps([self.at.isoformat(), self.kind, self.history_id])
+        raw = json.dumps({"after": self.after})
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
@@ -42,20 +43,26 @@ class Position:
         value = value.strip()
         moment = _parse_moment(value)
         if moment is not None:
-            return cls(at=moment, kind=len(SEARCHABLE_KINDS), history_id=2**62)
+            return cls.at_moment(moment)
         try:
             padded = value + "=" * (-len(value) % 4)
-            at, kind, history_id = json.loads(base64.urlsafe_b64decode(padded))
-            moment = datetime.datetime.fromisoformat(at)
-            if (
-                moment.tzinfo is None
-                or not isinstance(kind, int)
-                or not isinstance(history_id, int)
-            ):
-                raise ValueError
-        except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
+            decoded = json.loads(base64.urlsafe_b64decode(padded))
+        except (ValueError, TypeError, UnicodeDecodeError):
             raise BadCursor(value) from None
-        return cls(at=moment, kind=kind, history_id=history_id)
+        if isinstance(decoded, dict) and isinstance(decoded.get("after"), int):
+            return cls(after=max(decoded["after"], 0))
+        # A cursor of the feed before it had its own entries: [moment, kind, history id].
+        if isinstance(decoded, list) and len(decoded) == 3 and isinstance(decoded[0], str):
+            moment = _parse_moment(decoded[0])
+            if moment is not None:
+                return cls.at_moment(moment)
+        raise BadCursor(value)
+
+    @classmethod
+    def at_moment(cls, moment: datetime.datetime) -> Position:
+        """After the last entry written at or before ``moment``."""
+        last = FeedEntry.objects.filter(at__lte=moment).aggregate(last=Max("id"))["last"]
+        return cls(after=last or 0)
 
 
 def _parse_moment(value: str) -> datetime.datetime | None:
@@ -70,62 +77,49 @@ def _parse_moment(value: str) -> datetime.datetime | None:
 
 
 @dataclass(frozen=True)
-class Change:
-    kind: str
-    resource: str
-    slug: str
-    action: str
-    at: datetime.datetime
-    is_published: bool
-    user: str | None
+class Page:
+    entries: list[FeedEntry]
     position: Position
+    has_more: bool
 
 
-def changes_after(position: Position, *, limit: int, staff: bool) -> list[Change]:
-    """Up to ``limit`` changes after ``position``, oldest first, in one query."""
-    parts = []
-    for index, kind in enumerate(SEARCHABLE_KINDS):
-        history = kind.model.history.model.objects.all()
-        if index > position.kind:
-            after = Q(history_date__gte=position.at)
-        elif index == position.kind:
-            after = Q(history_date__gt=position.at) | Q(
-                history_date=position.at, history_id__gt=position.history_id
-            )
-        else:
-            after = Q(history_date__gt=position.at)
-        parts.append(
-            history.filter(after)
-            .order_by()
-            .annotate(kind_position=Value(index))
-            .values_list(
-                "history_date",
-                "history_id",
-                "slug",
-                "history_type",
-                "is_published",
-                "history_user__username",
-                "kind_position",
-            )
-        )
-    union = parts[0].union(*parts[1:], all=True)
-    rows = union.order_by("history_date", "kind_position", "history_id")[:limit]
-    changes = []
-    for at, history_id, slug, history_type, is_published, username, index in rows:
-        kind = SEARCHABLE_KINDS[index]
-        action = ACTIONS[history_type]
-        if not staff and not is_published:
-            action = "deleted"  # it left (or never entered) the public directory
-        changes.append(
-            Change(
-                kind=kind.name,
-                resource=kind.resource,
-                slug=slug,
-                action=action,
-                at=at,
-                is_published=bool(is_published) and history_type != "-",
-                user=username if staff else None,
-                position=Position(at=at, kind=index, history_id=history_id),
-            )
-        )
-    return changes
+def changes_after(position: Position, *, limit: int) -> Page:
+    """Up to ``limit`` entries after ``position``, oldest first, in one query."""
+    rows = list(
+        FeedEntry.objects.filter(id__gt=position.after)
+        .select_related("event__user")
+        .order_by("id")[: limit + 1]
+    )
+    entries = rows[:limit]
+    end = Position(after=entries[-1].id) if entries else position
+    return Page(entries=entries, position=end, has_more=len(rows) > limit)
+
+
+def latest_public(count: int, *, scan: int = 500) -> list[FeedEntry]:
+    """The newest ``count`` created/updated entries of records that are public now, newest
+    first: an entry whose record later left the public directory (or changed its slug) is
+    left out, with everything it said."""
+    kept: list[FeedEntry] = []
+    before = None
+    while len(kept) < count:
+        candidates = FeedEntry.objects.exclude(action=FeedEntry.Action.DELETED).order_by("-id")
+        if before is not None:
+            candidates = candidates.filter(id__lt=before)
+        batch = list(candidates[:scan])
+        if not batch:
+            break
+        oldest = batch[-1].id
+        gone = {}
+        for kind, record_id, entry_id in FeedEntry.objects.filter(
+            action=FeedEntry.Action.DELETED,
+            id__gt=oldest,
+            record_id__in={entry.record_id for entry in batch},
+        ).values_list("kind", "record_id", "id"):
+            gone[(kind, record_id)] = max(entry_id, gone.get((kind, record_id), 0))
+        for entry in batch:
+            if gone.get((entry.kind, entry.record_id), 0) < entry.id:
+                kept.append(entry)
+                if len(kept) == count:
+                    break
+        before = oldest
+    return kept

@@ -36,6 +36,8 @@ SEARCHABLE_KINDS = [
     SearchableKind("technique", "techniques", Technique),
     SearchableKind("field", "fields", ResearchField),
 ]
+#: The kinds' names, as the API's search results and changes feed name them.
+KIND_NAMES = [kind.name for kind in SEARCHABLE_KINDS]
 
 
 @dataclass(frozen=True)

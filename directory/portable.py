@@ -15,7 +15,8 @@ Records carry no database ids: each is identified by its natural key (its ``slug
 link by owner slug, institution slug and role) and refers to others the same way, so a
 document loads into any database. What it leaves out, and why:
 
-* the history tables (``Historical*``): the import writes its own history rows instead;
+* the history tables (``Historical*``) and the change stream (``ChangeEvent``,
+  ``FeedEntry``): the import writes through the write services, which record their own;
 * ``DirectoryState``: bookkeeping, bumped by every write (so by the import too);
 * ``search_key``: derived from the names on every save, so always recomputed on import;
 * ``Country`` rows, which migration 0002 loads from ``directory/data/countries.json``,
@@ -33,7 +34,7 @@ from __future__ import annotations
 import datetime
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -45,6 +46,8 @@ from django.core.serializers.base import DeserializationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, transaction
 from django.utils import timezone
+
+from directory import jsonlimits
 
 FORMAT = "facility-directory"
 FORMAT_VERSION = 1
@@ -258,9 +261,9 @@ def _read_document(stream: IO) -> dict[str, Any]:
         except UnicodeDecodeError as error:
             raise PortableError(f"The document is not UTF-8 text: {error}") from None
     try:
-        document = json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise PortableError(f"The document is not valid JSON: {error}") from None
+        document = jsonlimits.loads(raw)
+    except ValueError as error:  # bad syntax, or nested deeper than any export
+        raise PortableError(jsonlimits.describe(error, "The document")) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise PortableError(
             f'Not a directory export: expected a JSON object with "format": "{FORMAT}" '
@@ -380,12 +383,38 @@ def _institutions_parents_first(records: list[_Record]) -> list[_Record]:
     return ordered
 
 
+def _import_labels() -> list[str]:
+    """Models in an order where each comes after every model its records refer to.
+
+    A record is written with its relations (a facility with its role links), so it comes
+    after the records of every relation, not only of its foreign keys.
+    """
+    models_ = _document_models()
+    needs: dict[str, set[str]] = {}
+    for label, model in models_.items():
+        targets = set()
+        for f in [*model._meta.concrete_fields, *model._meta.many_to_many]:
+            if f.is_relation and f.related_model is not model:
+                targets.add(f.related_model._meta.label_lower)
+        needs[label] = targets & set(models_) - {label}
+    ordered: list[str] = []
+    while len(ordered) < len(models_):
+        ready = [
+            label for label in models_ if label not in ordered and needs[label] <= set(ordered)
+        ]
+        if not ready:  # a cycle between models: keep the serializer's order for the rest
+            ready = [label for label in models_ if label not in ordered]
+        ordered.append(ready[0])
+    return ordered
+
+
 def _import_order(records: list[_Record]) -> list[_Record]:
     by_label: dict[str, list[_Record]] = defaultdict(list)
     for record in records:
         by_label[record.label].append(record)
     ordered: list[_Record] = []
-    for label in _document_models():
+    labels = _import_labels()
+    for label in labels:
         group = by_label.get(label, [])
         if label == "directory.institution":
             group = _institutions_parents_first(group)
@@ -445,22 +474,8 @@ def _validation_message(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-def _differs(existing: models.Model, incoming: models.Model, m2m_data: dict) -> bool:
-    for f in existing._meta.concrete_fields:
-        if f.primary_key:
-            continue
-        if f.value_from_object(existing) != f.value_from_object(incoming):
-            return True
-    for name, pks in m2m_data.items():
-        current = set(getattr(existing, name).values_list("pk", flat=True))
-        if current != set(pks):
-            return True
-    return False
-
-
-def _load(record: _Record, context: _Context) -> str:
-    """Validate one record and write it if it is new or changed; return what happened."""
-    _check_references(record, context)
+def _deserialised(record: _Record, context: _Context):
+    """The record's values (typed, references resolved) as Django's deserializer reads them."""
     payload = {
         "model": record.label,
         "fields": {k: v for k, v in record.fields.items() if k not in DERIVED_FIELDS},
@@ -471,115 +486,143 @@ def _load(record: _Record, context: _Context) -> str:
         (loaded,) = serializers.deserialize("python", [payload], using=context.using)
     except DeserializationError as error:
         raise PortableError(f"{record}: {error}") from None
+    return loaded
+
+
+def _load_country(record: _Record, context: _Context) -> str:
+    """A country row (reference data, not a directory record): written as it comes."""
+    _check_references(record, context)
+    loaded = _deserialised(record, context)
     obj = loaded.object
-    model = record.model
-    existing = None
-    if obj.pk is not None:
-        existing = model._base_manager.using(context.using).filter(pk=obj.pk).first()
-    if existing is not None:  # an update: uniqueness checks must not count the record itself
-        obj._state.adding = False
-        obj._state.db = context.using
-    for name in TIMESTAMP_FIELDS:  # a hand-written record without timestamps keeps the stored
-        if hasattr(obj, name) and name not in record.fields:
-            setattr(obj, name, getattr(existing, name) if existing else None)
-    if hasattr(obj, "prepare_for_save"):
-        obj.prepare_for_save()  # what every save derives: search key, rounded dates, ROR id
-    m2m_data = loaded.m2m_data or {}
-    if existing is not None and not _differs(existing, obj, m2m_data):
-        # Equal to the stored record (a stale search key counts as a difference): leave it.
-        context.known[(record.label, record.key)] = obj.pk
+    existing = record.model._base_manager.using(context.using).filter(pk=obj.pk).first()
+    if existing is not None and all(
+        f.value_from_object(existing) == f.value_from_object(obj)
+        for f in record.model._meta.concrete_fields
+    ):
+        context.countries.add(obj.pk)
         return "unchanged"
     try:
-        obj.full_clean()
+        obj.full_clean(validate_unique=existing is None)
+        loaded.save(using=context.using)
     except ValidationError as error:
         raise PortableError(f"{record}: {_validation_message(error)}") from None
-    if existing is not None and "updated_at" not in record.fields and hasattr(obj, "updated_at"):
-        obj.updated_at = timezone.now()
-
-    # A raw save, as loaddata does: the timestamps are written as given, the pre_save signal
-    # still derives the search key. Links are set without history; the import writes one
-    # complete history row per record afterwards (see _record_history).
-    obj.skip_history_when_saving = True
-    try:
-        loaded.save(using=context.using)
-    except DatabaseError as error:
-        raise PortableError(f"{record}: the database refused it: {error}") from None
-    finally:
-        del obj.skip_history_when_saving
-    context.known[(record.label, record.key)] = obj.pk
-    if model is _country_model():
-        context.countries.add(obj.pk)
-    context.changes.append((record, obj, existing is None))
+    context.countries.add(obj.pk)
     return "created" if existing is None else "updated"
 
 
-# --- import: history ----------------------------------------------------------------------
+def _link_status(link: _Record, stored: dict[tuple, str]) -> str:
+    key = (link.fields["_institution_pk"], link.fields["role"])
+    if key not in stored:
+        return "created"
+    return "unchanged" if stored[key] == (link.fields.get("note") or "") else "updated"
 
 
-def _record_history(
-    changes: Iterable[tuple[_Record, models.Model, bool]],
-    *,
-    user,
-    reason: str,
-    when: datetime.datetime,
-    using: str,
-) -> int:
-    """One history row per created ("+") or updated ("~") record, with its links; the count.
+def _load_record(record: _Record, links: list[_Record], context: _Context, *, user, reason):
+    """Write one record (with the role links the document gives it) through the write
+    services; the action for it and for each of its links."""
+    from directory import services
 
-    Raw saves write no history (simple-history skips them), so the import writes the rows
-    itself, through simple-history's ``bulk_history_create``, and adds the snapshot of the
-    tracked many-to-many links that simple-history's own ``save()`` path would add.
-    """
-    groups: dict[tuple[type[models.Model], bool], list[models.Model]] = defaultdict(list)
-    for record, obj, created in changes:
-        if hasattr(record.model._meta, "simple_history_manager_attribute"):
-            groups[(record.model, created)].append(obj)
-    written = 0
-    for (model, created), objs in groups.items():
-        manager = getattr(model, model._meta.simple_history_manager_attribute)
-        rows = manager.bulk_history_create(
-            objs,
-            update=not created,
-            default_user=user,
-            default_change_reason=reason[:100],
-            default_date=when,
-        )
-        if rows is None:  # SIMPLE_HISTORY_ENABLED = False
+    _check_references(record, context)
+    loaded = _deserialised(record, context)
+    obj = loaded.object
+    model = record.model
+    fields = {}
+    for f in model._meta.concrete_fields:
+        if f.primary_key or f.name in DERIVED_FIELDS or f.name not in record.fields:
             continue
-        _record_m2m_history(manager.model, rows, objs, using)
-        written += len(rows)
-    return written
-
-
-def _record_m2m_history(history_model, rows, objs, using: str) -> None:
-    m2m_fields = getattr(history_model, "_history_m2m_fields", ())
-    if not m2m_fields:
-        return
-    if any(row.pk is None for row in rows):  # only where bulk inserts return no ids
-        raise PortableError("This database cannot return ids from bulk inserts of history rows.")
-    for m2m_field in m2m_fields:
-        m2m_history_model = getattr(history_model, m2m_field.name).model
-        through = m2m_field.remote_field.through
-        owner = m2m_field.m2m_field_name()
-        links: dict[Any, list] = defaultdict(list)
-        for link in through._default_manager.using(using).filter(
-            **{f"{owner}__in": [obj.pk for obj in objs]}
-        ):
-            links[getattr(link, f"{owner}_id")].append(link)
-        names = [f.attname for f in through._meta.fields]
-        m2m_history_model._default_manager.using(using).bulk_create(
-            [
-                m2m_history_model(history=row, **{name: getattr(link, name) for name in names})
-                for row, obj in zip(rows, objs, strict=True)
-                for link in links[obj.pk]
-            ]
+        fields[f.attname] = getattr(obj, f.attname)
+    relations = {
+        name: list(
+            model._meta.get_field(name)
+            .related_model._base_manager.using(context.using)
+            .filter(pk__in=pks)
         )
+        for name, pks in (loaded.m2m_data or {}).items()
+    }
+    existing = model._base_manager.using(context.using).filter(slug=record.key[0]).first()
+    role_fields = [
+        f for f in model._meta.many_to_many if not f.remote_field.through._meta.auto_created
+    ]
+    link_actions = []
+    for role_field in role_fields:
+        through = role_field.remote_field.through
+        mine = [link for link in links if link.model is through]
+        if not mine:
+            continue
+        stored = {}
+        if existing is not None:
+            stored = {
+                (row.institution_id, row.role): row.note
+                for row in through._base_manager.using(context.using).filter(
+                    **{role_field.m2m_field_name(): existing.pk}
+                )
+            }
+        for link in mine:
+            _check_reference(link, "institution", link.fields.get("institution"), context)
+        institutions = role_field.related_model._base_manager.using(context.using).in_bulk(
+            [link.fields["institution"][0] for link in mine], field_name="slug"
+        )
+        wanted = {}
+        for link in mine:
+            institution = institutions[link.fields["institution"][0]]
+            link.fields["_institution_pk"] = institution.pk
+            link_actions.append((link, _link_status(link, stored)))
+            wanted[(institution.pk, link.fields["role"])] = services.RoleLink(
+                institution, link.fields["role"], link.fields.get("note") or ""
+            )
+        # Links the document does not mention are kept (records missing from it are kept).
+        for (institution_pk, role), note in stored.items():
+            if (institution_pk, role) not in wanted:
+                wanted[(institution_pk, role)] = services.RoleLink(
+                    role_field.related_model._base_manager.get(pk=institution_pk), role, note
+                )
+        relations[role_field.name] = list(wanted.values())
+    own_changes = []
+    if existing is not None:
+        plain = {k: v for k, v in relations.items() if k not in {f.name for f in role_fields}}
+        own_changes = services.pending_changes(existing, fields=fields, relations=plain)
+        own_changes += [
+            name
+            for name in TIMESTAMP_FIELDS
+            if name in fields and fields[name] != getattr(existing, name)
+        ]
+    links_changed = any(action != "unchanged" for _link, action in link_actions)
+    try:
+        if existing is None:
+            services.record_create(
+                model=model,
+                fields=fields,
+                relations=relations,
+                user=user,
+                reason=reason,
+                keep_timestamps=True,
+                as_system=True,
+            )
+            action = "created"
+        elif own_changes or links_changed:
+            services.record_update(
+                record=existing,
+                fields=fields,
+                relations=relations,
+                user=user,
+                reason=reason,
+                keep_timestamps=True,
+                as_system=True,
+            )
+            action = "updated" if own_changes else "unchanged"
+        else:
+            action = "unchanged"
+    except ValidationError as error:
+        raise PortableError(f"{record}: {_validation_message(error)}") from None
+    except DatabaseError as error:
+        raise PortableError(f"{record}: the database refused it: {error}") from None
+    return action, link_actions
 
 
 # --- import -------------------------------------------------------------------------------
 
 
-def import_directory(
+def directory_import(
     stream: IO,
     *,
     dry_run: bool = False,
@@ -592,39 +635,79 @@ def import_directory(
 
     ``stream`` gives the JSON text (str or UTF-8 bytes). Every record is checked (field
     values, choices, references by natural key, country codes, model ``clean()`` and
-    database constraints) and the whole document is written in one transaction: on any
-    problem nothing is written and ``PortableError`` names the record and the problem.
+    database constraints) and the whole document is written in one transaction, through the
+    write services (so each record written gets its history entry, change event and feed
+    entry): on any problem nothing is written and ``PortableError`` names the record and
+    the problem.
 
     Records are matched by natural key: a new one is created, an existing one is updated in
-    place if anything differs (its many-to-many links replaced by the document's), and left
-    alone otherwise, so importing twice changes nothing the second time. Records missing
-    from the document are kept. Timestamps are written as the document gives them; the
-    search key is derived on save. Each created or updated record gets one history row
-    (dated now, by ``user``, with ``change_reason``). With ``dry_run`` everything is checked
-    and written, then rolled back. ``report(action, model_label, natural_key)`` is called
-    for each record created or updated.
+    place if anything differs (its many-to-many links replaced by the document's, its role
+    links added or changed as the document gives them), and left alone otherwise, so
+    importing twice changes nothing the second time. Records missing from the document are
+    kept. Timestamps are written as the document gives them; the search key is derived on
+    save. Entries are by ``user``, with ``change_reason``. With ``dry_run`` everything is
+    checked and written, then rolled back. ``report(action, model_label, natural_key)`` is
+    called for each record created or updated.
 
     The result maps each model label to ``{"created": n, "updated": n, "unchanged": n}``.
     """
+    from directory.services import feed
+
     document = _read_document(stream)
     records = _import_order(_check_records(document))
     counts = {label: dict.fromkeys(ACTIONS, 0) for label in _document_models()}
     Country = _country_model()
     context = _Context(using=using)
+    links_of: dict[tuple[str, str], list[_Record]] = defaultdict(list)
+    for record in records:
+        if record.model is not Country and "slug" not in record.fields:
+            owner = next(name for name in ("facility", "programme") if name in record.fields)
+            owner_model = record.model._meta.get_field(owner).related_model
+            links_of[(owner_model._meta.label_lower, record.key[0])].append(record)
+    changes: list[tuple[str, _Record]] = []
     with transaction.atomic(using=using):
-        context.countries = set(Country.objects.using(using).values_list("code", flat=True))
-        for record in records:
-            counts[record.label][_load(record, context)] += 1
+        with feed.batch():
+            context.countries = set(Country.objects.using(using).values_list("code", flat=True))
+            for record in records:
+                if record.model is Country:
+                    action = _load_country(record, context)
+                elif "slug" in record.fields:
+                    owner_links = links_of.get((record.label, record.key[0]), [])
+                    action, link_actions = _load_record(
+                        record, owner_links, context, user=user, reason=change_reason
+                    )
+                    for link, link_action in link_actions:
+                        counts[link.label][link_action] += 1
+                        if link_action != "unchanged":
+                            changes.append((link_action, link))
+                else:
+                    continue  # a role link: written with its owner
+                counts[record.label][action] += 1
+                if action != "unchanged":
+                    changes.append((action, record))
+            orphans = [
+                link
+                for key, links in links_of.items()
+                for link in links
+                if not any(r.label == key[0] and r.key[0] == key[1] for r in records)
+            ]
+            for link in orphans:
+                _check_references(link, context)
+                raise PortableError(
+                    f"{link}: its {link.key[0]} is not in the document; role links travel with "
+                    "their facility or programme."
+                )
         try:  # foreign keys are checked at commit; check them now, while the error is ours
             connections[using].check_constraints()
         except DatabaseError as error:
             raise PortableError(f"The document breaks a database constraint: {error}") from None
-        _record_history(
-            context.changes, user=user, reason=change_reason, when=timezone.now(), using=using
-        )
         if dry_run:
             transaction.set_rollback(True, using=using)
     if report is not None:  # only once everything passed: a failed import reports no changes
-        for record, _obj, created in context.changes:
-            report("created" if created else "updated", record.label, record.key)
+        for action, record in changes:
+            report(action, record.label, record.key)
     return counts
+
+
+#: The name the management command and older callers use.
+import_directory = directory_import

@@ -2,17 +2,20 @@
 
 Rows are matched by slug, so importing the same file twice changes nothing. Related records
 are written by slug: lists as ``slug; slug``, role links as ``slug:role; slug:role``.
-Every row is validated with ``full_clean()`` — the same rules as the admin and the API — and
-an import runs in one transaction: one bad row and nothing is written.
+Every row is written by the write services (directory.services) — the same rules, history and
+change feed as the admin and the API — and an import runs in one transaction: one bad row
+and nothing is written.
 """
 
 from __future__ import annotations
+
+import datetime
 
 from django.core.exceptions import ValidationError
 from import_export import resources, widgets
 from import_export.fields import Field
 
-from directory import publishing
+from directory import services
 from directory.choices import FacilityRoleKind, ProgrammeRoleKind
 from directory.models import (
     AccessMode,
@@ -26,6 +29,7 @@ from directory.models import (
     ResearchField,
     Technique,
 )
+from directory.services import RoleLink
 
 LIST_SEPARATOR = ";"
 
@@ -126,15 +130,6 @@ class DirectoryResource(resources.ModelResource):
 
     def import_instance(self, instance, row, **kwargs):
         super().import_instance(instance, row, **kwargs)
-        user = kwargs.get("user")
-        if (
-            user is not None
-            and not publishing.may_publish(user, type(instance))
-            and publishing.changes_publication(instance)
-        ):
-            raise ValidationError(
-                {"is_published": "Publishing or unpublishing needs the editor role."}
-            )
         instance._pending_role_links = None
         if self.role_links and self.role_links[0] in row:
             column = self.role_links[0]
@@ -154,24 +149,55 @@ class DirectoryResource(resources.ModelResource):
             return False
         return super().skip_row(instance, original, row, import_validation_errors)
 
-    def after_save_instance(self, instance, row, **kwargs):
-        super().after_save_instance(instance, row, **kwargs)
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """Only the errors of reading the row: the write service validates the record."""
+        if import_validation_errors:
+            raise ValidationError(import_validation_errors)
+
+    def _relations(self, instance, row, **kwargs) -> dict:
+        relations = {}
+        for field in self.get_import_fields():
+            if isinstance(field.widget, widgets.ManyToManyWidget) and field.column_name in row:
+                try:
+                    relations[field.attribute] = field.clean(row, **kwargs)
+                except ValueError as error:
+                    raise ValidationError({field.column_name: str(error)}) from None
         links = getattr(instance, "_pending_role_links", None)
         if self.role_links and links is not None:
-            _, model, owner, _ = self.role_links
-            wanted = set(links)
-            current = {
-                (link.institution.slug, link.role): link
-                for link in model.objects.filter(**{owner: instance}).select_related("institution")
-            }
-            for key, link in current.items():
-                if key not in wanted:
-                    link.delete()
             institutions = Institution.objects.in_bulk(
-                [slug for slug, _ in wanted - set(current)], field_name="slug"
+                [slug for slug, _ in links], field_name="slug"
             )
-            for slug, role in sorted(wanted - set(current)):
-                model.objects.create(**{owner: instance}, institution=institutions[slug], role=role)
+            relations[self.role_links[0]] = [
+                RoleLink(institutions[slug], role) for slug, role in links
+            ]
+        return relations
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        """The row's values and relations, written by a write service (one history entry)."""
+        if self._is_dry_run(kwargs) and not self._is_using_transactions(kwargs):
+            return
+        fields = {
+            field.attribute: getattr(instance, field.attribute)
+            for field in self.get_import_fields()
+            if field.attribute
+            and field.column_name in row
+            and not isinstance(field.widget, widgets.ManyToManyWidget)
+        }
+        relations = self._relations(instance, row, **kwargs)
+        user = kwargs.get("user")
+        reason = "Imported in the admin"
+        if is_create:
+            record = services.record_create(
+                model=type(instance), fields=fields, relations=relations, user=user, reason=reason
+            )
+        else:
+            record = services.record_update(
+                record=instance, fields=fields, relations=relations, user=user, reason=reason
+            )
+        instance.pk = record.pk
+
+    def save_m2m(self, instance, row, **kwargs):
+        """Written with the record by ``save_instance``."""
 
     def dehydrate_role_link_pairs(self, record) -> list[tuple[str, str]]:
         _, model, owner, _ = self.role_links
@@ -248,12 +274,39 @@ class ProgrammeResource(DirectoryResource):
         exclude = (*DirectoryResource.Meta.exclude, "institutions")
 
 
+class DeadlineWidget(widgets.Widget):
+    """A deadline as ISO 8601: imported with an offset as that instant, or without one as the funder's local time (the
+    model reads it in the call's deadline time zone, as the admin form does)."""
+
+    def clean(self, value, row=None, **kwargs):
+        if value in (None, ""):
+            return None
+        if isinstance(value, datetime.datetime):
+            return value
+        text = str(value).strip().replace("Z", "+00:00")
+        try:
+            return datetime.datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a date and time: write 2027-01-31 12:00 (the funder's local "
+                "time) or 2027-01-31T12:00:00+09:00."
+            ) from None
+
+    def render(self, value, obj=None, **kwargs):
+        return value.isoformat() if value else ""
+
+
 class CallResource(DirectoryResource):
     programme = Field(
         attribute="programme",
         column_name="programme",
         widget=ForeignKeyBySlugWidget(Programme, "slug"),
     )
+    closes_at = Field(attribute="closes_at", column_name="closes_at", widget=DeadlineWidget())
+
+    def dehydrate_closes_at(self, call) -> str:
+        """The deadline as the funder states it, with its offset."""
+        return call.closes_at_local.isoformat()
 
     class Meta(DirectoryResource.Meta):
         model = Call

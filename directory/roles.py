@@ -13,8 +13,8 @@ CURATOR = "curator"
 EDITOR = "editor"
 ROLES = (CURATOR, EDITOR)
 
-# Reference data and bookkeeping that neither role edits.
-READ_ONLY_MODELS = {"country"}
+# Reference data, and the change stream the write services keep: both roles read, neither edits.
+READ_ONLY_MODELS = {"country", "changeevent", "feedentry"}
 HIDDEN_MODELS = {"directorystate"}
 
 

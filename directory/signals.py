@@ -24,9 +24,12 @@ def _prepare(sender, instance, raw=False, **kwargs) -> None:
     from django.utils import timezone
 
     from directory.models import NamedRecord
+    from directory.writes import check_write
 
     if not isinstance(instance, NamedRecord):
         return
+    if raw:  # loaddata: bypasses save(), so the guard of the one write path is asked here
+        check_write(instance, "raw save (loaddata)")
     instance.prepare_for_save()
     if raw:
         # Raw saves (fixtures) skip auto_now/auto_now_add; keep given times, fill missing ones.

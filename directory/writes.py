@@ -36,7 +36,7 @@ def inside_service() -> bool:
 
 
 #: Switched on once every write path calls the services (work in progress).
-ENFORCED = False
+ENFORCED = True
 
 
 def check_write(what: object, operation: str) -> None:

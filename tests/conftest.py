@@ -41,8 +41,8 @@ def _client_login_passes_a_request(monkeypatch):
 
 @pytest.fixture
 def seed_data(db):
-    """The curated seed data of fixtures/, loaded as `make run` loads it."""
-    call_command("loaddata", *SEED_FIXTURES, verbosity=0)
+    """The curated seed data of fixtures/, seeded as `make run` seeds it."""
+    call_command("seed_directory", verbosity=0)
 
 
 @pytest.fixture

@@ -43,17 +43,16 @@ class ServiceFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
+        if cls._meta.django_get_or_create:
+            keys = {name: kwargs[name] for name in cls._meta.django_get_or_create}
+            existing = model_class._base_manager.filter(**keys).first()
+            if existing is not None:
+                return existing
         many = {field.name for field in model_class._meta.many_to_many}
         relations = {name: kwargs.pop(name) for name in list(kwargs) if name in many}
         return services.record_create(
             model=model_class, fields=kwargs, relations=relations, reason="Test factory"
         )
-
-    @classmethod
-    def _get_or_create(cls, model_class, *args, **kwargs):
-        keys = {name: kwargs[name] for name in cls._meta.django_get_or_create}
-        existing = model_class._base_manager.filter(**keys).first()
-        return existing or cls._create(model_class, *args, **kwargs)
 
 
 class RoleLinkFactory(factory.django.DjangoModelFactory):
@@ -201,3 +200,22 @@ class AgreementFactory(NamedRecordFactory):
     slug = factory.Sequence(lambda n: f"agreement-{n}")
     kind = choices.AgreementKind.MOU
     signed_on = datetime.date(2012, 5, 1)
+
+
+def direct_writes():
+    """Write directory rows outside the services, on purpose: test set-up of a state no service
+    produces (an old timestamp, a stale search key, a row that breaks a database constraint).
+    Everywhere else the guard of the one write path (directory.writes) refuses it."""
+    from directory.writes import service_write
+
+    return service_write()
+
+
+def update(record, reason: str = "Test change", **fields):
+    """Change a record's fields through the write service, as a curator would."""
+    return services.record_update(record=record, fields=fields, reason=reason)
+
+
+def delete(record, reason: str = "Test deletion"):
+    """Delete a record through the write service."""
+    services.record_delete(record=record, reason=reason)

@@ -9,7 +9,7 @@ from rest_framework.settings import api_settings
 
 from api.throttles import AnonymousRateThrottle
 from directory.models import DirectoryState
-from tests.factories import FacilityFactory
+from tests.factories import FacilityFactory, update
 
 pytestmark = pytest.mark.django_db
 
@@ -78,15 +78,13 @@ def test_etag_changes_when_the_content_changes(reference_data, api):
     # Writes really commit here: the response cache only learns of committed writes.
     facility = FacilityFactory(slug="spring-8", name="SPring-8")
     before = api.get("/api/v1/facilities/spring-8/")["ETag"]
-    facility.city = "Sayo"
-    facility.save()
+    update(facility, city="Sayo")
     after = api.get("/api/v1/facilities/spring-8/")["ETag"]
     assert before != after
 
 
 def test_etag_differs_by_language(api, facility):
-    facility.name_ja = "大型放射光施設"
-    facility.save()
+    update(facility, name_ja="大型放射光施設")
     english = api.get("/api/v1/facilities/spring-8/")["ETag"]
     japanese = api.get("/api/v1/facilities/spring-8/?lang=ja")["ETag"]
     assert english != japanese

@@ -25,6 +25,7 @@ from tests.factories import (
     ResearchFieldFactory,
     TechniqueFactory,
     country,
+    direct_writes,
 )
 
 pytestmark = pytest.mark.django_db
@@ -152,9 +153,10 @@ def test_role_combined_with_facility_kind_goes_through_that_role(api):
 def test_updated_since(api):
     InstitutionFactory(slug="fresh")
     stale = InstitutionFactory(slug="stale")
-    Institution.objects.filter(pk=stale.pk).update(
-        updated_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
-    )
+    with direct_writes():  # a record last changed in 2020
+        Institution.objects.filter(pk=stale.pk).update(
+            updated_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+        )
     assert found(api.get(URL, {"updated_since": "2021-01-01"})) == ["fresh"]
 
 

@@ -11,7 +11,12 @@ from rest_framework.test import APIClient
 
 from directory.models import Facility, FacilityRole, Institution
 from directory.roles import sync_role_groups
-from tests.factories import FacilityFactory, InstitutionFactory, TechniqueFactory
+from tests.factories import (
+    FacilityFactory,
+    FacilityRoleFactory,
+    InstitutionFactory,
+    TechniqueFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -311,3 +316,172 @@ def test_two_writers_with_the_same_etag_one_wins_one_gets_412(reference_data, dj
 
     assert statuses == {"first": HTTPStatus.OK, "second": HTTPStatus.PRECONDITION_FAILED}
     assert Facility.objects.get(slug="spring-8").city == "Sayo-cho"
+
+
+# --- every writable relation, by its API name ----------------------------------------------
+
+
+@pytest.fixture
+def related(db):
+    """Records the relation fields refer to by slug."""
+    from tests.factories import (
+        AccessModeFactory,
+        AgreementFactory,
+        ProgrammeFactory,
+        ResearchFieldFactory,
+    )
+
+    return {
+        "qst": InstitutionFactory(slug="qst", name="QST"),
+        "ukri": InstitutionFactory(slug="ukri", name="UKRI", country=country_of("GB")),
+        "xafs": TechniqueFactory(slug="xafs", name="XAFS"),
+        "peer": AccessModeFactory(),
+        "quantum": ResearchFieldFactory(slug="quantum", name="Quantum"),
+        "ring": FacilityFactory(slug="ring", name="Ring"),
+        "scheme": ProgrammeFactory(slug="scheme", name="Scheme"),
+        "mou": AgreementFactory(slug="mou", name="MOU"),
+    }
+
+
+def country_of(code):
+    from tests.factories import country
+
+    return country(code)
+
+
+# (resource, detail slug, payload field, value written, how the detail shows it back)
+RELATION_FIELDS = [
+    ("facilities", "ring", "techniques", ["xafs"], ["xafs"]),
+    ("facilities", "ring", "access_modes", ["peer-reviewed"], ["peer-reviewed"]),
+    ("facilities", "ring", "research_fields", ["quantum"], ["quantum"]),
+    (
+        "facilities",
+        "ring",
+        "institutions",
+        [{"institution": "qst", "role": "operator"}],
+        [("qst", "operator")],
+    ),
+    ("facilities", "ring", "country", "GB", "GB"),
+    ("programmes", "scheme", "countries", ["GB", "JP"], ["GB", "JP"]),
+    ("programmes", "scheme", "research_fields", ["quantum"], ["quantum"]),
+    ("programmes", "scheme", "facilities", ["ring"], ["ring"]),
+    (
+        "programmes",
+        "scheme",
+        "institutions",
+        [{"institution": "ukri", "role": "funder"}],
+        [("ukri", "funder")],
+    ),
+    ("institutions", "qst", "parent", "ukri", "ukri"),
+    ("institutions", "qst", "country", "GB", "GB"),
+    ("agreements", "mou", "institutions", ["qst", "ukri"], ["qst", "ukri"]),
+    ("agreements", "mou", "facilities", ["ring"], ["ring"]),
+]
+
+
+def shown_back(value):
+    if isinstance(value, dict):
+        return value.get("slug") or value.get("code")
+    if isinstance(value, list):
+        return sorted(
+            (item["slug"], item["role"]) if "role" in item else item.get("slug") or item.get("code")
+            for item in value
+        )
+    return value
+
+
+@pytest.mark.parametrize(("resource", "slug", "field", "value", "expected"), RELATION_FIELDS)
+def test_every_relation_is_written_by_its_api_name(
+    editor, related, resource, slug, field, value, expected
+):
+    url = f"/api/v1/{resource}/{slug}/"
+    response = editor.patch(url, {field: value}, format="json", HTTP_IF_MATCH="*")
+    assert response.status_code == HTTPStatus.OK, response.json()
+    wanted = sorted(expected) if isinstance(expected, list) else expected
+    assert shown_back(response.json()[field]) == wanted
+    assert shown_back(editor.get(url).json()[field]) == wanted
+
+
+@pytest.mark.parametrize(("resource", "slug", "field", "value", "expected"), RELATION_FIELDS)
+def test_an_unknown_related_slug_is_a_400_naming_the_field(
+    editor, related, resource, slug, field, value, expected
+):
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        bad = [{**value[0], "institution": "no-such-record"}]
+    elif isinstance(value, list):
+        bad = ["no-such-record"]
+    else:
+        bad = "XX" if field == "country" else "no-such-record"
+    response = editor.patch(
+        f"/api/v1/{resource}/{slug}/", {field: bad}, format="json", HTTP_IF_MATCH="*"
+    )
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert list(response.json()) == [field], response.json()
+
+
+def test_research_fields_on_create(editor, related):
+    """Any write that set research_fields answered 500 (the model's name is "fields")."""
+    response = editor.post(
+        "/api/v1/programmes/",
+        {
+            "slug": "new-scheme",
+            "name": "New scheme",
+            "kind": "bilateral_call",
+            "status": "active",
+            "research_fields": ["quantum"],
+        },
+        format="json",
+    )
+    assert response.status_code == HTTPStatus.CREATED, response.json()
+    assert [f["slug"] for f in response.json()["research_fields"]] == ["quantum"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "Ring\x00"),
+        ("sources", [{"title": "A\x00B", "url": "https://example.org/"}]),
+        ("aliases", ["Ri\x00ng"]),
+        ("description", "x\x00"),
+    ],
+)
+def test_a_nul_character_is_a_400_naming_the_field(editor, related, field, value):
+    response = editor.patch(
+        "/api/v1/facilities/ring/", {field: value}, format="json", HTTP_IF_MATCH="*"
+    )
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert field in response.json(), response.json()
+    assert Facility.objects.get(slug="ring").name == "Ring"
+
+
+def test_a_deadline_without_an_offset_is_the_funders_local_time(editor, related):
+    response = editor.post(
+        "/api/v1/calls/",
+        {
+            "slug": "scheme-2027",
+            "name": "Scheme 2027",
+            "programme": "scheme",
+            "closes_at": "2027-01-31T12:00:00",
+            "deadline_timezone": "Asia/Tokyo",
+        },
+        format="json",
+    )
+    assert response.status_code == HTTPStatus.CREATED, response.json()
+    assert response.json()["closes_at"] == "2027-01-31T03:00:00Z"
+    assert response.json()["closes_at_local"] == "2027-01-31T12:00:00+09:00"
+    skipped = editor.patch(
+        "/api/v1/calls/scheme-2027/",
+        {"closes_at": "2027-03-28T01:30:00", "deadline_timezone": "Europe/London"},
+        format="json",
+        HTTP_IF_MATCH="*",
+    )
+    assert skipped.status_code == HTTPStatus.BAD_REQUEST
+    assert "does not exist in Europe/London" in str(skipped.json()["closes_at"])
+
+
+def test_deleting_a_record_others_depend_on_is_a_409(editor, related):
+    FacilityRoleFactory(facility=related["ring"], institution=related["qst"])
+    response = editor.delete("/api/v1/institutions/qst/", HTTP_IF_MATCH="*")
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert "Ring" in response.json()["detail"]
+    assert Institution.objects.filter(slug="qst").exists()

@@ -1,13 +1,36 @@
-"""The changes feed lists creates, updates and deletes in order, page by page, by cursor."""
+"""The public changes feed (/api/v1/changes/): what the public saw change, in order, by cursor.
 
+created when a record becomes public, updated when what the public sees changes, deleted
+when it leaves the public directory; a record that was never public never appears; a call
+appears only while the calls API shows it. Entries carry the record's public fields.
+"""
+
+import datetime
 from http import HTTPStatus
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.utils import timezone
 
-from tests.factories import FacilityFactory, InstitutionFactory, ProgrammeFactory
+from directory import services
+from directory.models import FeedEntry
+from tests.factories import (
+    CallFactory,
+    FacilityFactory,
+    InstitutionFactory,
+    ProgrammeFactory,
+    delete,
+    update,
+)
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_response_cache(settings):
+    """Each test is one transaction that never commits, so the response cache never learns
+    of its writes (it is invalidated on commit: see tests/test_response_cache.py)."""
+    settings.RESPONSE_CACHE_SECONDS = 0
 
 
 def feed(client, **params):
@@ -16,32 +39,91 @@ def feed(client, **params):
     return response.json()
 
 
-def test_lists_every_action_in_order(api):
-    facility = FacilityFactory(slug="spring-8")
-    facility.city = "Sayo"
-    facility.save()
+def actions(body):
+    return [(c["kind"], c["slug"], c["action"]) for c in body["results"]]
+
+
+def test_lists_every_action_in_order_with_the_public_fields(api):
+    facility = FacilityFactory(slug="spring-8", city="Harima")
+    update(facility, city="Sayo")
     InstitutionFactory(slug="riken")
-    facility.delete()
+    delete(facility)
     body = feed(api)
-    assert [(c["kind"], c["slug"], c["action"]) for c in body["results"]] == [
+    assert actions(body) == [
         ("facility", "spring-8", "created"),
         ("facility", "spring-8", "updated"),
         ("institution", "riken", "created"),
         ("facility", "spring-8", "deleted"),
     ]
-    assert body["results"][0]["url"].endswith("/api/v1/facilities/spring-8/")
-    assert "user" not in body["results"][0]
+    created, updated, _riken, deleted = body["results"]
+    assert created["url"].endswith("/api/v1/facilities/spring-8/")
+    assert (created["data"]["city"], updated["data"]["city"]) == ("Harima", "Sayo")
+    assert created["data"]["country"] == "JP"
+    assert deleted["data"] is None
+    assert "user" not in created and "reason" not in created
 
 
-def test_unpublished_records_appear_as_removed_to_the_public(api, staff_api):
-    facility = FacilityFactory(slug="draft-soon")
-    facility.is_published = False
-    facility.save()
-    public = [c["action"] for c in feed(api)["results"]]
-    assert public == ["created", "deleted"]
-    staff = feed(staff_api)["results"]
-    assert [c["action"] for c in staff] == ["created", "updated"]
-    assert staff[1]["is_published"] is False
+def test_a_draft_never_appears_and_unpublishing_is_a_deletion(api):
+    draft = FacilityFactory(slug="draft", is_published=False)
+    update(draft, city="Somewhere")
+    delete(draft)
+    assert feed(api)["results"] == []  # never public: never in the feed, not even deleted
+
+    withdrawn = FacilityFactory(slug="withdrawn")
+    services.record_unpublish(record=withdrawn)
+    update(withdrawn, city="Changed while a draft")
+    services.record_publish(record=withdrawn)
+    assert actions(feed(api)) == [
+        ("facility", "withdrawn", "created"),
+        ("facility", "withdrawn", "deleted"),
+        ("facility", "withdrawn", "created"),
+    ]
+    assert feed(api)["results"][-1]["data"]["city"] == "Changed while a draft"
+
+
+def test_a_call_appears_only_while_its_programme_is_public(api):
+    programme = ProgrammeFactory(slug="draft-scheme", is_published=False)
+    CallFactory(slug="call-2027", programme=programme)
+    assert feed(api)["results"] == []  # the calls API 404s it: so does the feed
+
+    services.record_publish(record=programme)
+    assert actions(feed(api)) == [
+        ("programme", "draft-scheme", "created"),
+        ("call", "call-2027", "created"),
+    ]
+    services.record_unpublish(record=programme)
+    assert actions(feed(api))[-2:] == [
+        ("programme", "draft-scheme", "deleted"),
+        ("call", "call-2027", "deleted"),
+    ]
+
+
+def test_relations_name_only_public_records(api):
+    hidden = InstitutionFactory(slug="hidden-operator", is_published=False)
+    facility = FacilityFactory(slug="ring")
+    services.record_update(
+        record=facility, relations={"institutions": [services.RoleLink(hidden, "operator")]}
+    )
+    assert feed(api)["results"][-1]["data"]["institutions"] == []  # the draft is not named
+    assert "hidden-operator" not in str(feed(api))
+
+    services.record_publish(record=hidden)
+    results = feed(api)["results"]
+    assert actions({"results": results[-2:]}) == [
+        ("institution", "hidden-operator", "created"),
+        ("facility", "ring", "updated"),  # what the public sees of the ring changed
+    ]
+    assert results[-1]["data"]["institutions"] == [{"slug": "hidden-operator", "role": "operator"}]
+
+
+def test_a_new_slug_is_the_old_one_deleted_and_the_new_one_created(api):
+    facility = FacilityFactory(slug="old-name")
+    update(facility, slug="new-name")
+    assert actions(feed(api)) == [
+        ("facility", "old-name", "created"),
+        ("facility", "old-name", "deleted"),
+        ("facility", "new-name", "created"),
+    ]
 
 
 def test_cursor_pages_without_gaps_or_repeats(api):
@@ -60,6 +142,24 @@ def test_cursor_pages_without_gaps_or_repeats(api):
     assert feed(api, since=since)["results"] == []
 
 
+def test_next_is_a_valid_url_whatever_since_was(api):
+    FacilityFactory(slug="before")
+    moment = timezone.localtime(timezone.now(), datetime.timezone(datetime.timedelta(hours=9)))
+    FacilityFactory(slug="after")
+    since = moment.isoformat()  # "…+09:00": the + must survive the round trip
+    body = feed(api, since=since)
+    assert [c["slug"] for c in body["results"]] == ["after"]
+    parts = urlsplit(body["next"])
+    assert (parts.scheme, parts.path) == ("http", "/api/v1/changes/")
+    query = parse_qs(parts.query, strict_parsing=True)
+    assert query["since"] == [body["cursor"]] and query["limit"] == ["100"]
+    following = api.get(body["next"])
+    assert following.status_code == HTTPStatus.OK
+    assert following.json()["results"] == []
+    # An empty page still answers a cursor to go on from.
+    assert feed(api, since=body["cursor"])["cursor"] == body["cursor"]
+
+
 def test_since_a_moment(api):
     FacilityFactory(slug="before")
     moment = timezone.now()
@@ -68,7 +168,19 @@ def test_since_a_moment(api):
     assert slugs == ["after"]
 
 
-def test_staff_see_who_made_the_change(staff_api, admin_client):
+def test_a_cursor_of_the_former_feed_still_works(api):
+    """Cursors issued before the feed had entries of its own ([moment, kind, history id])."""
+    import base64
+    import json
+
+    FacilityFactory(slug="before")
+    moment = timezone.now()
+    FacilityFactory(slug="after")
+    old = base64.urlsafe_b64encode(json.dumps([moment.isoformat(), 0, 5]).encode()).decode()
+    assert [c["slug"] for c in feed(api, since=old.rstrip("="))["results"]] == ["after"]
+
+
+def test_staff_see_who_made_the_change_and_why(staff_api, admin_client):
     admin_client.post(
         "/admin/directory/institution/add/",
         {
@@ -76,15 +188,27 @@ def test_staff_see_who_made_the_change(staff_api, admin_client):
             "slug": "kek",
             "kind": "national_institute",
             "country": "JP",
+            "is_published": "on",
             "aliases": "[]",
             "sources": '[{"title": "t", "url": "https://www.kek.jp"}]',
         },
     )
     change = feed(staff_api)["results"][-1]
     assert (change["slug"], change["user"]) == ("kek", "admin")
+    assert change["reason"] == "Added in the admin"
 
 
-@pytest.mark.parametrize("params", [{"since": "yesterday"}, {"limit": "0"}, {"colour": "red"}])
+def test_feed_entries_name_the_event_that_caused_them():
+    facility = FacilityFactory(slug="ring")
+    entry = FeedEntry.objects.get(slug="ring")
+    assert entry.event.action == "created"
+    assert entry.event.record_id == facility.pk
+    assert entry.event.history_id == facility.history.get().history_id
+
+
+@pytest.mark.parametrize(
+    "params", [{"since": "yesterday"}, {"limit": "0"}, {"colour": "red"}, {"since": "e30"}]
+)
 def test_bad_parameters_are_400(api, params):
     response = api.get("/api/v1/changes/", params)
     assert response.status_code == HTTPStatus.BAD_REQUEST

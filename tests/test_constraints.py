@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from directory import services
 from directory.models import Facility, FacilityRole, Institution
 from tests.factories import (
     AgreementFactory,
@@ -18,13 +19,15 @@ from tests.factories import (
     InstrumentFactory,
     ProgrammeFactory,
     ProgrammeRoleFactory,
+    direct_writes,
 )
 
 pytestmark = pytest.mark.django_db
 
 
 def assert_database_refuses(obj):
-    with pytest.raises(IntegrityError), transaction.atomic():
+    """The database itself refuses the row, even written past the services' validation."""
+    with pytest.raises(IntegrityError), transaction.atomic(), direct_writes():
         obj.save()
 
 
@@ -74,7 +77,8 @@ def test_valid_facility_figures_pass():
         construction_cost_currency="JPY",
     )
     facility.full_clean()
-    facility.save()
+    with direct_writes():
+        facility.save()
 
 
 def test_slug_is_unique():
@@ -92,7 +96,7 @@ def test_unknown_country_is_refused():
     facility = FacilityFactory.build()
     facility.country_id = "XX"
     assert_validation_says(facility, "XX is not an ISO 3166-1 alpha-2 country code")
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(IntegrityError), transaction.atomic(), direct_writes():
         facility.save()
         # SQLite checks foreign keys at commit; force the check inside the block.
         from django.db import connection
@@ -117,7 +121,7 @@ def test_facility_role_is_unique_per_role():
     assert_validation_says(duplicate, "This institution already has this role at this facility")
     assert_database_refuses(duplicate)
     # The same institution may hold another role at the same facility.
-    FacilityRole.objects.create(facility=role.facility, institution=role.institution, role="funder")
+    FacilityRoleFactory(facility=role.facility, institution=role.institution, role="funder")
 
 
 def test_instrument_name_unique_per_facility():
@@ -245,7 +249,8 @@ class TestRorId:
     def test_valid_ids_and_urls_are_normalised(self):
         institution = InstitutionFactory.build(ror_id="https://ror.org/01DQ60K83")
         institution.full_clean()
-        institution.save()
+        with direct_writes():
+            institution.save()
         assert Institution.objects.get(pk=institution.pk).ror_id == "01dq60k83"
         assert institution.ror_url == "https://ror.org/01dq60k83"
 
@@ -310,6 +315,9 @@ def test_deleting_an_institution_with_roles_is_refused():
     role = FacilityRoleFactory()
     from django.db.models import ProtectedError
 
-    with pytest.raises(ProtectedError):
+    with pytest.raises(services.RecordInUse, match="cannot be deleted while other records"):
+        services.record_delete(record=role.institution)
+    # The database holds the rule too, for a delete that skips the services.
+    with pytest.raises(ProtectedError), direct_writes():
         role.institution.delete()
     assert Facility.objects.filter(pk=role.facility_id).exists()

@@ -377,3 +377,41 @@ def test_the_inline_refuses_a_time_the_clocks_skip_and_an_unknown_zone(admin_cli
     ]
     assert list(calls_formset.errors[0]) == ["deadline_timezone"]
     assert not programme.calls.exists()
+
+
+def test_a_call_imported_from_csv_reads_a_local_deadline_in_its_zone(admin_client):
+    """The admin import reads a deadline as the form does, and exports it with its offset."""
+    import csv
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from directory.resources import CallResource
+
+    ProgrammeFactory(slug="jst-ukri")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["slug", "name", "programme", "closes_at", "deadline_timezone", "sources"])
+    writer.writerow(
+        [
+            "jst-ukri-2027",
+            "JST-UKRI 2027",
+            "jst-ukri",
+            "2027-01-31 12:00",
+            "Asia/Tokyo",
+            '[{"title": "t", "url": "https://www.jst.go.jp/"}]',
+        ]
+    )
+    import_url = reverse("admin:directory_call_import")
+    form = admin_client.get(import_url).context["form"]
+    csv_format = next(value for value, label in form.fields["format"].choices if label == "csv")
+    upload = SimpleUploadedFile("calls.csv", out.getvalue().encode(), "text/csv")
+    page = admin_client.post(import_url, {"format": csv_format, "import_file": upload})
+    assert "confirm_form" in page.context, page.content.decode()[:3000]
+    response = admin_client.post(reverse("admin:directory_call_process_import"), form_data(page))
+    assert response.status_code == HTTPStatus.FOUND
+
+    call = Call.objects.get(slug="jst-ukri-2027")
+    assert call.closes_at == datetime.datetime(2027, 1, 31, 3, 0, tzinfo=datetime.UTC)
+    exported = CallResource().export(Call.objects.filter(pk=call.pk)).dict[0]
+    assert exported["closes_at"] == "2027-01-31T12:00:00+09:00"

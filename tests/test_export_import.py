@@ -19,10 +19,12 @@ from directory.models import (
     AccessMode,
     Agreement,
     Call,
+    ChangeEvent,
     Country,
     DirectoryState,
     Facility,
     FacilityRole,
+    FeedEntry,
     Institution,
     Instrument,
     Programme,
@@ -50,6 +52,7 @@ from tests.factories import (
     ResearchFieldFactory,
     TechniqueFactory,
     country,
+    direct_writes,
 )
 
 pytestmark = pytest.mark.django_db
@@ -77,7 +80,8 @@ EDITED = datetime.datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=datetime.UTC)
 
 
 def _backdate(obj, created=OLD, updated=EDITED):
-    type(obj)._base_manager.filter(pk=obj.pk).update(created_at=created, updated_at=updated)
+    with direct_writes():  # timestamps no service writes: a record made and edited long ago
+        type(obj)._base_manager.filter(pk=obj.pk).update(created_at=created, updated_at=updated)
 
 
 @pytest.fixture
@@ -237,12 +241,18 @@ def history_count() -> int:
 
 
 def wipe_directory() -> None:
-    """Delete every directory record and its history; the migration's countries stay."""
-    Institution._base_manager.update(parent=None)
-    for model in reversed(portable_models()):
-        model._base_manager.all().delete()
+    """Delete every directory record and its history; the migration's countries stay.
+
+    A fresh database, not a curator's deletions: written directly (no history, no feed).
+    """
+    with direct_writes():
+        Institution._base_manager.update(parent=None)
+        for model in reversed(portable_models()):
+            model._base_manager.all().delete()
     for model in DIRECTORY_MODELS:
         model.history.all().delete()
+    ChangeEvent.objects.all().delete()
+    FeedEntry.objects.all().delete()
     assert all(not model._base_manager.exists() for model in DIRECTORY_MODELS)
     assert history_count() == 0
 
@@ -275,7 +285,7 @@ def test_document_covers_every_directory_model_and_nothing_else():
         if model in DIRECTORY_MODELS or model._meta.auto_created:
             continue
         is_history = model in history_models or model.__name__.startswith("Historical")
-        assert is_history or model in (Country, DirectoryState), model
+        assert is_history or model in (Country, DirectoryState, ChangeEvent, FeedEntry), model
 
 
 def test_export_empty_import_gives_identical_records(directory):
@@ -395,7 +405,8 @@ def test_changed_records_are_updated_in_place(rich):
 
 def test_a_stale_search_key_is_repaired(rich):
     text = export_text()
-    Technique._base_manager.filter(slug="zz-xafs").update(search_key="stale")
+    with direct_writes():  # a key gone stale (no service leaves one)
+        Technique._base_manager.filter(slug="zz-xafs").update(search_key="stale")
     counts = import_text(text)
     assert totals(counts)["updated"] == 1
     xafs = Technique.objects.get(slug="zz-xafs")
@@ -729,3 +740,10 @@ def test_only_changed_countries_travel_and_come_back(directory):
     assert Country.objects.get(code="JP").name_ja == "日本国"
     assert Facility.objects.get(slug="zz-kosovo").country_id == "XK"
     assert snapshot() == before
+
+
+def test_a_document_nested_too_deep_is_refused_in_words(db):
+    text = '{"format": "facility-directory", "version": 1, "objects": ' + "[" * 100_000
+    text += "]" * 100_000 + "}"
+    with pytest.raises(PortableError, match="nested too deep"):
+        import_text(text)

@@ -52,7 +52,6 @@ from api.exceptions import server_error
 from config.cache import ResilientRedisCache
 from directory.models import Facility, FacilityRole
 from directory.roles import CURATOR, sync_role_groups
-from tests.conftest import SEED_FIXTURES
 from tests.factories import InstitutionFactory, TechniqueFactory
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -440,7 +439,7 @@ class Services:
 PREPARE_DATABASE = f"""
 from django.core.management import call_command
 call_command("migrate", interactive=False, verbosity=0)
-call_command("loaddata", *{SEED_FIXTURES!r}, verbosity=0)
+call_command("seed_directory", verbosity=0)
 call_command("createcurator", "faults-curator", role="{CURATOR}", no_input=True)
 call_command("drf_create_token", "faults-curator")
 """

@@ -16,7 +16,15 @@ import icalendar
 import pytest
 from django.utils import timezone
 
-from tests.factories import CallFactory, FacilityFactory, InstitutionFactory, ProgrammeFactory
+from directory import services
+from tests.factories import (
+    CallFactory,
+    FacilityFactory,
+    InstitutionFactory,
+    ProgrammeFactory,
+    delete,
+    update,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -211,8 +219,7 @@ def atom(client):
 def test_atom_lists_creates_and_updates_newest_first(api, db):
     facility = FacilityFactory(slug="spring-8", name="SPring-8", name_ja="大型放射光施設")
     InstitutionFactory(slug="riken", name="RIKEN")
-    facility.city = "Sayo"
-    facility.save()
+    update(facility, city="Sayo")
     parsed = atom(api)
     assert [entry.title for entry in parsed.entries] == [
         "Updated facility: SPring-8",
@@ -222,12 +229,12 @@ def test_atom_lists_creates_and_updates_newest_first(api, db):
     first = parsed.entries[0]
     assert first.link == "http://localhost/api/v1/facilities/spring-8/"
     assert "大型放射光施設" in first.summary
-    assert first.id.startswith("tag:localhost,2026:changes/facility/")
+    assert first.id.startswith("tag:localhost,2026:feed/")
     updated = [entry.updated_parsed for entry in parsed.entries]
     assert updated == sorted(updated, reverse=True)
     assert parsed.feed.updated_parsed == updated[0]
     assert parsed.feed.links[0].href == "http://localhost/api/v1/changes/"
-    # The ids are the history rows': the same on the next read.
+    # The ids are the feed entries': the same on the next read.
     assert [e.id for e in atom(api).entries] == [e.id for e in parsed.entries]
     assert len({e.id for e in parsed.entries}) == 3
 
@@ -243,10 +250,9 @@ def test_atom_dates_are_the_change_times(api, db):
 def test_atom_shows_nothing_of_unpublished_or_deleted_records(api, db):
     FacilityFactory(slug="draft", name="Secret Draft Facility", is_published=False)
     withdrawn = FacilityFactory(slug="withdrawn", name="Withdrawn Facility")
-    withdrawn.is_published = False
-    withdrawn.save()
+    services.record_unpublish(record=withdrawn)
     gone = FacilityFactory(slug="gone", name="Gone Facility")
-    gone.delete()
+    delete(gone)
     hidden = ProgrammeFactory(slug="hidden", is_published=False)
     CallFactory(slug="orphan", name="Call of a hidden programme", programme=hidden)
     FacilityFactory(slug="public", name="Public Facility")

@@ -17,7 +17,6 @@ from directory.models import (
     Technique,
 )
 from directory.search import normalise
-from tests.conftest import SEED_FIXTURES
 
 pytestmark = pytest.mark.django_db
 
@@ -156,9 +155,9 @@ def test_seed_search_keys_find_the_famous_names(seed_data, query, slug):
     assert slug in set(matches.values_list("slug", flat=True))
 
 
-def test_loading_twice_creates_no_duplicates(seed_data):
+def test_seeding_twice_creates_no_duplicates(seed_data):
     before = counts()
     facility = Facility.objects.get(slug="spring-8")
-    call_command("loaddata", *SEED_FIXTURES, verbosity=0)
+    call_command("seed_directory", verbosity=0)
     assert counts() == before
     assert Facility.objects.get(slug="spring-8").pk == facility.pk

@@ -4,9 +4,9 @@ Covers saves through the admin (add, change, delete, bulk actions, inline role l
 many-to-many fields) and plain model saves; the admin history page shows the changes, its
 history form reverts a record and restores a deleted one (listed on the deleted-records page).
 
-Not covered on purpose: ``seed_synthetic`` bulk-creates its synthetic records with
-``bulk_create``, which bypasses ``save()`` and so writes no history rows; those records are
-generated scale-test data, never curated.
+Not covered on purpose: ``seed_synthetic`` bulk-creates its synthetic records through
+directory.services.synthetic, which writes no history rows; those records are generated
+scale-test data, never curated.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
+from directory import services
 from directory.models import Facility, FacilityRole
+from directory.writes import DirectWriteError
 from tests.factories import (
     FacilityFactory,
     FacilityRoleFactory,
@@ -203,15 +205,27 @@ def test_admin_change_records_old_and_new_values(admin_client, admin_user):
     assert not {"slug", "country", "kind", "status", "energy_gev", "sources"} & set(changes)
 
 
-def test_model_saves_outside_the_admin_are_recorded_without_a_user():
+def test_system_writes_are_recorded_without_a_user_and_with_their_reason():
     facility = FacilityFactory(city="Tsukuba")
-    facility.city = "Tokai"
-    facility.save()
+    services.record_update(record=facility, fields={"city": "Tokai"}, reason="Scripted fix")
 
     latest, first = list(facility.history.all())
     assert (first.history_type, latest.history_type) == ("+", "~")
     assert latest.history_user is None
+    assert latest.history_change_reason == "Scripted fix"
     assert changes_between(latest, first)["city"] == ("Tsukuba", "Tokai")
+
+
+def test_a_save_outside_the_services_is_refused():
+    facility = FacilityFactory(city="Tsukuba")
+    facility.city = "Tokai"
+    with pytest.raises(DirectWriteError, match="outside the write services"):
+        facility.save()
+    with pytest.raises(DirectWriteError):
+        Facility.objects.filter(pk=facility.pk).update(city="Tokai")
+    with pytest.raises(DirectWriteError):
+        facility.delete()
+    assert Facility.objects.get(pk=facility.pk).city == "Tsukuba"
 
 
 def test_admin_delete_is_recorded_with_its_author(admin_client, admin_user):
@@ -410,15 +424,21 @@ def test_role_links_added_and_removed_in_the_inline_are_recorded(admin_client, a
     assert (removed.history_type, removed.history_user) == ("-", admin_user)
 
 
-def test_role_change_in_the_inline_is_recorded_with_old_and_new_role(admin_client):
+def test_role_change_in_the_inline_is_one_entry_of_the_facility_with_old_and_new_role(
+    admin_client, admin_user
+):
     link = FacilityRoleFactory(role="operator")
-    previous = link.history.first()
+    facility = link.facility
+    previous = facility.history.first()
 
-    change_through_admin(admin_client, link.facility, **{"roles-0-role": "host"})
+    change_through_admin(admin_client, facility, **{"roles-0-role": "host"})
 
-    latest = link.history.first()
-    assert latest.history_type == "~"
-    assert changes_between(latest, previous)["role"] == ("operator", "host")
+    latest = facility.history.first()
+    assert (latest.history_type, latest.history_user) == ("~", admin_user)
+    old, new = changes_between(latest, previous)["institutions"]
+    assert [(row["institution"], row["role"]) for row in old] == [(link.institution_id, "operator")]
+    assert [(row["institution"], row["role"]) for row in new] == [(link.institution_id, "host")]
+    assert facility.history.count() == 3  # created, the link added, the role changed
 
 
 def test_technique_changes_through_the_admin_are_recorded(admin_client, admin_user):
@@ -436,3 +456,22 @@ def test_technique_changes_through_the_admin_are_recorded(admin_client, admin_us
     old, new = changes_between(latest, before)["techniques"]
     assert [row["technique"] for row in old] == [spectroscopy.pk]
     assert [row["technique"] for row in new] == [scattering.pk]
+
+
+def test_history_page_says_who_and_why_and_never_none(admin_client):
+    qst = InstitutionFactory(name="QST", slug="qst")
+    facility = FacilityFactory(name="Photon Factory", city="")
+    change_through_admin(
+        admin_client,
+        facility,
+        city="Tsukuba",
+        **{"roles-0-institution": str(qst.pk), "roles-0-role": "operator"},
+    )
+
+    text = page_text(admin_client.get(history_url(facility.pk)))
+
+    assert "None" not in text
+    assert re.search(r"City: — → Tsukuba", text), text
+    assert "Operators and partners: — → [QST (Operator)]" in text
+    assert "system" in text and "Test factory" in text  # the factory's creation entry
+    assert "Changed in the admin" in text

@@ -18,8 +18,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from directory.models import Facility, FacilityRole, Institution
-from tests.factories import FacilityFactory, InstitutionFactory, TechniqueFactory, country
+from directory.models import Facility, FacilityRole
+from tests.factories import FacilityFactory, InstitutionFactory, TechniqueFactory, country, update
 from tests.test_history import form_data, page_text
 
 pytestmark = pytest.mark.django_db
@@ -237,7 +237,7 @@ def test_confirmed_import_writes_nothing_when_a_row_has_become_invalid(admin_cli
     rows[49]["institutions"] = "late-institute:operator"
     page = preview(admin_client, as_csv(rows))
     assert "confirm_form" in page.context
-    Institution.objects.filter(pk=late.pk).update(slug="renamed-institute")
+    update(late, slug="renamed-institute")
     before = snapshot()
 
     admin_client.post(PROCESS_URL, form_data(page))

@@ -4,7 +4,7 @@ import pytest
 
 from directory.models import Facility
 from directory.search import build_search_key, normalise
-from tests.factories import FacilityFactory
+from tests.factories import FacilityFactory, direct_writes
 
 
 @pytest.mark.parametrize(
@@ -76,7 +76,16 @@ def test_search_key_empty_without_terms():
 
 @pytest.mark.django_db
 class TestSearchKeyKeptCurrent:
-    """Every write path rebuilds the key: save, update_fields, bulk_create, bulk_update, update."""
+    """Every write path rebuilds the key: save, update_fields, bulk_create, bulk_update, update.
+
+    Writes happen only inside the write services (directory.writes); these tests write
+    directly on purpose, to check the model and queryset guarantees the services rely on.
+    """
+
+    @pytest.fixture(autouse=True)
+    def _direct(self):
+        with direct_writes():
+            yield
 
     def test_save_builds_key_from_all_terms(self):
         facility = FacilityFactory(

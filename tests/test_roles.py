@@ -48,7 +48,7 @@ TOKEN_PERMISSIONS = {
 }
 CURATOR_PERMISSIONS = {
     f"directory.{action}_{model}" for model in EDITED_MODELS for action in ("view", "add", "change")
-} | {"directory.view_country"}
+} | {f"directory.view_{model}" for model in ("country", "changeevent", "feedentry")}
 EDITOR_PERMISSIONS = (
     CURATOR_PERMISSIONS
     | {f"directory.delete_{model}" for model in EDITED_MODELS}
@@ -121,8 +121,9 @@ def test_every_directory_model_is_assigned_to_the_roles_on_purpose():
         for model in apps.get_app_config("directory").get_models()
         if not model._meta.model_name.startswith("historical")
     }
-    # Country is read-only reference data; DirectoryState is bookkeeping nobody edits.
-    assert models == EDITED_MODELS | {"country", "directorystate"}
+    # Country is read-only reference data, ChangeEvent and FeedEntry the change stream the
+    # write services keep (read-only); DirectoryState is bookkeeping nobody sees.
+    assert models == EDITED_MODELS | {"country", "changeevent", "feedentry", "directorystate"}
 
 
 def test_curator_group_has_exactly_view_add_change():

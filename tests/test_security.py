@@ -28,7 +28,7 @@ from config import urls as project_urls
 from config.observability import WITHHELD, JSONFormatter
 from config.security import ADMIN_CSP_UPDATE, client_ip
 from tests import browser_support as ui
-from tests.factories import FacilityFactory
+from tests.factories import FacilityFactory, update
 
 PASSWORD = "Kestrel-Orbit-4412"
 WRONG = "not-the-password-7731"
@@ -453,8 +453,7 @@ document.addEventListener("securitypolicyviolation", (event) => {
 def browser_data(reference_data, django_user_model):
     """A facility with two history entries, and an admin (in a database whose writes commit)."""
     facility = FacilityFactory(name="CSP Test Light Source", slug="csp-test-light-source")
-    facility.name = "CSP Test Light Source II"
-    facility.save()  # a second history entry for the history page
+    update(facility, name="CSP Test Light Source II")  # a second entry for the history page
     django_user_model.objects.create_superuser("csp-admin", "csp@example.org", PASSWORD)
     return facility.pk
 

@@ -7,147 +7,338 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directory', '0008_public_filter_index'),
+        ("directory", "0008_public_filter_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='historicalaccessmode',
-            name='history_change_reason',
+            model_name="historicalaccessmode",
+            name="history_change_reason",
             field=models.TextField(null=True),
         ),
         migrations.AlterField(
-            model_name='historicalagreement',
-            name='history_change_reason',
+            model_name="historicalagreement",
+            name="history_change_reason",
             field=models.TextField(null=True),
         ),
         migrations.AlterField(
-            model_name='historicalcall',
-            name='history_change_reason',
+            model_name="historicalcall",
+            name="history_change_reason",
             field=models.TextField(null=True),
         ),
         migrations.AlterField(
-            model_name='historicalfacility',
-            name='history_change_reason',
+            model_name="historicalfacility",
+            name="history_change_reason",
             field=models.TextField(null=True),
         ),
         migrations.AlterField(
-            model_name='historicalfacilityrole',
-            name='history_change_reason',
+            model_name="historicalfacilityrole",
+            name="history_change_reason",
             field=models.TextField(null=True),
         ),
         migrations.AlterField(
-            model_name='historicalinstitution',
-            name='history_change_reason',
+            model_name="historicalinstitution",
+            name="history_change_reason",
             field=models.TextField(null=True),
         ),
         migrations.AlterField(
-            model_name='historicalinstrument',
-            name='history_change_reason',
+            model_name="historicalinstrument",
+            name="history_change_reason",
             field=models.TextField(null=True),
         ),
         migrations.AlterField(
-            model_name='historicalprogramme',
-            name='history_change_reason',
+            model_name="historicalprogramme",
+            name="history_change_reason",
             field=models.TextField(null=True),
         ),
         migrations.AlterField(
-            model_name='historicalprogrammerole',
-            name='history_change_reason',
+            model_name="historicalprogrammerole",
+            name="history_change_reason",
             field=models.TextField(null=True),
         ),
         migrations.AlterField(
-            model_name='historicalresearchfield',
-            name='history_change_reason',
+            model_name="historicalresearchfield",
+            name="history_change_reason",
             field=models.TextField(null=True),
         ),
         migrations.AlterField(
-            model_name='historicaltechnique',
-            name='history_change_reason',
+            model_name="historicaltechnique",
+            name="history_change_reason",
             field=models.TextField(null=True),
         ),
         migrations.CreateModel(
-            name='ChangeEvent',
+            name="ChangeEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, verbose_name='at')),
-                ('model', models.CharField(help_text='The record\'s model, e.g. "directory.facility".', max_length=60, verbose_name='model')),
-                ('record_id', models.BigIntegerField(verbose_name='record id')),
-                ('slug', models.CharField(max_length=100, verbose_name='slug')),
-                ('action', models.CharField(choices=[('created', 'created'), ('updated', 'updated'), ('published', 'published'), ('unpublished', 'unpublished'), ('deleted', 'deleted'), ('restored', 'restored'), ('reverted', 'reverted')], max_length=20, verbose_name='action')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('history_id', models.BigIntegerField(blank=True, help_text="The record's history row it wrote.", null=True, verbose_name='history entry')),
-                ('context', models.JSONField(blank=True, default=dict, help_text='What a later restore needs: for a deletion, the records that linked to this one and the records deleted with it.', verbose_name='context')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(db_index=True, verbose_name="at")),
+                (
+                    "model",
+                    models.CharField(
+                        help_text='The record\'s model, e.g. "directory.facility".',
+                        max_length=60,
+                        verbose_name="model",
+                    ),
+                ),
+                ("record_id", models.BigIntegerField(verbose_name="record id")),
+                ("slug", models.CharField(max_length=100, verbose_name="slug")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("created", "created"),
+                            ("updated", "updated"),
+                            ("published", "published"),
+                            ("unpublished", "unpublished"),
+                            ("deleted", "deleted"),
+                            ("restored", "restored"),
+                            ("reverted", "reverted"),
+                        ],
+                        max_length=20,
+                        verbose_name="action",
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                (
+                    "history_id",
+                    models.BigIntegerField(
+                        blank=True,
+                        help_text="The record's history row it wrote.",
+                        null=True,
+                        verbose_name="history entry",
+                    ),
+                ),
+                (
+                    "context",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="What a later restore needs: for a deletion, the records that linked to this one and the records deleted with it.",
+                        verbose_name="context",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'change event',
-                'ordering': ['-id'],
+                "verbose_name": "change event",
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='FeedEntry',
+            name="FeedEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, verbose_name='at')),
-                ('kind', models.CharField(help_text='e.g. "facility", "call".', max_length=20, verbose_name='kind')),
-                ('record_id', models.BigIntegerField(verbose_name='record id')),
-                ('slug', models.CharField(max_length=100, verbose_name='slug')),
-                ('action', models.CharField(choices=[('created', 'created'), ('updated', 'updated'), ('deleted', 'deleted')], max_length=10, verbose_name='action')),
-                ('data', models.JSONField(blank=True, help_text='The record as the public sees it after this change (none for a deletion).', null=True, verbose_name='public fields')),
-                ('event', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='feed_entries', to='directory.changeevent', verbose_name='caused by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(db_index=True, verbose_name="at")),
+                (
+                    "kind",
+                    models.CharField(
+                        help_text='e.g. "facility", "call".', max_length=20, verbose_name="kind"
+                    ),
+                ),
+                ("record_id", models.BigIntegerField(verbose_name="record id")),
+                ("slug", models.CharField(max_length=100, verbose_name="slug")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("created", "created"),
+                            ("updated", "updated"),
+                            ("deleted", "deleted"),
+                        ],
+                        max_length=10,
+                        verbose_name="action",
+                    ),
+                ),
+                (
+                    "data",
+                    models.JSONField(
+                        blank=True,
+                        help_text="The record as the public sees it after this change (none for a deletion).",
+                        null=True,
+                        verbose_name="public fields",
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="feed_entries",
+                        to="directory.changeevent",
+                        verbose_name="caused by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'feed entry',
-                'verbose_name_plural': 'feed entries',
-                'ordering': ['id'],
+                "verbose_name": "feed entry",
+                "verbose_name_plural": "feed entries",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalFacility_institutions',
+            name="HistoricalFacility_institutions",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('role', models.CharField(choices=[('operator', 'Operator'), ('owner', 'Owner'), ('co_operator', 'Co-operator'), ('regional_partner', 'Regional partner'), ('funder', 'Funder'), ('host', 'Host institution'), ('domestic_agency', "Member's domestic agency")], max_length=30, verbose_name='role')),
-                ('note', models.CharField(blank=True, max_length=255, verbose_name='note')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('facility', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='directory.facility')),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='directory.historicalfacility')),
-                ('institution', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='directory.institution')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("operator", "Operator"),
+                            ("owner", "Owner"),
+                            ("co_operator", "Co-operator"),
+                            ("regional_partner", "Regional partner"),
+                            ("funder", "Funder"),
+                            ("host", "Host institution"),
+                            ("domestic_agency", "Member's domestic agency"),
+                        ],
+                        max_length=30,
+                        verbose_name="role",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=255, verbose_name="note")),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "facility",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="directory.facility",
+                    ),
+                ),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="directory.historicalfacility",
+                    ),
+                ),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="directory.institution",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'HistoricalFacility_institutions',
+                "verbose_name": "HistoricalFacility_institutions",
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalProgramme_institutions',
+            name="HistoricalProgramme_institutions",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('role', models.CharField(choices=[('funder', 'Funder'), ('implementing_agency', 'Implementing agency'), ('partner', 'Partner')], max_length=30, verbose_name='role')),
-                ('note', models.CharField(blank=True, max_length=255, verbose_name='note')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='directory.historicalprogramme')),
-                ('institution', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='directory.institution')),
-                ('programme', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='directory.programme')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("funder", "Funder"),
+                            ("implementing_agency", "Implementing agency"),
+                            ("partner", "Partner"),
+                        ],
+                        max_length=30,
+                        verbose_name="role",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=255, verbose_name="note")),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="directory.historicalprogramme",
+                    ),
+                ),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="directory.institution",
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="directory.programme",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'HistoricalProgramme_institutions',
+                "verbose_name": "HistoricalProgramme_institutions",
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddIndex(
-            model_name='changeevent',
-            index=models.Index(fields=['model', 'record_id', 'id'], name='changeevent_record'),
+            model_name="changeevent",
+            index=models.Index(fields=["model", "record_id", "id"], name="changeevent_record"),
         ),
         migrations.AddIndex(
-            model_name='feedentry',
-            index=models.Index(fields=['kind', 'record_id', 'id'], name='feedentry_record'),
+            model_name="feedentry",
+            index=models.Index(fields=["kind", "record_id", "id"], name="feedentry_record"),
         ),
         migrations.AddConstraint(
-            model_name='feedentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('action', 'deleted'), ('data__isnull', True)), models.Q(models.Q(('action', 'deleted'), _negated=True), ('data__isnull', False)), _connector='OR'), name='directory_feedentry_data_unless_deleted', violation_error_message="A feed entry carries the record's data unless deleted."),
+            model_name="feedentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("action", "deleted"), ("data__isnull", True)),
+                    models.Q(
+                        models.Q(("action", "deleted"), _negated=True), ("data__isnull", False)
+                    ),
+                    _connector="OR",
+                ),
+                name="directory_feedentry_data_unless_deleted",
+                violation_error_message="A feed entry carries the record's data unless deleted.",
+            ),
         ),
     ]

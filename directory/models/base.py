@@ -82,12 +82,14 @@ class SearchKeyQuerySet(GuardedQuerySet):
         with transaction.atomic(using=self.db):
             pks = list(self.values_list("pk", flat=True))
             count = super().update(**kwargs)
-            rows = self.model._base_manager.using(self.db).filter(pk__in=pks)
+            rows = models.QuerySet(self.model, using=self.db).filter(pk__in=pks)
             changed = []
             for row in rows.only("pk", *self.model.SEARCH_TERM_FIELDS):
                 row.refresh_search_key()
                 changed.append(row)
-            self.model._base_manager.using(self.db).bulk_update(changed, ["search_key"])
+            # A plain queryset: this class's bulk_update (and the update() it runs) would
+            # mark the change a second time; the write was checked above.
+            models.QuerySet(self.model, using=self.db).bulk_update(changed, ["search_key"])
             return count
 
 
@@ -212,6 +214,9 @@ class NamedRecord(ProvenanceFields):
     class Meta:
         abstract = True
         ordering = ["name"]
+        # Django's internal lookups use the base manager too: guarded like the default one,
+        # so that no bulk write escapes the write services through it.
+        base_manager_name = "objects"
 
     def __str__(self) -> str:
         return self.name

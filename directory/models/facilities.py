@@ -65,6 +65,7 @@ class FacilityRole(GuardedWrites):
 
     class Meta:
         ordering = ["facility_id", "role", "institution_id"]
+        base_manager_name = "objects"  # guarded too (see NamedRecord.Meta)
         constraints = [
             models.UniqueConstraint(
                 fields=["facility", "institution", "role"],

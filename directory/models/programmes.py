@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Max, Min, Q
 from django.db.models.functions import Cast
@@ -104,6 +105,7 @@ class ProgrammeRole(GuardedWrites):
 
     class Meta:
         ordering = ["programme_id", "role", "institution_id"]
+        base_manager_name = "objects"  # guarded too (see NamedRecord.Meta)
         constraints = [
             models.UniqueConstraint(
                 fields=["programme", "institution", "role"],
@@ -341,6 +343,24 @@ class Call(NamedRecord):
             models.Index(fields=["closes_at"], name="call_closes_at"),
             models.Index(fields=["opens_on"], name="call_opens_on"),
         ]
+
+    def clean_fields(self, exclude=None):
+        """A deadline given without an offset is the funder's local time (directory.deadlines):
+        the write API and the importers read it as the admin's deadline form does."""
+        from directory import deadlines
+
+        if isinstance(self.closes_at, datetime.datetime) and timezone.is_naive(self.closes_at):
+            try:
+                self.closes_at = deadlines.localise_deadline(
+                    self.closes_at, self.deadline_timezone
+                )
+            except deadlines.UnknownTimeZone:
+                # Read in UTC only so the other rules can be checked: the zone's own error
+                # refuses the record.
+                self.closes_at = timezone.make_aware(self.closes_at, datetime.UTC)
+            except deadlines.DeadlineError as error:
+                raise ValidationError({"closes_at": [str(error)]}) from None
+        super().clean_fields(exclude=exclude)
 
     def status_at(self, now: datetime.datetime | None = None) -> str:
         """Upcoming before it opens, open until the deadline, closed from the deadline on."""

@@ -1,5 +1,7 @@
 """The public feed: what anonymous users saw change, derived from the write services' events.
 
+Synthetic scale-test records (directory.services.synthetic) never enter the feed.
+
 Each write service touches the records it wrote (:func:`touch`); when the outermost service
 call of a :func:`batch` ends, :func:`_flush` computes the public form of every touched record
 — and of every record that shows it, when its slug or its visibility changed — and compares
@@ -170,7 +172,11 @@ def public_payloads(model: type[models.Model], pks: Iterable) -> dict[object, tu
     A constant number of queries per call: the records, then one per relation.
     """
     shape = SHAPES[model]
-    records = list(model._base_manager.filter(selectors.public_condition(model), pk__in=list(pks)))
+    records = list(
+        model._base_manager.filter(
+            selectors.public_condition(model), pk__in=list(pks), is_synthetic=False
+        )
+    )
     if not records:
         return {}
     result = {record.pk: (record.slug, _own_fields(shape, record)) for record in records}
@@ -339,7 +345,7 @@ def reconcile(models_: Iterable[type[models.Model]] | None = None) -> int:
     written = 0
     for model in models_ or SHAPES:
         shape = SHAPES[model]
-        pks = set(model._base_manager.values_list("pk", flat=True))
+        pks = set(model._base_manager.filter(is_synthetic=False).values_list("pk", flat=True))
         pks |= set(FeedEntry.objects.filter(kind=shape.kind).values_list("record_id", flat=True))
         written += _refresh(model, dict.fromkeys(pks))
     return written

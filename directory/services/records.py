@@ -34,7 +34,7 @@ R = TypeVar("R", bound=NamedRecord)
 Action = ChangeEvent.Action
 
 #: Fields a write never takes from its caller: derived on save, or set by the system.
-DERIVED_FIELDS = frozenset({"id", "search_key", "is_synthetic", "created_at", "updated_at"})
+DERIVED_FIELDS = frozenset({"id", "search_key", "created_at", "updated_at"})
 TIMESTAMP_FIELDS = ("created_at", "updated_at")
 
 
@@ -154,11 +154,11 @@ def _wanted_relations(record, relations) -> dict[str, set]:
 
 
 def _changed_fields(stored, candidate) -> list[str]:
+    """Fields whose values differ; a stale stored search key counts (saving repairs it)."""
     return [
         f.name
         for f in type(stored)._meta.concrete_fields
-        if f.name not in ("updated_at", "search_key")
-        and f.value_from_object(stored) != f.value_from_object(candidate)
+        if f.name != "updated_at" and f.value_from_object(stored) != f.value_from_object(candidate)
     ]
 
 
@@ -300,13 +300,18 @@ def record_create(
     user=None,
     reason: str = "",
     keep_timestamps: bool = False,
+    as_system: bool = False,
 ) -> R:
-    """Create a record with its relations; publishing it needs the publish permission."""
+    """Create a record with its relations; publishing it needs the publish permission.
+
+    ``as_system``: a command run by an operator (``import_directory --user``) writes in the
+    user's name without the user's permissions being asked.
+    """
     with transaction.atomic(), service_write(), feed.batch():
         date = timezone.now()
         record = model()
         _assign(record, fields, keep_timestamps=keep_timestamps)
-        _check_publication(user, model, False, record.is_published)
+        _check_publication(None if as_system else user, model, False, record.is_published)
         cleaned = _validated(record, relations)
         reason = reason or "Created"
         _save(record, cleaned, user=user, reason=reason, date=date, force_insert=True)
@@ -327,6 +332,7 @@ def record_update(
     reason: str = "",
     action: str | None = None,
     keep_timestamps: bool = False,
+    as_system: bool = False,
 ) -> R:
     """Change a record's fields and/or relations (a relation given is replaced whole).
 
@@ -338,7 +344,9 @@ def record_update(
         stored = _locked(record)
         candidate = copy.copy(stored)
         _assign(candidate, fields or {}, keep_timestamps=keep_timestamps)
-        _check_publication(user, model, stored.is_published, candidate.is_published)
+        _check_publication(
+            None if as_system else user, model, stored.is_published, candidate.is_published
+        )
         cleaned = _validated(candidate, relations)
         candidate.prepare_for_save()
         changed = _changed_fields(stored, candidate)

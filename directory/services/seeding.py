@@ -177,28 +177,31 @@ def directory_seed(*, names=SEED_FIXTURES, dry_run: bool = False) -> SeedReport:
     """Add the seed records the directory never had; touch nothing else (see the module)."""
     report = SeedReport()
     records = read_seed(names)
-    with transaction.atomic(), feed.batch():
-        report.backfilled_history = backfill_history(records)
-        report.backfilled_feed = feed.reconcile()
-        for record in records:
-            shown = f"{record.model._meta.label_lower} {record.slug}"
-            if record.model._base_manager.filter(slug=record.slug).exists():
-                report.kept.append(shown)
-                continue
-            if _had(record):
-                report.remembered.append(shown)
-                continue
-            resolved = _resolve(record, report)
-            if resolved is None:
-                continue
-            values, relations = resolved
-            record_create(
-                model=record.model, fields=values, relations=relations, reason=record.reason
-            )
-            report.created.append(shown)
+    with transaction.atomic():
+        with feed.batch():
+            _seed(records, report)
         if dry_run:
             transaction.set_rollback(True)
     return report
+
+
+def _seed(records: list[SeedRecord], report: SeedReport) -> None:
+    report.backfilled_history = backfill_history(records)
+    report.backfilled_feed = feed.reconcile()
+    for record in records:
+        shown = f"{record.model._meta.label_lower} {record.slug}"
+        if record.model._base_manager.filter(slug=record.slug).exists():
+            report.kept.append(shown)
+            continue
+        if _had(record):
+            report.remembered.append(shown)
+            continue
+        resolved = _resolve(record, report)
+        if resolved is None:
+            continue
+        values, relations = resolved
+        record_create(model=record.model, fields=values, relations=relations, reason=record.reason)
+        report.created.append(shown)
 
 
 # --- what earlier versions lacked -----------------------------------------------------------

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS
 
-from directory.portable import ACTIONS, CHANGE_REASON, PortableError, import_directory
+from directory.portable import ACTIONS, CHANGE_REASON, PortableError, directory_import
 
 
 def _login() -> str:
@@ -66,7 +66,7 @@ class Command(BaseCommand):
             except OSError as error:
                 raise CommandError(f"Cannot read {source}: {error.strerror or error}") from None
         try:
-            counts = import_directory(
+            counts = directory_import(
                 stream,
                 dry_run=dry_run,
                 user=user,

@@ -2,7 +2,8 @@
 
 Every record it makes has ``is_synthetic=True`` and a ``synthetic-`` slug; running it again
 first removes the previous synthetic records, so it never duplicates and never touches
-curated data.
+curated data. It writes through directory.services.synthetic, the one write path of
+synthetic records (no history, change events or feed entries: see there).
 """
 
 from __future__ import annotations
@@ -13,13 +14,11 @@ import time
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
 from directory import choices
 from directory.models import (
     AccessMode,
     Call,
-    DirectoryState,
     Facility,
     FacilityRole,
     Institution,
@@ -28,6 +27,7 @@ from directory.models import (
     ResearchField,
     Technique,
 )
+from directory.services.synthetic import synthetic_records
 
 # Country, a few cities, and a latitude/longitude box that stays on land, roughly.
 REGIONS = [
@@ -122,7 +122,7 @@ class Command(BaseCommand):
         rng = random.Random(options["seed"])  # noqa: S311 - reproducible test data, not secrets
         published = not options["unpublished"]
         started = time.perf_counter()
-        with transaction.atomic():
+        with synthetic_records():
             self._remove_previous()
             institutions = self._institutions(rng, counts["institutions"], published)
             facilities = self._facilities(rng, counts["facilities"], institutions, published)
@@ -159,7 +159,6 @@ class Command(BaseCommand):
         ]
         for queryset in doomed:
             queryset._raw_delete(queryset.db)
-        DirectoryState.bump()
 
     def _common(self, published: bool) -> dict:
         return {"sources": SYNTHETIC_SOURCE, "is_published": published, "is_synthetic": True}
