@@ -275,8 +275,9 @@ class ProgrammeResource(DirectoryResource):
 
 
 class DeadlineWidget(widgets.Widget):
-    """A deadline as ISO 8601: imported with an offset as that instant, or without one as the funder's local time (the
-    model reads it in the call's deadline time zone, as the admin form does)."""
+    """A deadline as ISO 8601: with an offset, that instant; without one, the funder's local
+    time (the model reads it in the call's deadline time zone, as the admin form does).
+    Exported with the funder's offset (CallResource.dehydrate_closes_at)."""
 
     def clean(self, value, row=None, **kwargs):
         if value in (None, ""):

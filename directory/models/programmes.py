@@ -351,9 +351,7 @@ class Call(NamedRecord):
 
         if isinstance(self.closes_at, datetime.datetime) and timezone.is_naive(self.closes_at):
             try:
-                self.closes_at = deadlines.localise_deadline(
-                    self.closes_at, self.deadline_timezone
-                )
+                self.closes_at = deadlines.localise_deadline(self.closes_at, self.deadline_timezone)
             except deadlines.UnknownTimeZone:
                 # Read in UTC only so the other rules can be checked: the zone's own error
                 # refuses the record.
