@@ -577,46 +577,40 @@ def _load_record(record: _Record, links: list[_Record], context: _Context, *, us
                     role_field.related_model._base_manager.get(pk=institution_pk), role, note
                 )
         relations[role_field.name] = list(wanted.values())
-    own_changes = []
-    if existing is not None:
-        plain = {k: v for k, v in relations.items() if k not in {f.name for f in role_fields}}
-        own_changes = services.pending_changes(existing, fields=fields, relations=plain)
-        own_changes += [
-            name
-            for name in TIMESTAMP_FIELDS
-            if name in fields and fields[name] != getattr(existing, name)
-        ]
-    links_changed = any(action != "unchanged" for _link, action in link_actions)
     try:
-        if existing is None:
-            services.record_create(
-                model=model,
-                fields=fields,
-                relations=relations,
-                user=user,
-                reason=reason,
-                keep_timestamps=True,
-                as_system=True,
-            )
-            action = "created"
-        elif own_changes or links_changed:
-            services.record_update(
-                record=existing,
-                fields=fields,
-                relations=relations,
-                user=user,
-                reason=reason,
-                keep_timestamps=True,
-                as_system=True,
-            )
-            action = "updated" if own_changes else "unchanged"
-        else:
-            action = "unchanged"
+        written = services.record_save(
+            model=model,
+            lookup={"slug": record.key[0]},
+            fields=fields,
+            relations=relations,
+            user=user,
+            reason=reason,
+            keep_timestamps=True,
+            as_system=True,
+        )
     except ValidationError as error:
         raise PortableError(f"{record}: {_validation_message(error)}") from None
     except DatabaseError as error:
         raise PortableError(f"{record}: the database refused it: {error}") from None
+    action = written.action
+    if action == "updated" and existing is not None:
+        # The document counts role links as records of their own: a record whose links
+        # alone changed is itself unchanged.
+        plain = {k: v for k, v in relations.items() if k not in {f.name for f in role_fields}}
+        if not _own_changes(existing, fields, plain):
+            action = "unchanged"
     return action, link_actions
+
+
+def _own_changes(existing, fields, plain_relations) -> list[str]:
+    from directory import services
+
+    changes = services.pending_changes(existing, fields=fields, relations=plain_relations)
+    return changes + [
+        name
+        for name in TIMESTAMP_FIELDS
+        if name in fields and fields[name] != getattr(existing, name)
+    ]
 
 
 # --- import -------------------------------------------------------------------------------

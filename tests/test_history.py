@@ -475,3 +475,71 @@ def test_history_page_says_who_and_why_and_never_none(admin_client):
     assert "Operators and partners: — → [QST (Operator)]" in text
     assert "system" in text and "Test factory" in text  # the factory's creation entry
     assert "Changed in the admin" in text
+
+
+def test_restoring_a_deleted_facility_brings_back_everything_it_had(admin_client, admin_user):
+    from directory.models import Agreement, Instrument, Programme
+    from tests.factories import AgreementFactory, InstrumentFactory, ProgrammeFactory
+
+    qst = InstitutionFactory(name="QST", slug="qst")
+    tohoku = InstitutionFactory(name="Tohoku University", slug="tohoku")
+    xafs = TechniqueFactory(name="XAFS", slug="xafs")
+    facility = FacilityFactory(name="NanoTerasu", slug="nanoterasu")
+    services.record_update(
+        record=facility,
+        relations={
+            "institutions": [
+                services.RoleLink(qst, "operator"),
+                services.RoleLink(tohoku, "host", "Aobayama"),
+            ],
+            "techniques": [xafs],
+        },
+    )
+    beamline = InstrumentFactory(facility=facility, name="BL01", slug="nanoterasu-bl01")
+    programme = ProgrammeFactory(slug="coalition")
+    services.record_update(record=programme, relations={"facilities": [facility]})
+    agreement = AgreementFactory(slug="mou")
+    services.record_update(record=agreement, relations={"facilities": [facility]})
+    pk = facility.pk
+    delete_through_admin(admin_client, facility)
+    assert not Instrument.objects.filter(pk=beamline.pk).exists()
+    assert not Programme.objects.get(pk=programme.pk).facilities.exists()
+    deletion = Facility.history.filter(id=pk).first()
+    assert deletion.history_type == "-" and deletion.history_user == admin_user
+
+    form_url = history_form_url(pk, deletion.history_id)
+    page = admin_client.get(form_url)
+    response = admin_client.post(form_url, {**form_data(page), "_save": ["Revert"]})
+
+    assert response.status_code == HTTPStatus.FOUND, page_text(response)[:3000]
+    restored = Facility.objects.get(pk=pk)
+    assert set(restored.roles.values_list("institution__slug", "role", "note")) == {
+        ("qst", "operator", ""),
+        ("tohoku", "host", "Aobayama"),
+    }
+    assert list(restored.techniques.all()) == [xafs]
+    assert list(Programme.objects.get(pk=programme.pk).facilities.all()) == [restored]
+    assert list(Agreement.objects.get(pk=agreement.pk).facilities.all()) == [restored]
+    assert Instrument.objects.get(pk=beamline.pk).facility == restored
+    latest = restored.history.first()
+    assert (latest.history_type, latest.history_user) == ("+", admin_user)
+    assert "Restored in the admin" in latest.history_change_reason
+
+
+def test_a_facility_deleted_before_entries_kept_links_comes_back_with_its_operators():
+    """A deletion recorded by an earlier version (its entry has no links): the links' own
+    history still says which were deleted with it."""
+    from tests.factories import direct_writes
+
+    qst = InstitutionFactory(name="QST", slug="qst")
+    facility = FacilityFactory(slug="old-ring")
+    FacilityRoleFactory(facility=facility, institution=qst, role="operator")
+    pk = facility.pk
+    with direct_writes():  # as the admin deleted before the write services
+        Facility.objects.get(pk=pk).delete()
+    deletion = Facility.history.filter(id=pk).first()
+    assert deletion.history_type == "-" and not deletion.institutions.exists()
+
+    restored = services.record_restore(model=Facility, record_id=pk)
+
+    assert list(restored.roles.values_list("institution__slug", "role")) == [("qst", "operator")]

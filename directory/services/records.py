@@ -691,6 +691,7 @@ def record_save(
     user=None,
     reason: str = "",
     keep_timestamps: bool = False,
+    as_system: bool = False,
 ) -> Written:
     """Create the record found by ``lookup``, or update it (imports match rows by slug)."""
     existing = model._base_manager.filter(**lookup).first()
@@ -702,6 +703,7 @@ def record_save(
             user=user,
             reason=reason,
             keep_timestamps=keep_timestamps,
+            as_system=as_system,
         )
         return Written(record, "created")
     changes = pending_changes(existing, fields=fields, relations=relations)
@@ -715,5 +717,6 @@ def record_save(
         user=user,
         reason=reason,
         keep_timestamps=keep_timestamps,
+        as_system=as_system,
     )
     return Written(record, "updated")
