@@ -485,3 +485,26 @@ def test_deleting_a_record_others_depend_on_is_a_409(editor, related):
     assert response.status_code == HTTPStatus.CONFLICT
     assert "Ring" in response.json()["detail"]
     assert Institution.objects.filter(slug="qst").exists()
+
+
+def test_a_write_the_database_refuses_after_validation_is_a_400(editor, related, monkeypatch):
+    """Two writers creating the same slug at once: both pass validation, the database
+    refuses the second row. That is the writer's conflict, not a server error."""
+    from rest_framework.validators import UniqueValidator
+
+    monkeypatch.setattr(Facility, "validate_unique", lambda self, exclude=None: None)
+    monkeypatch.setattr(UniqueValidator, "__call__", lambda self, value, field: None)
+    response = editor.post(
+        "/api/v1/facilities/",
+        {
+            "slug": "ring",
+            "name": "Second Ring",
+            "kind": "synchrotron",
+            "status": "planned",
+            "country": "JP",
+        },
+        format="json",
+    )
+    assert response.status_code == HTTPStatus.BAD_REQUEST, response.content
+    assert "another one changed the same records" in str(response.json())
+    assert Facility.objects.get(slug="ring").name == "Ring"

@@ -156,7 +156,7 @@ def public_value(model_field: models.Field, value):
 
 
 def _own_fields(shape: Shape, record) -> dict:
-    data = {}
+    data = {"slug": record.slug, "name": record.name}  # the record's identity first, for readers
     for model_field in shape.model._meta.concrete_fields:
         if model_field.name in HIDDEN_FIELDS or model_field.is_relation:
             continue

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models.deletion import PROTECT, RESTRICT
 from django.utils import timezone
 
@@ -248,18 +248,34 @@ def _sync_role_links(record, field, links, *, user, reason, date) -> None:
 
 
 def _save(record, relations, *, user, reason, date, force_insert=False) -> None:
-    """Save the record and its relations, with no history row of simple-history's own."""
+    """Save the record and its relations, with no history row of simple-history's own.
+
+    Validation ran first; a row the database still refuses (another writer took the slug
+    in between) is a validation error, not a server error.
+    """
     record.skip_history_when_saving = True
     try:
-        record.save(force_insert=force_insert)
-        roles = _role_fields(type(record))
-        for name, values in relations.items():
-            if name in roles:
-                _sync_role_links(record, roles[name], values, user=user, reason=reason, date=date)
-            else:
-                getattr(record, name).set(values)
+        with transaction.atomic():
+            _write(
+                record, relations, user=user, reason=reason, date=date, force_insert=force_insert
+            )
+    except IntegrityError as error:
+        raise ValidationError(
+            f"The database refused this write, probably because another one changed the "
+            f"same records at the same moment; try again. ({error})"
+        ) from None
     finally:
         del record.skip_history_when_saving
+
+
+def _write(record, relations, *, user, reason, date, force_insert) -> None:
+    record.save(force_insert=force_insert)
+    roles = _role_fields(type(record))
+    for name, values in relations.items():
+        if name in roles:
+            _sync_role_links(record, roles[name], values, user=user, reason=reason, date=date)
+        else:
+            getattr(record, name).set(values)
 
 
 def _keep_timestamps(record, fields) -> None:
