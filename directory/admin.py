@@ -24,6 +24,7 @@ from directory.models import (
     AccessMode,
     Agreement,
     Call,
+    ChangeEvent,
     Country,
     Facility,
     FacilityRole,
@@ -473,3 +474,27 @@ class AgreementAdmin(NamedRecordAdmin):
         DESCRIPTION_FIELDSET,
         PROVENANCE_FIELDSET,
     )
+
+
+@admin.register(ChangeEvent)
+class ChangeEventAdmin(admin.ModelAdmin):
+    """Every write of every record, newest first: the change stream the services record.
+
+    Read-only: events are written by the write services, never by hand.
+    """
+
+    list_display = ("at", "model", "slug", "action", "user", "reason")
+    list_filter = ("action", "model")
+    search_fields = ("slug", "reason")
+    list_select_related = ("user",)
+    date_hierarchy = "at"
+    list_per_page = 100
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -243,7 +243,6 @@ class _Context:
     using: str
     known: dict[tuple[str, tuple], Any] = field(default_factory=dict)
     countries: set[str] = field(default_factory=set)
-    changes: list[tuple[_Record, models.Model, bool]] = field(default_factory=list)
 
 
 def _frozen(value):

@@ -20,7 +20,9 @@ def test_changelist_and_add_pages_render(admin_client, model):
     changelist = admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
     assert changelist.status_code == HTTPStatus.OK
     add = admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
-    assert add.status_code == HTTPStatus.OK
+    # The change stream is written by the write services only: it has no add page.
+    read_only = admin.site._registry[model].has_add_permission(add.wsgi_request) is False
+    assert add.status_code == (HTTPStatus.FORBIDDEN if read_only else HTTPStatus.OK)
 
 
 def test_facility_change_page_shows_operator_inline(admin_client):
@@ -86,3 +88,12 @@ def test_changelists_run_no_per_row_queries(admin_client, model, factory):
     with CaptureQueriesContext(connection) as many:
         admin_client.get(url)
     assert len(many) == len(few)
+
+
+def test_change_events_are_listed_read_only(admin_client):
+    FacilityFactory(slug="ring", name="Ring")
+    url = reverse("admin:directory_changeevent_changelist")
+    response = admin_client.get(url)
+    assert response.status_code == HTTPStatus.OK
+    assert "ring" in response.content.decode()
+    assert admin_client.get(reverse("admin:directory_changeevent_add")).status_code == 403
