@@ -75,6 +75,8 @@ LISTS = [
     "/api/v1/techniques/",
     "/api/v1/fields/",
     "/api/v1/search/?q=record",
+    "/api/v1/changes/",
+    "/api/v1/changes/?since=2020-01-01",
 ]
 
 
