@@ -346,6 +346,7 @@ def reconcile(models_: Iterable[type[models.Model]] | None = None) -> int:
     for model in models_ or SHAPES:
         shape = SHAPES[model]
         pks = set(model._base_manager.filter(is_synthetic=False).values_list("pk", flat=True))
-        pks |= set(FeedEntry.objects.filter(kind=shape.kind).values_list("record_id", flat=True))
+        shown = FeedEntry.objects.filter(kind=shape.kind).values_list("record_id", flat=True)
+        pks |= set(shown.distinct())
         written += _refresh(model, dict.fromkeys(pks))
     return written
