@@ -59,6 +59,17 @@ def _role_links(formset) -> list[services.RoleLink]:
     return links
 
 
+def _write_form(instance, fields, relations, user, reason):
+    """A form's record through the write services: updated if it exists, else created."""
+    if instance.pk is not None:
+        return services.record_update(
+            record=instance, fields=fields, relations=relations, user=user, reason=reason
+        )
+    return services.record_create(
+        model=type(instance), fields=fields, relations=relations, user=user, reason=reason
+    )
+
+
 class ServiceWritesMixin:
     """ModelAdmin steps that write a record, each through the write services."""
 
@@ -81,29 +92,12 @@ class ServiceWritesMixin:
                 continue
             relations[role_field.name] = _role_links(formset)
             self._note_formset_changes(formset)
-        if change:
-            record = services.record_update(
-                record=obj,
-                fields=fields,
-                relations=relations,
-                user=request.user,
-                reason=self.write_reason(request, "Changed"),
-            )
-        else:
-            record = services.record_create(
-                model=self.model,
-                fields=fields,
-                relations=relations,
-                user=request.user,
-                reason=self.write_reason(request, "Added"),
-            )
+        verb = "Changed" if change else "Added"
+        record = _write_form(obj, fields, relations, request.user, self.write_reason(request, verb))
         # The admin goes on with form.instance (messages, the log, redirects): make it the
         # saved record.
         obj.pk = record.pk
-        obj._state.adding = False
-        obj._state.db = record._state.db
-        for name in ("created_at", "updated_at", "search_key"):
-            setattr(obj, name, getattr(record, name))
+        obj.refresh_from_db()
         for formset in record_formsets:
             self._save_record_formset(request, record, formset)
 
@@ -133,22 +127,10 @@ class ServiceWritesMixin:
                 continue
             fields, relations = form_values(form)
             fields[parent_field] = parent
-            if form.instance.pk is None:
-                saved = services.record_create(
-                    model=formset.model,
-                    fields=fields,
-                    relations=relations,
-                    user=request.user,
-                    reason=f"Added {reason_of}",
-                )
-            else:
-                saved = services.record_update(
-                    record=form.instance,
-                    fields=fields,
-                    relations=relations,
-                    user=request.user,
-                    reason=f"Changed {reason_of}",
-                )
+            verb = "Changed" if form.instance.pk else "Added"
+            saved = _write_form(
+                form.instance, fields, relations, request.user, f"{verb} {reason_of}"
+            )
             form.instance.pk = saved.pk
 
     # --- deletion -----------------------------------------------------------------------

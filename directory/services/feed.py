@@ -267,12 +267,17 @@ def touch(record_model, pk, event: ChangeEvent | None, *, moved: bool = False) -
 
 def _flush(current: Batch) -> int:
     refresh = dict(current.touched)
+    moved: dict[type[models.Model], list] = defaultdict(list)
+    for model, pk in sorted(current.moved, key=lambda key: str(key[1])):
+        moved[model].append(pk)
     embedders = _embedders()
-    for key in current.moved:
-        model, pk = key
+    # The records showing the moved ones: one query per kind of link, however many moved.
+    for model, pks in moved.items():
         for owner, lookup in embedders.get(model, ()):
-            for owner_pk in owner._base_manager.filter(**{lookup: pk}).values_list("pk", flat=True):
-                refresh.setdefault((owner, owner_pk), current.touched[key])
+            for start in range(0, len(pks), CHUNK):
+                rows = owner._base_manager.filter(**{f"{lookup}__in": pks[start : start + CHUNK]})
+                for owner_pk, target_pk in rows.values_list("pk", lookup):
+                    refresh.setdefault((owner, owner_pk), current.touched[(model, target_pk)])
     by_model: dict[type[models.Model], dict[object, ChangeEvent | None]] = defaultdict(dict)
     for (model, pk), event in refresh.items():
         if model in SHAPES:

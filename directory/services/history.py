@@ -15,7 +15,6 @@ default) and the snapshot models behind them.
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,6 +24,11 @@ from django.db import models
 Snapshot = dict[str, list[dict]]
 
 CREATED, UPDATED, DELETED = "+", "~", "-"
+
+
+def author(user):
+    """The user an entry (or change event) names: none for the system or an anonymous one."""
+    return user if getattr(user, "is_authenticated", False) else None
 
 
 def history_model(model: type[models.Model]) -> type[models.Model]:
@@ -77,7 +81,7 @@ def write(
         return []
     model = type(records[0])
     historical = history_model(model)
-    user = user if getattr(user, "is_authenticated", False) else None
+    user = author(user)
     rows = [
         historical(
             history_date=date,
@@ -164,10 +168,3 @@ def has_links(entry) -> bool:
         getattr(entry, field.name).exists()
         for field in getattr(type(entry), "_history_m2m_fields", ()) or ()
     )
-
-
-def grouped(records: Sequence[models.Model]) -> dict[type[models.Model], list[models.Model]]:
-    groups: dict[type[models.Model], list[models.Model]] = defaultdict(list)
-    for record in records:
-        groups[type(record)].append(record)
-    return groups

@@ -162,18 +162,22 @@ def _changed_fields(stored, candidate) -> list[str]:
     ]
 
 
+def _differences(stored, candidate, relations) -> list[str]:
+    """The fields and relations (given as cleaned lists) in which ``candidate`` differs."""
+    candidate.prepare_for_save()
+    changed = _changed_fields(stored, candidate)
+    if relations:
+        current = _current_relations(stored, relations)
+        wanted = _wanted_relations(stored, relations)
+        changed += [name for name in relations if current[name] != wanted[name]]
+    return changed
+
+
 def pending_changes(record, *, fields=None, relations=None) -> list[str]:
     """The names of the fields and relations that ``record_update`` with these would change."""
     candidate = copy.copy(record)
     _assign(candidate, fields or {})
-    candidate.prepare_for_save()
-    relations = _clean_relations(type(record), relations)
-    changed = _changed_fields(record, candidate)
-    if relations:
-        current = _current_relations(record, relations)
-        wanted = _wanted_relations(record, relations)
-        changed += [name for name in relations if current[name] != wanted[name]]
-    return changed
+    return _differences(record, candidate, _clean_relations(type(record), relations))
 
 
 def _check_publication(user, model, was_published: bool, is_published: bool) -> None:
@@ -224,7 +228,7 @@ def _sync_role_links(record, field, links, *, user, reason, date) -> None:
     wanted = {(link.institution.pk, link.role): link for link in links}
 
     def annotate(link):
-        link._history_user = user if getattr(user, "is_authenticated", False) else None
+        link._history_user = history.author(user)
         link._change_reason = reason
         link._history_date = date
         return link
@@ -287,14 +291,15 @@ def _keep_timestamps(record, fields) -> None:
             setattr(record, name, value)
 
 
-def _event(record, action, *, user, reason, date, entry=None, context=None) -> ChangeEvent:
+def change_event(record, action, *, user, reason, date, entry=None, context=None) -> ChangeEvent:
+    """The change event of one write of ``record`` (and of its history ``entry``)."""
     return ChangeEvent.objects.create(
         at=date,
         model=_label(record),
         record_id=record.pk,
         slug=record.slug,
         action=action,
-        user=user if getattr(user, "is_authenticated", False) else None,
+        user=history.author(user),
         reason=reason,
         history_id=getattr(entry, "history_id", None),
         context=context or {},
@@ -334,7 +339,9 @@ def record_create(
         if keep_timestamps:
             _keep_timestamps(record, fields)
         (entry,) = history.write([record], history.CREATED, user=user, reason=reason, date=date)
-        event = _event(record, Action.CREATED, user=user, reason=reason, date=date, entry=entry)
+        event = change_event(
+            record, Action.CREATED, user=user, reason=reason, date=date, entry=entry
+        )
         feed.touch(model, record.pk, event, moved=True)
         return record
 
@@ -354,6 +361,23 @@ def record_update(
 
     Nothing changes, and nothing is recorded, when the values equal the stored ones.
     """
+    updated, _changed = _update(
+        record,
+        fields,
+        relations,
+        user=user,
+        reason=reason,
+        action=action,
+        keep_timestamps=keep_timestamps,
+        as_system=as_system,
+    )
+    return updated
+
+
+def _update(
+    record, fields, relations, *, user, reason, action, keep_timestamps, as_system
+) -> tuple[NamedRecord, bool]:
+    """record_update, and whether it changed anything."""
     model = type(record)
     with transaction.atomic(), service_write(), feed.batch():
         date = timezone.now()
@@ -364,15 +388,10 @@ def record_update(
             None if as_system else user, model, stored.is_published, candidate.is_published
         )
         cleaned = _validated(candidate, relations)
-        candidate.prepare_for_save()
-        changed = _changed_fields(stored, candidate)
+        changed = _differences(stored, candidate, cleaned)
         changed += _timestamp_changes(stored, fields, keep_timestamps)
-        if cleaned:
-            current = _current_relations(stored, cleaned)
-            wanted = _wanted_relations(stored, cleaned)
-            changed += [name for name in cleaned if current[name] != wanted[name]]
         if not changed:
-            return stored
+            return stored, False
         if action is None:
             action = Action.UPDATED
             if stored.is_published != candidate.is_published:
@@ -382,10 +401,10 @@ def record_update(
         if keep_timestamps:
             _keep_timestamps(candidate, fields or {})
         (entry,) = history.write([candidate], history.UPDATED, user=user, reason=reason, date=date)
-        event = _event(candidate, action, user=user, reason=reason, date=date, entry=entry)
+        event = change_event(candidate, action, user=user, reason=reason, date=date, entry=entry)
         moved = stored.slug != candidate.slug or stored.is_published != candidate.is_published
         feed.touch(model, candidate.pk, event, moved=moved)
-        return candidate
+        return candidate, True
 
 
 def record_publish(*, record: R, user=None, reason: str = "") -> R:
@@ -403,17 +422,17 @@ def record_unpublish(*, record: R, user=None, reason: str = "") -> R:
 
 
 def _relink(owner, field_name: str, target, *, add: bool, user, reason, date) -> None:
-    """Add or remove one plain link of another record, as a change of that record."""
-    with service_write():
-        owner.skip_history_when_saving = True
-        try:
-            manager = getattr(owner, field_name)
-            (manager.add if add else manager.remove)(target)
-            owner.save(update_fields=["updated_at"])
-        finally:
-            del owner.skip_history_when_saving
+    """Add or remove one plain link of another record, as a change of that record (called
+    inside a deletion or a restore, so within their service write)."""
+    owner.skip_history_when_saving = True
+    try:
+        manager = getattr(owner, field_name)
+        (manager.add if add else manager.remove)(target)
+        owner.save(update_fields=["updated_at"])
+    finally:
+        del owner.skip_history_when_saving
     (entry,) = history.write([owner], history.UPDATED, user=user, reason=reason, date=date)
-    event = _event(owner, Action.UPDATED, user=user, reason=reason, date=date, entry=entry)
+    event = change_event(owner, Action.UPDATED, user=user, reason=reason, date=date, entry=entry)
     feed.touch(type(owner), owner.pk, event)
 
 
@@ -490,7 +509,7 @@ def _delete(record, *, user, reason: str) -> ChangeEvent:
     for role_field in _role_fields(model).values():
         _sync_role_links(stored, role_field, [], user=user, reason=reason, date=date)
     pk = stored.pk
-    stored._history_user = user if getattr(user, "is_authenticated", False) else None
+    stored._history_user = history.author(user)
     stored._change_reason = reason
     stored._history_date = date
     stored.delete()
@@ -499,7 +518,7 @@ def _delete(record, *, user, reason: str) -> ChangeEvent:
     # the record had, so that restoring it brings them back.
     entry = history.latest(model, pk, history.DELETED)
     history.attach([entry], [links_before])
-    event = _event(
+    event = change_event(
         stored,
         Action.DELETED,
         user=user,
@@ -546,18 +565,18 @@ def _legacy_role_links(model, pk, deleted_at) -> dict[str, list[RoleLink]]:
         last_of_each = {}
         for row in rows:
             last_of_each.setdefault(row.id, row)
-        institutions = {
-            row.institution_id
+        deleted_then = [
+            row
             for row in last_of_each.values()
             if row.history_type == "-" and abs((row.history_date - deleted_at).total_seconds()) < 60
-        }
-        existing = field.related_model._base_manager.in_bulk(institutions)
+        ]
+        existing = field.related_model._base_manager.in_bulk(
+            {row.institution_id for row in deleted_then}
+        )
         found[name] = [
             RoleLink(existing[row.institution_id], row.role, row.note)
-            for row in last_of_each.values()
+            for row in deleted_then
             if row.institution_id in existing
-            and row.history_type == "-"
-            and abs((row.history_date - deleted_at).total_seconds()) < 60
         ]
     return found
 
@@ -569,9 +588,7 @@ def _restore(model, pk, *, user, reason: str, fields=None):
     deletion = history.latest(model, pk, history.DELETED)
     if deletion is None:
         raise ValidationError("No deletion of this record is recorded: it cannot be restored.")
-    record = deletion.instance
-    record._state.adding = True
-    record._state.db = None
+    record = deletion.instance  # a new, unsaved instance with the deleted record's values
     _assign(record, fields or {})
     if user is not None and not publishing.may_publish(user, model):
         record.is_published = False  # restoring must not publish for someone who may not
@@ -591,7 +608,7 @@ def _restore(model, pk, *, user, reason: str, fields=None):
         reason = f"{reason} (not restored, deleted since: {'; '.join(recorded.missing)})"
     _save(record, cleaned, user=user, reason=reason, date=date, force_insert=True)
     (entry,) = history.write([record], history.CREATED, user=user, reason=reason, date=date)
-    event = _event(record, Action.RESTORED, user=user, reason=reason, date=date, entry=entry)
+    event = change_event(record, Action.RESTORED, user=user, reason=reason, date=date, entry=entry)
     feed.touch(model, pk, event, moved=True)
     deleted = _deletion_event(model, pk)
     if deleted is not None:
@@ -722,17 +739,14 @@ def record_save(
             as_system=as_system,
         )
         return Written(record, "created")
-    changes = pending_changes(existing, fields=fields, relations=relations)
-    changes += _timestamp_changes(existing, fields, keep_timestamps)
-    if not changes:
-        return Written(existing, "unchanged")
-    record = record_update(
-        record=existing,
-        fields=fields,
-        relations=relations,
+    record, changed = _update(
+        existing,
+        fields,
+        relations,
         user=user,
         reason=reason,
+        action=None,
         keep_timestamps=keep_timestamps,
         as_system=as_system,
     )
-    return Written(record, "updated")
+    return Written(record, "updated" if changed else "unchanged")

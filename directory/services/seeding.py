@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from directory.models import ChangeEvent, Country, NamedRecord
 from directory.services import feed, history
-from directory.services.records import RoleLink, record_create
+from directory.services.records import RoleLink, change_event, record_create
 
 SEED_FIXTURES = ("taxonomy", "institutions", "facilities", "programmes", "agreements")
 BACKFILL_REASON = "Recorded when history began: the record predates its history"
@@ -122,9 +122,7 @@ def read_seed(names=SEED_FIXTURES) -> list[SeedRecord]:
 
 
 def _had(record: SeedRecord) -> bool:
-    """Whether the directory has, or ever had, a record with this slug."""
-    if record.model._base_manager.filter(slug=record.slug).exists():
-        return True
+    """Whether the directory ever had a record with this slug (its history remembers it)."""
     return history.history_model(record.model)._default_manager.filter(slug=record.slug).exists()
 
 
@@ -216,33 +214,25 @@ def history_models() -> list[type[NamedRecord]]:
     ]
 
 
-def _seed_links(record: SeedRecord, model, pk) -> history.Snapshot:
-    """The links a seed record was created with, as history snapshot rows."""
+def _as_snapshot(model, pk, relations: dict[str, list]) -> history.Snapshot:
+    """Relations as the services take them, as the link rows of a history entry."""
     snapshot: history.Snapshot = {}
-    for name, keys in record.relations.items():
+    for name, values in relations.items():
         model_field = model._meta.get_field(name)
-        owner = model_field.m2m_field_name()
-        target = model_field.m2m_reverse_field_name()
-        if not model_field.remote_field.through._meta.auto_created:
-            found = _lookup(model_field.related_model, [slug for slug, _r, _n in keys])
-            snapshot[name] = [
-                {
-                    "id": 0,
-                    f"{owner}_id": pk,
-                    f"{target}_id": found[slug].pk,
-                    "role": role,
-                    "note": note,
-                }
-                for slug, role, note in keys
-                if slug in found
-            ]
-        else:
-            found = _lookup(model_field.related_model, keys)
-            snapshot[name] = [
-                {"id": 0, f"{owner}_id": pk, f"{target}_id": found[key].pk}
-                for key in keys
-                if key in found
-            ]
+        owner = f"{model_field.m2m_field_name()}_id"
+        target = f"{model_field.m2m_reverse_field_name()}_id"
+        snapshot[name] = [
+            {
+                "id": 0,
+                owner: pk,
+                target: value.institution.pk,
+                "role": value.role,
+                "note": value.note,
+            }
+            if isinstance(value, RoleLink)
+            else {"id": 0, owner: pk, target: value.pk}
+            for value in values
+        ]
     return snapshot
 
 
@@ -264,9 +254,14 @@ def backfill_history(seed: list[SeedRecord]) -> int:
                 # file still says what it was created as; without it, nothing can be said.
                 if seed_record is None:
                     continue
-                entry_record = model(pk=record.pk, **_plain_seed_values(seed_record, model))
+                resolved = _resolve(seed_record, SeedReport())
+                if resolved is None:
+                    continue
+                values, relations = resolved
+                entry_record = model(pk=record.pk, **values)
+                entry_record.refresh_search_key()
                 entry_record.created_at = entry_record.updated_at = record.created_at
-                links = {record.pk: _seed_links(seed_record, model, record.pk)}
+                links = {record.pk: _as_snapshot(model, record.pk, relations)}
                 reason = f"{BACKFILL_REASON}; values from {seed_record.file}"
             (entry,) = history.write(
                 [entry_record],
@@ -276,29 +271,13 @@ def backfill_history(seed: list[SeedRecord]) -> int:
                 date=record.created_at or timezone.now(),
                 links=links,
             )
-            ChangeEvent.objects.create(
-                at=entry.history_date,
-                model=model._meta.label_lower,
-                record_id=record.pk,
-                slug=record.slug,
-                action=ChangeEvent.Action.CREATED,
+            change_event(
+                record,
+                ChangeEvent.Action.CREATED,
+                user=None,
                 reason=reason,
-                history_id=entry.history_id,
+                date=entry.history_date,
+                entry=entry,
             )
             written += 1
     return written
-
-
-def _plain_seed_values(record: SeedRecord, model) -> dict:
-    values = dict(record.fields)
-    for name, key in record.foreign.items():
-        target = model._meta.get_field(name).related_model
-        found = _lookup(target, [key]).get(key) if key is not None else None
-        values[name] = found
-    values.pop("created_at", None)
-    values.pop("updated_at", None)
-    entry = model(**values)
-    entry.refresh_search_key()
-    result = {f.attname: getattr(entry, f.attname) for f in model._meta.concrete_fields}
-    result.pop(model._meta.pk.attname, None)
-    return result
