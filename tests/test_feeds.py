@@ -17,6 +17,7 @@ import pytest
 from django.utils import timezone
 
 from directory import services
+from directory.models import FeedEntry
 from tests.factories import (
     CallFactory,
     FacilityFactory,
@@ -245,6 +246,8 @@ def test_atom_dates_are_the_change_times(api, db):
     entry = atom(api).entries[0]
     parsed = datetime.datetime(*entry.updated_parsed[:6], tzinfo=datetime.UTC)
     assert parsed == history.history_date.replace(microsecond=0)
+    # Exactly the write's time, not the (later) moment the feed was brought up to date.
+    assert FeedEntry.objects.get(slug="dated").at == history.history_date
 
 
 def test_atom_shows_nothing_of_unpublished_or_deleted_records(api, db):

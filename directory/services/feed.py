@@ -314,8 +314,9 @@ def _refresh(model: type[models.Model], events: dict[object, ChangeEvent | None]
             event = events[pk]
 
             def entry(action, slug, data=None, pk=pk, event=event):
+                # The time of the write that changed it (its history's date), not of this flush.
                 return FeedEntry(
-                    at=now,
+                    at=event.at if event is not None else now,
                     kind=shape.kind,
                     record_id=pk,
                     slug=slug,
