@@ -20,12 +20,12 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import filtersets, serializers
+from api import serializers
 from api.caching import CacheHeadersMixin
 from api.language import request_language
 from api.parameters import unknown_parameter_errors
 from api.renderers import FormatRenderer
-from directory import choices, selectors
+from directory import choices, filtersets, selectors
 from directory.models import Call
 
 PRODID = "-//Facility Directory//Call deadlines//EN"

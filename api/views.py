@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from api import concurrency, filtersets, schema, serializers, write_serializers
+from api import concurrency, schema, serializers, write_serializers
 from api.caching import CacheHeadersMixin
 from api.language import request_language
 from api.pagination import DirectoryPagination
@@ -30,7 +30,7 @@ from api.renderers import (
     GeoJSONRenderer,
     JSONLDRenderer,
 )
-from directory import changes, choices, relations, selectors, services
+from directory import changes, choices, filtersets, relations, selectors, services
 from directory.countries import countries_by_code
 from directory.cross_search import SEARCHABLE_KINDS, search_everything
 from directory.models import (

@@ -1,7 +1,8 @@
 """What a widget lists: its parameters, checked like the API's, and its items, ready to render.
 
-The filtering is the API's own (``api.filtersets``), so ``/embed/calls/?country=GB&status=open``
-lists exactly what ``/api/v1/calls/?country=GB&status=open`` returns, in the same order.
+The filtering is the API's own (``directory.filtersets``), so
+``/embed/calls/?country=GB&status=open`` lists exactly what
+``/api/v1/calls/?country=GB&status=open`` returns, in the same order.
 Every piece of record text leaves here escaped (``format_html``/``conditional_escape``), with a
 ``lang`` attribute where its language differs from the page's.
 """
@@ -16,7 +17,6 @@ from django.utils import timezone
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from api.filtersets import CallFilterSet, FacilityFilterSet, ProgrammeFilterSet
 from directory import selectors
 from directory.choices import (
     JAPANESE_LABELS,
@@ -28,6 +28,7 @@ from directory.choices import (
     choice_label,
 )
 from directory.countries import countries_by_code
+from directory.filtersets import CallFilterSet, FacilityFilterSet, ProgrammeFilterSet
 from directory.models import Call, Facility, Programme
 from embed.themes import DEFAULT_THEME, THEMES
 

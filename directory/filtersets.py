@@ -7,7 +7,6 @@ The rules themselves (search, distance, call status…) live in ``directory``.
 
 from __future__ import annotations
 
-import copy
 import datetime
 import re
 
@@ -17,8 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from django_filters.filters import FilterMethod
-from drf_spectacular.drainage import set_override
+from drf_spectacular.utils import extend_schema_field
 
 from directory import selectors
 from directory.choices import (
@@ -111,19 +109,9 @@ def check_slug(value: str) -> str:
     return value.lower()
 
 
-class FrozenSchema(dict):
-    """A schema that filter copies share: FilterSets deep-copy their filters on every request,
-    and copying 250-code enums each time costs milliseconds for nothing."""
-
-    def __deepcopy__(self, memo):
-        return self
-
-
 def document(filter_, schema: dict) -> None:
     """Give a filter its OpenAPI schema (with its description and an example)."""
-    set_override(
-        filter_, "field", FrozenSchema(schema, description=filter_.extra.get("help_text", ""))
-    )
+    extend_schema_field({**schema, "description": filter_.extra.get("help_text", "")})(filter_)
 
 
 class MultiValueFilter(django_filters.Filter):
@@ -367,25 +355,6 @@ def _ordering(fields: dict[str, str], help_text: str) -> django_filters.Ordering
 # --- Base ------------------------------------------------------------------------------
 
 
-class FiltersCopiedShallowly(dict):
-    """A filterset's declared filters, copied shallowly for each request.
-
-    django-filter deep-copies every filter (with its choices, schema and help texts) for
-    each request only so that each copy can point at its own filterset; a shallow copy per
-    filter does that at a fraction of the cost. A filter with a ``method`` calls it through
-    a FilterMethod bound to the filter, so each copy gets its own.
-    """
-
-    def __deepcopy__(self, memo):
-        copies = {}
-        for name, filter_ in self.items():
-            clone = copy.copy(filter_)
-            if isinstance(filter_.__dict__.get("filter"), FilterMethod):
-                clone.filter = FilterMethod(clone)
-            copies[name] = clone
-        return copies
-
-
 class DirectoryFilterSet(django_filters.FilterSet):
     """Common parameters: ``q`` (normalised, ranked search) and ``updated_since``."""
 
@@ -405,23 +374,6 @@ class DirectoryFilterSet(django_filters.FilterSet):
         schema=MOMENT_SCHEMA,
         help_text="Records changed at or after this ISO 8601 date or date-time.",
     )
-
-    @classmethod
-    def get_filters(cls):
-        return FiltersCopiedShallowly(super().get_filters())
-
-    def get_form_class(self):
-        """The validation form, built once per filterset class rather than per request.
-
-        django-filter builds a new form class from fresh copies of every filter's form
-        field on each request; these fields depend on the class's filters only (never on
-        the request), so one class serves every request.
-        """
-        form_class = type(self).__dict__.get("_form_class")
-        if form_class is None:
-            form_class = super().get_form_class()
-            type(self)._form_class = form_class
-        return form_class
 
     def filter_search(self, queryset, name, value):
         return selectors.search(queryset, value)
