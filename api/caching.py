@@ -1,41 +1,20 @@
 """HTTP caching headers shared by every API view: Last-Modified, Cache-Control, Vary.
 
 The ETag and the 304 answers come from Django's ConditionalGetMiddleware (a hash of the
-body, so an ETag is always exact); Last-Modified comes from the directory's change marker.
+body, so an ETag is always exact); Last-Modified and max-age follow the rule every public
+answer shares (directory.freshness.answer_freshness).
 """
 
 from __future__ import annotations
 
 import datetime
-import math
 
-from django.conf import settings
-from django.utils import timezone
 from django.utils.http import http_date
 
 from directory import selectors
-from directory.models import Call, DirectoryState
+from directory.freshness import answer_freshness
 
 VARY = "Accept, Accept-Language, Cookie, Authorization"
-
-
-def answer_freshness(request, model) -> tuple[datetime.datetime, int]:
-    """When an answer listing ``model`` last changed, and for how many seconds it stays true.
-
-    The last write, or a call opening or closing since; and at most API_CACHE_MAX_AGE, less
-    when the answer follows the clock (``selectors.follows_the_clock``) and a call's status
-    changes sooner.
-    """
-    changed = DirectoryState.for_request(request).changed_at
-    max_age = settings.API_CACHE_MAX_AGE
-    if selectors.follows_the_clock(model):
-        now = timezone.now()
-        last_change, next_change = Call.objects.status_changes(now)
-        if last_change:
-            changed = max(changed, last_change)
-        if next_change:
-            max_age = min(max_age, math.ceil((next_change - now).total_seconds()))
-    return changed, max_age
 
 
 class CacheHeadersMixin:

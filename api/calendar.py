@@ -55,9 +55,7 @@ class CallCalendarView(CacheHeadersMixin, APIView):
 
     def get(self, request):
         self.language = request_language(request)
-        queryset = selectors.visible_to(Call.objects.all(), request.user)
-        if not selectors.shows_drafts(request.user):
-            queryset = queryset.filter(programme__is_published=True)
+        queryset = selectors.visible_calls(request.user)
         filterset = filtersets.CallFilterSet(
             request.query_params, queryset=queryset.select_related("programme"), request=request
         )

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from api import calendar, docs, views
-from api.exceptions import not_found
+from config.errors import not_found
 
 router = SimpleRouter()
 router.register("facilities", views.FacilityViewSet, basename="facilities")

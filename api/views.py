@@ -30,7 +30,7 @@ from api.renderers import (
     GeoJSONRenderer,
     JSONLDRenderer,
 )
-from directory import changes, choices, filtersets, relations, selectors, services
+from directory import changes, filtersets, relations, selectors, services
 from directory.countries import countries_by_code
 from directory.cross_search import SEARCHABLE_KINDS, search_everything
 from directory.models import (
@@ -42,6 +42,7 @@ from directory.models import (
     ResearchField,
     Technique,
 )
+from directory.search import search_terms
 
 
 class Conflict(APIException):
@@ -60,9 +61,10 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
     """List, detail and writes of one kind of record, by slug.
 
     Subclasses declare the model's base queryset, serializers (read and write), filterset,
-    the related records to summarise (``list_relations``/``detail_relations``) and the
-    ``facets`` they offer. Reads are public; writes need a token (or a staff session), the
-    model permission, and ``If-Match`` with the record's current ETag (see api.concurrency).
+    the related records to summarise (``list_relations``/``detail_relations``); the
+    filterset declares the ``facets`` a list offers. Reads are public; writes need a token
+    (or a staff session), the model permission, and ``If-Match`` with the record's current
+    ETag (see api.concurrency).
     """
 
     permission_classes = [DjangoModelPermissionsOrAnonReadOnly]
@@ -75,9 +77,6 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
     renderer_classes = [DirectoryJSONRenderer, CSVRenderer, JSONLDRenderer]
     list_relations: list = []
     detail_relations: list = []
-    #: facet name -> (ORM path, labels: choices class, "country" or None[, relation that
-    #: must be published for a value to count])
-    facets: dict = {}
     #: related records loaded with the page query (foreign keys)
     select_related: tuple = ()
     jsonld_type = "Thing"
@@ -163,12 +162,13 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
         if raw is None:
             return {}
         names = [name.strip() for name in raw.split(",") if name.strip()]
-        unknown = [name for name in names if name not in self.facets]
+        facets = self.filterset_class.facets
+        unknown = [name for name in names if name not in facets]
         if not names or unknown:
             return {
                 "facets": [
                     f"Unknown facet(s): {', '.join(unknown) or '(none given)'}. "
-                    f"Available: {', '.join(self.facets) or 'none'}."
+                    f"Available: {', '.join(facets) or 'none'}."
                 ]
             }
         self.facet_names = list(dict.fromkeys(names))
@@ -184,7 +184,7 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
         return self.queryset.model.objects.all()
 
     def get_queryset(self):
-        return self.with_related(selectors.visible_to(self.base_queryset(), self.request.user))
+        return self.with_related(selectors.visible(self.queryset.model, self.request.user))
 
     def with_related(self, queryset):
         """Load what the serializer reads besides the brief summaries."""
@@ -221,7 +221,9 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
         )
         response = self.get_paginated_response(data)
         if self.facet_names:
-            response.data["facets"] = self.facet_counts(queryset)
+            response.data["facets"] = self.filterset.facet_counts(
+                queryset, self.facet_names, self.language
+            )
         return response
 
     def get_serializer_class(self):
@@ -314,30 +316,6 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
             response["ETag"] = concurrency.record_etag(record, response.rendered_content)
         return response
 
-    def facet_counts(self, queryset) -> dict:
-        """Counts per value of each requested facet: one query per facet."""
-        result = OrderedDict()
-        for name in self.facet_names:
-            path, labels, *publishable = self.facets[name]
-            relation = publishable[0] if publishable and not self.drafts else None
-            rows = selectors.facet_counts(queryset, path, relation)
-            result[name] = [
-                {"value": value, "label": self.facet_label(labels, value), "count": count}
-                for value, count in rows
-            ]
-        return result
-
-    def facet_label(self, labels, value) -> str:
-        if labels == "country":
-            country = countries_by_code().get(value)
-            if country is None:
-                return str(value)
-            ja = self.language == "ja" and country.name_ja
-            return country.name_ja if ja else country.name
-        if labels is None:
-            return str(value)
-        return choices.choice_label(labels, value, self.language)
-
 
 def _schema(
     plural: str,
@@ -377,21 +355,11 @@ def _schema(
     )
 
 
-FACILITY_FACETS = {
-    "country": ("country_id", "country"),
-    "kind": ("kind", choices.FacilityKind),
-    "status": ("status", choices.FacilityStatus),
-    "technique": ("techniques__slug", None, "techniques"),
-    "field": ("fields__slug", None, "fields"),
-    "access_mode": ("access_modes__kind", choices.AccessModeKind, "access_modes"),
-}
-
-
 @_schema(
     "facilities",
     "facility",
     "spring-8",
-    FACILITY_FACETS,
+    filtersets.FacilityFilterSet.facets,
     serializers.FacilitySerializer,
     write_serializers.FacilityWriteSerializer,
     geojson=True,
@@ -406,7 +374,6 @@ class FacilityViewSet(DirectoryViewSet):
     renderer_classes = [*DirectoryViewSet.renderer_classes, GeoJSONRenderer]
     list_relations = relations.FACILITY_LIST
     detail_relations = relations.FACILITY_DETAIL
-    facets = FACILITY_FACETS
     jsonld_type = "Place"
 
     def get_queryset(self):
@@ -416,20 +383,11 @@ class FacilityViewSet(DirectoryViewSet):
         return queryset
 
 
-PROGRAMME_FACETS = {
-    "kind": ("kind", choices.ProgrammeKind),
-    "status": ("status", choices.ProgrammeStatus),
-    "country": ("countries__code", "country"),
-    "field": ("fields__slug", None, "fields"),
-    "call_frequency": ("call_frequency", choices.CallFrequency),
-}
-
-
 @_schema(
     "programmes",
     "programme",
     "q-leap",
-    PROGRAMME_FACETS,
+    filtersets.ProgrammeFilterSet.facets,
     serializers.ProgrammeSerializer,
     write_serializers.ProgrammeWriteSerializer,
 )
@@ -442,11 +400,10 @@ class ProgrammeViewSet(DirectoryViewSet):
     filterset_class = filtersets.ProgrammeFilterSet
     list_relations = relations.PROGRAMME_LIST
     detail_relations = relations.PROGRAMME_DETAIL
-    facets = PROGRAMME_FACETS
     jsonld_type = "FundingScheme"
 
     def with_related(self, queryset):
-        current_calls = selectors.visible_to(Call.objects.all(), self.request.user).filter(
+        current_calls = selectors.visible_calls(self.request.user).filter(
             closes_at__gt=timezone.now()
         )
         return (
@@ -462,18 +419,11 @@ class ProgrammeViewSet(DirectoryViewSet):
         )
 
 
-CALL_FACETS = {
-    "programme": ("programme__slug", None),
-    "country": ("programme__countries__code", "country"),
-    "field": ("programme__fields__slug", None, "programme__fields"),
-}
-
-
 @_schema(
     "calls",
     "call",
     "diamond-proposals-2026",
-    CALL_FACETS,
+    filtersets.CallFilterSet.facets,
     serializers.CallSerializer,
     write_serializers.CallWriteSerializer,
 )
@@ -485,27 +435,14 @@ class CallViewSet(DirectoryViewSet):
     write_serializer_class = write_serializers.CallWriteSerializer
     filterset_class = filtersets.CallFilterSet
     select_related = ("programme",)
-    facets = CALL_FACETS
     jsonld_type = "Event"
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if not self.drafts:
-            queryset = queryset.filter(programme__is_published=True)
-        return queryset
-
-
-INSTITUTION_FACETS = {
-    "country": ("country_id", "country"),
-    "kind": ("kind", choices.InstitutionKind),
-}
 
 
 @_schema(
     "institutions",
     "institution",
     "tohoku-university",
-    INSTITUTION_FACETS,
+    filtersets.InstitutionFilterSet.facets,
     serializers.InstitutionSerializer,
     write_serializers.InstitutionWriteSerializer,
     geojson=True,
@@ -521,7 +458,6 @@ class InstitutionViewSet(DirectoryViewSet):
     select_related = ("parent",)
     list_relations = relations.INSTITUTION_LIST
     detail_relations = relations.INSTITUTION_DETAIL
-    facets = INSTITUTION_FACETS
     jsonld_type = "Organization"
 
     def get_queryset(self):
@@ -531,14 +467,11 @@ class InstitutionViewSet(DirectoryViewSet):
         return queryset
 
 
-AGREEMENT_FACETS = {"kind": ("kind", choices.AgreementKind)}
-
-
 @_schema(
     "agreements",
     "agreement",
     "j-parc-ess-cooperation",
-    AGREEMENT_FACETS,
+    filtersets.AgreementFilterSet.facets,
     serializers.AgreementSerializer,
     write_serializers.AgreementWriteSerializer,
 )
@@ -551,18 +484,14 @@ class AgreementViewSet(DirectoryViewSet):
     filterset_class = filtersets.AgreementFilterSet
     list_relations = relations.AGREEMENT_LIST
     detail_relations = relations.AGREEMENT_LIST
-    facets = AGREEMENT_FACETS
     jsonld_type = "CreativeWork"
-
-
-TECHNIQUE_FACETS = {"probe": ("probe", choices.Probe)}
 
 
 @_schema(
     "techniques",
     "technique",
     "xafs",
-    TECHNIQUE_FACETS,
+    filtersets.TechniqueFilterSet.facets,
     serializers.TechniqueSerializer,
     write_serializers.TechniqueWriteSerializer,
 )
@@ -575,7 +504,6 @@ class TechniqueViewSet(DirectoryViewSet):
     filterset_class = filtersets.TechniqueFilterSet
     list_relations = relations.TECHNIQUE_DETAIL
     detail_relations = relations.TECHNIQUE_DETAIL
-    facets = TECHNIQUE_FACETS
     jsonld_type = "DefinedTerm"
 
 
@@ -640,6 +568,11 @@ class SearchView(CacheHeadersMixin, APIView):
         query = request.query_params.get("q", "").strip()
         if not query:
             errors["q"] = ["q is required: the text to search for."]
+        else:
+            try:
+                search_terms(query)  # the lists' q limits: length and number of words
+            except DjangoValidationError as error:
+                errors["q"] = error.messages
         kinds = [
             kind.strip()
             for value in request.query_params.getlist("kind")

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from api.exceptions import DATABASE_UNAVAILABLE_ERRORS, describe_error
+from config.errors import DATABASE_UNAVAILABLE_ERRORS, describe_error
 
 logger = logging.getLogger(__name__)
 

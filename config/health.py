@@ -9,7 +9,7 @@ from django.utils.log import log_response
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from api.exceptions import DATABASE_RETRY_AFTER_SECONDS
+from config.errors import DATABASE_RETRY_AFTER_SECONDS
 
 
 @never_cache

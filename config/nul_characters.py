@@ -8,11 +8,11 @@ views, the iCalendar feed, the embed widgets and oEmbed, the admin), so the one 
 of them pass is here, ahead of the session, the authentication and the response cache:
 
 * a query parameter whose name or value holds a NUL: 400 naming it
-  (:func:`api.parameters.nul_character_errors`);
+  (:func:`nul_character_errors`);
 * a NUL in the path (``/api/v1/facilities/a%00b/``): 400;
 * a cookie holding a NUL: 400 naming the cookie, which the browser should drop.
 
-The answer is JSON where clients read JSON (``api.exceptions.JSON_PATH_PREFIXES``: the API,
+The answer is JSON where clients read JSON (``config.errors.JSON_PATH_PREFIXES``: the API,
 oEmbed, the probes), in the API's shape (``{"parameter": ["message"]}``, or ``{"detail": …}``
 for the path or a cookie), and plain text elsewhere. Request headers need no check: gunicorn
 refuses a NUL in any header line before Django sees the request.
@@ -22,11 +22,11 @@ from __future__ import annotations
 
 from django.http import HttpResponse, JsonResponse
 
-from api.exceptions import JSON_PATH_PREFIXES
-from api.parameters import nul_character_errors
+from config.errors import JSON_PATH_PREFIXES
 
 PATH_MESSAGE = "The path of the address contains a NUL character (%00), which no page has."
 COOKIE_MESSAGE = "The cookie {name} contains a NUL character; delete it and try again."
+NUL_CHARACTER_MESSAGE = "Contains a NUL character (%00), which no parameter accepts."
 
 
 class RefuseNulCharactersMiddleware:
@@ -67,6 +67,20 @@ class RefuseNulCharactersMiddleware:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
+
+
+def nul_character_errors(query) -> dict[str, list[str]]:
+    """A 400 body entry for every parameter of ``query`` (a QueryDict) with a NUL in it.
+
+    In its name or in any of its values: PostgreSQL refuses NUL in text, so such a value
+    would fail in the database (a 500) where it should match nothing, and no parameter of
+    the site has a use for one.
+    """
+    return {
+        name: [NUL_CHARACTER_MESSAGE]
+        for name, values in sorted(query.lists())
+        if "\x00" in name or any("\x00" in value for value in values)
+    }
 
 
 def printable(name: str) -> str:

@@ -7,7 +7,7 @@ the Accept header (the format). Each entry carries the directory's generation it
 at; every committed write raises the generation (DirectoryState), so every entry goes stale at
 once, and no entry outlives its answer's own max-age (shorter when a call's status is about to
 change). With Redis the generation, the entry and the caller's anonymous rate count
-(api.throttles) take one round trip, and a hit runs no SQL.
+(config.throttles, on every cacheable path) take one round trip, and a hit runs no SQL.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import cc_delim_re, get_max_age, set_response_etag
 
-from api.throttles import (
+from config.throttles import (
     COUNTED_ATTRIBUTE,
     anonymous_throttle_for,
     fetch_and_count,
-    throttled_response,
+    refusal,
 )
 from directory.models.state import (
     GENERATION_CACHE_KEY,
@@ -92,7 +92,8 @@ class ResponseCacheMiddleware:
             cache, [GENERATION_CACHE_KEY, key], counter_key, throttle.duration if throttle else 0
         )
         if counter_key:
-            # Counted once here, whether the answer comes from the cache or from the view.
+            # Counted once here, whether the answer comes from the cache or from the view
+            # (on a miss the view's throttle, or AnonymousRateLimitMiddleware, reads the count).
             setattr(request, COUNTED_ATTRIBUTE, count)
         state = None
         if not generation_lives_in_cache(CACHE_ALIAS):
@@ -107,7 +108,7 @@ class ResponseCacheMiddleware:
         ) and now < entry[1]
         if fresh:
             if throttle and not throttle.admits(count):
-                return throttled_response(throttle.wait())
+                return refusal(request, throttle)
             return self._rebuild(entry)
 
         # A miss. The data's own generation is read before the data (the view reuses it for

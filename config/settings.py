@@ -167,6 +167,9 @@ MIDDLEWARE = [
     "config.response_cache.ResponseCacheMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The anonymous rate limit (API_ANON_RATE) on the widgets, the feeds and oEmbed, which no
+    # DRF throttle covers; after authentication, so signed-in staff are not limited.
+    "config.throttles.AnonymousRateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Records who made each change (admin and API) in the history tables.
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -339,8 +342,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    # Per client address behind TRUSTED_PROXY_COUNT proxies (api/throttles.py).
-    "DEFAULT_THROTTLE_CLASSES": ["api.throttles.AnonymousRateThrottle"],
+    # Per client address behind TRUSTED_PROXY_COUNT proxies (config/throttles.py). The one
+    # anonymous rate of every public path: the API's views here, and the widgets, the feeds
+    # and oEmbed through AnonymousRateLimitMiddleware, all on the same counter per address.
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttles.AnonymousRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("API_ANON_RATE", "600/minute")},
     "URL_FORMAT_OVERRIDE": "format",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

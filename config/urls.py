@@ -1,9 +1,12 @@
-"""Top-level URL configuration: the admin and the versioned API."""
+"""Top-level URL configuration: the probes, the admin, the API, the widgets and the feeds.
+
+The API's and the feeds' routes are included by name: config/ never imports api/ (the
+layering contracts in pyproject.toml).
+"""
 
 from django.contrib import admin
 from django.urls import include, path
 
-from api.feeds import ChangesFeed
 from config import health
 from embed import views as embed_views
 
@@ -14,8 +17,8 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("embed/", include("embed.urls")),
     path("oembed", embed_views.oembed, name="oembed"),
-    path("feeds/changes.atom", ChangesFeed(), name="changes-feed"),
+    path("feeds/", include("api.feed_urls")),
 ]
 
-handler404 = "api.exceptions.not_found"
-handler500 = "api.exceptions.server_error"
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"

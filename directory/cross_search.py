@@ -15,7 +15,7 @@ from directory.models import (
     ResearchField,
     Technique,
 )
-from directory.selectors import search_condition
+from directory.selectors import public_condition, search_condition
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,7 @@ def search_everything(
             continue
         records = kind.model.objects.filter(condition)
         if not drafts:
-            records = records.filter(is_published=True)
-            if kind.model is Call:
-                records = records.filter(programme__is_published=True)
+            records = records.filter(public_condition(kind.model))
         parts.append(
             records.order_by()
             .annotate(kind_position=Value(position), search_score=score)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from dataclasses import dataclass
 
 import django_filters
 from django import forms
@@ -18,11 +19,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema_field
 
-from directory import selectors
+from directory import search, selectors
 from directory.choices import (
     COUNTRY_CODES,
     AccessModeKind,
     AgreementKind,
+    CallFrequency,
     CallStatus,
     FacilityKind,
     FacilityRoleKind,
@@ -32,7 +34,9 @@ from directory.choices import (
     ProgrammeKind,
     ProgrammeRoleKind,
     ProgrammeStatus,
+    choice_label,
 )
+from directory.countries import countries_by_code
 from directory.models import (
     Agreement,
     Call,
@@ -115,9 +119,12 @@ def document(filter_, schema: dict) -> None:
 
 
 class MultiValueFilter(django_filters.Filter):
-    """OR over several values; relation paths are matched through a subquery (no duplicates).
+    """OR over several values, of a field or of related records.
 
-    Documented as an array parameter (``?kind=a&kind=b``); ``?kind=a,b`` works too.
+    With ``relation`` (a relation path such as ``techniques`` or ``programme__fields``), the
+    values are matched on the related records' ``key`` field, among the related records the
+    caller may see (``selectors.visible``): matching through a draft would reveal that it
+    exists. Documented as an array parameter (``?kind=a&kind=b``); ``?kind=a,b`` works too.
     """
 
     field_class = MultiValueField
@@ -126,15 +133,17 @@ class MultiValueFilter(django_filters.Filter):
         self,
         *args,
         check=None,
-        relation: bool = False,
-        publishable: str | None = None,
+        relation: str | None = None,
+        key: str = "slug",
         enum=None,
         pattern: str | None = None,
         example=None,
         **kwargs,
     ):
         self.relation = relation
-        self.publishable = publishable
+        self.key = key
+        if relation and "field_name" not in kwargs:
+            kwargs["field_name"] = f"{relation}__{key}"
         super().__init__(*args, **kwargs)
         self.extra["check"] = check
         items: dict = {"type": "string"}
@@ -152,14 +161,11 @@ class MultiValueFilter(django_filters.Filter):
             return qs
         if self.method:
             return self.get_method(qs)(qs, self.field_name, value)
-        lookup = {f"{self.field_name}__in": value}
-        request = getattr(self.parent, "request", None)
-        if self.publishable and not selectors.shows_drafts(getattr(request, "user", None)):
-            # Matching through an unpublished record would reveal that it exists.
-            lookup[f"{self.publishable}__is_published"] = True
         if self.relation:
-            return qs.filter(pk__in=qs.model._base_manager.filter(**lookup).values("pk"))
-        return qs.filter(**lookup)
+            target = selectors.related_model(qs.model, self.relation)
+            targets = self.parent.visible(target).filter(**{f"{self.key}__in": value})
+            return selectors.through_visible(qs, self.relation, targets)
+        return qs.filter(**{f"{self.field_name}__in": value})
 
 
 def choice_filter(field_name, choices, help_text, **kwargs):
@@ -174,13 +180,14 @@ def choice_filter(field_name, choices, help_text, **kwargs):
     )
 
 
-def slug_filter(field_name, help_text, example, **kwargs):
-    """Records linked to any of the given slugs (through published records only)."""
+def slug_filter(relation, help_text, example, **kwargs):
+    """Records linked to any of the given slugs (through records the caller may see)."""
+    if "method" in kwargs:
+        kwargs.setdefault("field_name", relation)
+    else:
+        kwargs["relation"] = relation
     return MultiValueFilter(
-        field_name=field_name,
         check=check_slug,
-        relation=kwargs.pop("relation", True),
-        publishable=field_name.removesuffix("__slug") if field_name.endswith("__slug") else None,
         pattern=SLUG_PATTERN.pattern,
         example=[example],
         help_text=f"{help_text} Slug(s); comma-separated or repeated values mean OR.",
@@ -352,6 +359,32 @@ def _ordering(fields: dict[str, str], help_text: str) -> django_filters.Ordering
     return ordering
 
 
+# --- Facets ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Facet:
+    """Counts of the listed records per value of one field or relation (``?facets=``).
+
+    ``labels`` names the values: a choices class, ``"country"`` (country names) or None (the
+    value itself). With ``relation``, only links to related records the caller may see count.
+    """
+
+    path: str
+    labels: object = None
+    relation: str | None = None
+
+    def label(self, value, language: str) -> str:
+        if self.labels == "country":
+            country = countries_by_code().get(value)
+            if country is None:
+                return str(value)
+            return country.name_ja if language == "ja" and country.name_ja else country.name
+        if self.labels is None:
+            return str(value)
+        return choice_label(self.labels, value, language)
+
+
 # --- Base ------------------------------------------------------------------------------
 
 
@@ -360,12 +393,16 @@ class DirectoryFilterSet(django_filters.FilterSet):
 
     q = ValueFilter(
         field_class=forms.CharField,
+        # The field's clean() runs search_terms(): a query too long or with too many words
+        # is a 400 naming q, before any SQL is built.
+        validators=[search.search_terms],
         method="filter_search",
-        schema={"type": "string", "example": "spring8"},
+        schema={"type": "string", "example": "spring8", "maxLength": search.MAX_QUERY_LENGTH},
         help_text=(
             "Free-text search over names, Japanese names, acronyms and aliases; tolerant of "
             "case, full-width characters and dash variants (spring8 finds SPring-8). "
-            "Results are ranked best first unless `ordering` is given."
+            "Results are ranked best first unless `ordering` is given. At most "
+            f"{search.MAX_QUERY_LENGTH} characters and {search.MAX_QUERY_TERMS} different words."
         ),
     )
     updated_since = ValueFilter(
@@ -374,6 +411,33 @@ class DirectoryFilterSet(django_filters.FilterSet):
         schema=MOMENT_SCHEMA,
         help_text="Records changed at or after this ISO 8601 date or date-time.",
     )
+
+    #: name -> Facet offered by ``?facets=`` on this list
+    facets: dict[str, Facet] = {}
+
+    def facet_counts(self, queryset, names, language: str) -> dict:
+        """``{name: [{value, label, count}]}`` for the requested facets of ``queryset`` (the
+        filtered list): one query per facet."""
+        result = {}
+        for name in names:
+            facet = self.facets[name]
+            targets = None
+            if facet.relation:
+                targets = self.visible(selectors.related_model(queryset.model, facet.relation))
+            rows = selectors.facet_counts(queryset, facet.path, facet.relation, targets)
+            result[name] = [
+                {"value": value, "label": facet.label(value, language), "count": count}
+                for value, count in rows
+            ]
+        return result
+
+    @property
+    def user(self):
+        return getattr(self.request, "user", None)
+
+    def visible(self, model):
+        """The records of ``model`` this filterset's caller may see (selectors.visible)."""
+        return selectors.visible(model, self.user)
 
     def filter_search(self, queryset, name, value):
         return selectors.search(queryset, value)
@@ -419,18 +483,25 @@ FACILITY_ORDERING = {
 
 
 class FacilityFilterSet(DirectoryFilterSet):
+    facets = {
+        "country": Facet("country_id", "country"),
+        "kind": Facet("kind", FacilityKind),
+        "status": Facet("status", FacilityStatus),
+        "technique": Facet("techniques__slug", None, "techniques"),
+        "field": Facet("fields__slug", None, "fields"),
+        "access_mode": Facet("access_modes__kind", AccessModeKind, "access_modes"),
+    }
     country = country_filter()
     kind = choice_filter("kind", FacilityKind, "Facility kind.")
     status = choice_filter("status", FacilityStatus, "Facility status.")
     operator = slug_filter(
         "operator", "Institutions operating the facility.", "riken", method="filter_operator"
     )
-    technique = slug_filter("techniques__slug", "Techniques offered.", "xafs")
-    field = slug_filter("fields__slug", "Research fields served.", "materials-science")
+    technique = slug_filter("techniques", "Techniques offered.", "xafs")
+    field = slug_filter("fields", "Research fields served.", "materials-science")
     access_mode = MultiValueFilter(
-        field_name="access_modes__kind",
-        relation=True,
-        publishable="access_modes",
+        relation="access_modes",
+        key="kind",
         check=check_choice(AccessModeKind),
         enum=AccessModeKind.values,
         example=["peer_reviewed"],
@@ -439,9 +510,7 @@ class FacilityFilterSet(DirectoryFilterSet):
             f"{', '.join(AccessModeKind.values)} (comma-separated or repeated: OR)."
         ),
     )
-    programme = slug_filter(
-        "programmes__slug", "Programmes giving access to the facility.", "q-leap"
-    )
+    programme = slug_filter("programmes", "Programmes giving access to the facility.", "q-leap")
     energy_gev_min = number_filter("energy_gev", "gte", "Minimum beam energy in GeV.", 3)
     energy_gev_max = number_filter("energy_gev", "lte", "Maximum beam energy in GeV.", 8)
     first_operation_year_min = number_filter(
@@ -476,7 +545,7 @@ class FacilityFilterSet(DirectoryFilterSet):
         form = FacilityFilterForm
 
     def filter_operator(self, queryset, name, value):
-        return queryset.operated_by(value)
+        return queryset.operated_by(self.visible(Institution).filter(slug__in=value))
 
     def filter_near(self, queryset, name, value):
         lat, lon = value
@@ -503,10 +572,19 @@ PROGRAMME_ORDERING = {
 
 
 class ProgrammeFilterSet(DirectoryFilterSet):
+    facets = {
+        "kind": Facet("kind", ProgrammeKind),
+        "status": Facet("status", ProgrammeStatus),
+        "country": Facet("countries__code", "country"),
+        "field": Facet("fields__slug", None, "fields"),
+        "call_frequency": Facet("call_frequency", CallFrequency),
+    }
     kind = choice_filter("kind", ProgrammeKind, "Programme kind.")
     status = choice_filter("status", ProgrammeStatus, "Programme status.")
     funder = slug_filter("funder", "Funding institutions.", "jst", method="filter_funder")
-    country = country_filter("countries__code", "Participating country", relation=True)
+    country = country_filter(
+        "countries__code", "Participating country", relation="countries", key="code"
+    )
     country_all = MultiValueFilter(
         field_name="countries",
         check=check_country,
@@ -515,10 +593,8 @@ class ProgrammeFilterSet(DirectoryFilterSet):
         method="filter_country_all",
         help_text="Programmes involving EVERY listed country, e.g. GB,JP (AND).",
     )
-    field = slug_filter("fields__slug", "Research fields.", "quantum-technology")
-    facility = slug_filter(
-        "facilities__slug", "Facilities the programme gives access to.", "nanoterasu"
-    )
+    field = slug_filter("fields", "Research fields.", "quantum-technology")
+    facility = slug_filter("facilities", "Facilities the programme gives access to.", "nanoterasu")
     active_on = ValueFilter(
         field_class=DayField,
         method="filter_active_on",
@@ -550,11 +626,10 @@ class ProgrammeFilterSet(DirectoryFilterSet):
         fields: list[str] = []
 
     def visible_calls(self):
-        user = getattr(self.request, "user", None)
-        return selectors.visible_to(Call.objects.all(), user)
+        return self.visible(Call)
 
     def filter_funder(self, queryset, name, value):
-        return queryset.funded_by(value)
+        return queryset.funded_by(self.visible(Institution).filter(slug__in=value))
 
     def filter_country_all(self, queryset, name, value):
         return queryset.involving_every_country(value)
@@ -587,7 +662,12 @@ CALL_ORDERING = {
 
 
 class CallFilterSet(DirectoryFilterSet):
-    programme = slug_filter("programme__slug", "Programmes.", "q-leap", relation=False)
+    facets = {
+        "programme": Facet("programme__slug"),
+        "country": Facet("programme__countries__code", "country"),
+        "field": Facet("programme__fields__slug", None, "programme__fields"),
+    }
+    programme = slug_filter("programme", "Programmes.", "q-leap")
     status = MultiValueFilter(
         check=check_choice(CallStatus),
         enum=CallStatus.values,
@@ -608,10 +688,13 @@ class CallFilterSet(DirectoryFilterSet):
         help_text="Calls whose deadline is at or after this date or date-time.",
     )
     field = slug_filter(
-        "programme__fields__slug", "Research fields of the call's programme.", "photonics"
+        "programme__fields", "Research fields of the call's programme.", "photonics"
     )
     country = country_filter(
-        "programme__countries__code", "Participating country of the programme", relation=True
+        "programme__countries__code",
+        "Participating country of the programme",
+        relation="programme__countries",
+        key="code",
     )
     ordering = _ordering(CALL_ORDERING, "Sort order (default: deadline).")
 
@@ -640,9 +723,13 @@ INSTITUTION_ORDERING = {"name": "name", "updated_at": "updated_at", "country_id"
 
 
 class InstitutionFilterSet(DirectoryFilterSet):
+    facets = {
+        "country": Facet("country_id", "country"),
+        "kind": Facet("kind", InstitutionKind),
+    }
     kind = choice_filter("kind", InstitutionKind, "Institution kind.")
     country = country_filter()
-    parent = slug_filter("parent__slug", "Parent institutions.", "ukri", relation=False)
+    parent = slug_filter("parent", "Parent institutions.", "ukri")
     ror_id = MultiValueFilter(
         field_name="ror_id",
         example=["01dq60k83"],
@@ -681,7 +768,12 @@ class InstitutionFilterSet(DirectoryFilterSet):
         roles, kinds = data.get("role") or [], data.get("facility_kind") or []
         if name == "facility_kind" and roles:
             return queryset
-        return queryset.linked(roles=roles, facility_kinds=kinds)
+        return queryset.linked(
+            roles=roles,
+            facility_kinds=kinds,
+            facilities=self.visible(Facility),
+            programmes=self.visible(Programme),
+        )
 
 
 def check_choice_list(value: str, allowed: list[str]) -> str:
@@ -694,9 +786,10 @@ def check_choice_list(value: str, allowed: list[str]) -> str:
 
 
 class AgreementFilterSet(DirectoryFilterSet):
+    facets = {"kind": Facet("kind", AgreementKind)}
     kind = choice_filter("kind", AgreementKind, "Agreement kind.")
-    institution = slug_filter("institutions__slug", "Institution parties.", "kek")
-    facility = slug_filter("facilities__slug", "Facility parties.", "j-parc")
+    institution = slug_filter("institutions", "Institution parties.", "kek")
+    facility = slug_filter("facilities", "Facility parties.", "j-parc")
     ordering = _ordering(
         {"name": "name", "signed_on": "signed_on", "updated_at": "updated_at"}, "Sort order."
     )
@@ -707,6 +800,7 @@ class AgreementFilterSet(DirectoryFilterSet):
 
 
 class TechniqueFilterSet(DirectoryFilterSet):
+    facets = {"probe": Facet("probe", Probe)}
     probe = choice_filter("probe", Probe, "Probe.")
     ordering = _ordering({"name": "name", "updated_at": "updated_at"}, "Sort order.")
 

@@ -126,7 +126,7 @@ class DirectoryResource(resources.ModelResource):
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
-        exclude = ("id", "search_key", "is_synthetic", "created_at", "updated_at")
+        exclude = ("id", "search_key", "version", "is_synthetic", "created_at", "updated_at")
 
     def import_instance(self, instance, row, **kwargs):
         super().import_instance(instance, row, **kwargs)

@@ -8,6 +8,10 @@ The key stores each folded term between ``|`` separators (``|spring8|スプリ�
 a term equal to the query is an exact match (``|q|``), a term starting with it is a
 prefix match (``|q``), anything else containing it is a substring match. Plain
 ``LIKE`` answers all three on SQLite and PostgreSQL alike.
+
+A query is bounded before it reaches the database (:func:`search_terms`): at most
+:data:`MAX_QUERY_LENGTH` characters and :data:`MAX_QUERY_TERMS` different words, so no
+request can make the database evaluate more than a handful of ``LIKE`` patterns.
 """
 
 from __future__ import annotations
@@ -15,7 +19,14 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
+from django.core.exceptions import ValidationError
+
 TERM_SEPARATOR = "|"
+
+#: The longest query accepted, in characters (leading and trailing spaces aside).
+MAX_QUERY_LENGTH = 200
+#: The most different words a query may have (words that fold alike count once).
+MAX_QUERY_TERMS = 8
 
 # Hiragana and katakana spell the same Japanese word; fold hiragana into katakana
 # so that "すぷりんぐえいと" finds "スプリングエイト".
@@ -85,3 +96,28 @@ def build_search_key(terms: Iterable[str | None]) -> str:
     if not seen:
         return ""
     return TERM_SEPARATOR + TERM_SEPARATOR.join(seen) + TERM_SEPARATOR
+
+
+def search_terms(query: str | None) -> list[str]:
+    """The distinct folded words of ``query``, in order; the one check of a query's size.
+
+    Each whitespace-separated word is folded by :func:`normalise`; words folding to nothing
+    are dropped and words folding alike count once ("SPring-8 spring8" is one term).
+    Raises ValidationError, naming the limit, for a query longer than MAX_QUERY_LENGTH
+    characters or with more than MAX_QUERY_TERMS distinct words.
+    """
+    text = (query or "").strip()
+    if len(text) > MAX_QUERY_LENGTH:
+        raise ValidationError(
+            f"A search may be at most {MAX_QUERY_LENGTH} characters long "
+            f"(this one has {len(text)}).",
+            code="max_length",
+        )
+    terms = list(dict.fromkeys(word for word in map(normalise, text.split()) if word))
+    if len(terms) > MAX_QUERY_TERMS:
+        raise ValidationError(
+            f"A search may have at most {MAX_QUERY_TERMS} different words "
+            f"(this one has {len(terms)}).",
+            code="max_terms",
+        )
+    return terms

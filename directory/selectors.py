@@ -15,7 +15,7 @@ from django.db import connections, models, router
 from django.db.models import Case, F, FloatField, Q, Value, When
 from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
 
-from directory.search import TERM_SEPARATOR, normalise
+from directory.search import TERM_SEPARATOR, normalise, search_terms
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -41,26 +41,102 @@ def public_condition(model) -> Q:
     """What anonymous users may see of ``model``: the one statement of the publication rule.
 
     A record is public when it is published; a call only while its programme is published
-    too (a draft programme's calls are drafts with it).
+    too (a draft programme's calls are drafts with it). Records without a publication state
+    (countries) are all public.
     """
     from directory.models import Call
 
+    if not _publishable(model):
+        return Q()
     condition = Q(is_published=True)
     if model is Call:
         condition &= Q(programme__is_published=True)
     return condition
 
 
+@functools.cache
+def _publishable(model) -> bool:
+    return any(field.name == "is_published" for field in model._meta.get_fields())
+
+
+def visible(model, user) -> models.QuerySet:
+    """The records of ``model`` that ``user`` may see: public ones (public_condition), and
+    drafts too for signed-in staff. Every read — lists, details, filters through related
+    records, facets, search, widgets, feeds and calendars — starts here."""
+    return visible_to(model.objects.all(), user)
+
+
 def visible_to(queryset: models.QuerySet, user) -> models.QuerySet:
-    """Public records for everyone (see public_condition); drafts too for signed-in staff."""
+    """``queryset`` narrowed to what ``user`` may see (see :func:`visible`)."""
     if shows_drafts(user):
         return queryset
     return queryset.filter(public_condition(queryset.model))
 
 
+def visible_facilities(user) -> models.QuerySet:
+    from directory.models import Facility
+
+    return visible(Facility, user)
+
+
+def visible_programmes(user) -> models.QuerySet:
+    from directory.models import Programme
+
+    return visible(Programme, user)
+
+
+def visible_calls(user) -> models.QuerySet:
+    """Calls ``user`` may see: for the public, published calls of published programmes."""
+    from directory.models import Call
+
+    return visible(Call, user)
+
+
+def visible_institutions(user) -> models.QuerySet:
+    from directory.models import Institution
+
+    return visible(Institution, user)
+
+
+def visible_agreements(user) -> models.QuerySet:
+    from directory.models import Agreement
+
+    return visible(Agreement, user)
+
+
+def visible_techniques(user) -> models.QuerySet:
+    from directory.models import Technique
+
+    return visible(Technique, user)
+
+
+def visible_fields(user) -> models.QuerySet:
+    from directory.models import ResearchField
+
+    return visible(ResearchField, user)
+
+
 def shows_drafts(user) -> bool:
     """Whether ``user`` may see unpublished records."""
     return bool(user is not None and user.is_authenticated and user.is_staff)
+
+
+def related_model(model, path: str):
+    """The model at the end of a relation path (``programme__fields`` from Call: ResearchField)."""
+    for name in path.split("__"):
+        model = model._meta.get_field(name).related_model
+    return model
+
+
+def through_visible(queryset: models.QuerySet, relation: str, targets: models.QuerySet):
+    """``queryset``'s records linked through ``relation`` to any of ``targets``.
+
+    A subquery keeps each record once however many targets it links to. ``targets`` come
+    from :func:`visible`, so matching through a draft never reveals that the draft exists.
+    """
+    model = queryset.model
+    linked = model._base_manager.filter(**{f"{relation}__in": targets}).values("pk")
+    return queryset.filter(pk__in=linked)
 
 
 # --- Search -----------------------------------------------------------------
@@ -70,17 +146,28 @@ def search_condition(query: str, prefix: str = "") -> tuple[Q, Case] | None:
     """The filter and the score expression for a free-text query, or None if it folds to nothing.
 
     A record matches when its key contains the whole folded query, or every folded word of it.
+    The words are those of search_terms(), which refuses (ValidationError) a query too long
+    or with too many words, so the SQL holds a bounded number of LIKE patterns.
     """
+    terms = search_terms(query)
     key = normalise(query)
     if not key:
         return None
     column = f"{prefix}search_key"
-    words = [word for word in (normalise(part) for part in query.split()) if word]
     whole = Q(**{f"{column}__contains": key})
+    # A word found inside another adds nothing to "every word": the longer one implies it.
+    words = [word for word in terms if not any(word != other and word in other for other in terms)]
     every_word = Q()
     for word in words:
         every_word &= Q(**{f"{column}__contains": word})
-    condition = whole | every_word if len(words) > 1 else whole
+    if not words:
+        condition = whole
+    elif all(word in key for word in words):
+        # A key holding the whole query holds each of its words: "every word" alone is the
+        # same filter, with no OR (an AND of LIKEs is one trigram index scan on PostgreSQL).
+        condition = every_word
+    else:  # folding the query at once and word by word can differ (a mark after a space)
+        condition = whole | every_word
     score = Case(
         When(
             **{f"{column}__contains": f"{TERM_SEPARATOR}{key}{TERM_SEPARATOR}"},
@@ -163,15 +250,18 @@ def in_bbox(
 
 
 def facet_counts(
-    queryset: models.QuerySet, path: str, published_relation: str | None = None
+    queryset: models.QuerySet,
+    path: str,
+    relation: str | None = None,
+    targets: models.QuerySet | None = None,
 ) -> list[tuple[object, int]]:
     """Counts of records per value of ``path`` (a field or a relation path), most frequent first.
 
-    One query; a record linked to several values counts once under each. With
-    ``published_relation``, only published related records are counted.
+    One query; a record linked to several values counts once under each. With ``relation``,
+    only links to ``targets`` (the related records the caller may see) are counted.
     """
-    if published_relation:
-        queryset = queryset.filter(**{f"{published_relation}__is_published": True})
+    if relation:
+        queryset = queryset.filter(**{f"{relation}__in": targets})
     rows = (
         queryset.order_by()
         .exclude(**{f"{path}__isnull": True})

@@ -231,11 +231,9 @@ class Resource:
     build_items: object
 
     def queryset(self, user):
-        queryset = selectors.visible_to(self.model.objects.all(), user)
+        queryset = selectors.visible(self.model, user)
         if self.model is Call:
             queryset = queryset.select_related("programme")
-            if not selectors.shows_drafts(user):
-                queryset = queryset.filter(programme__is_published=True)
         elif self.model is Programme:
             queryset = queryset.prefetch_related("countries")
         return queryset

@@ -21,7 +21,6 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
-from api.caching import answer_freshness
 from directory import selectors
 from directory.choices import (
     CallStatus,
@@ -31,6 +30,7 @@ from directory.choices import (
     ProgrammeStatus,
     choice_label,
 )
+from directory.freshness import answer_freshness
 from directory.models import DirectoryState, Programme
 from embed.listing import (
     DEFAULT_LIMIT,

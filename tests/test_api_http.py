@@ -7,7 +7,7 @@ from django.db.models import F
 from django.utils.http import http_date
 from rest_framework.settings import api_settings
 
-from api.throttles import AnonymousRateThrottle
+from config.throttles import AnonymousRateThrottle
 from directory.models import DirectoryState
 from tests.factories import FacilityFactory, update
 

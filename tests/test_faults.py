@@ -48,8 +48,8 @@ from django.test import RequestFactory
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from api.exceptions import server_error
 from config.cache import ResilientRedisCache
+from config.errors import server_error
 from directory.models import Facility, FacilityRole
 from directory.roles import CURATOR, sync_role_groups
 from tests.factories import InstitutionFactory, TechniqueFactory

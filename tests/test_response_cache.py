@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from api.throttles import AnonymousRateThrottle
+from config.throttles import AnonymousRateThrottle
 from directory.models import DirectoryState, Facility
 from tests.factories import FacilityFactory
 

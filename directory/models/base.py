@@ -47,10 +47,6 @@ class SearchKeyQuerySet(GuardedQuerySet):
     ``bulk_create``, ``bulk_update`` and ``update`` bypass ``save()`` and its signals.
     """
 
-    def published(self):
-        """Records that anonymous users may see."""
-        return self.filter(is_published=True)
-
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
         for obj in objs:
@@ -207,6 +203,15 @@ class NamedRecord(ProvenanceFields):
         blank=True,
         editable=False,
         help_text="Normalised names, acronyms and aliases; rebuilt on every save.",
+    )
+    version = models.PositiveBigIntegerField(
+        "representation version",
+        default=1,
+        editable=False,
+        help_text=(
+            "Grows with every write of the record and of what its representation shows of "
+            "other records (a technique's new name); cached representations are keyed by it."
+        ),
     )
 
     objects = SlugManager()

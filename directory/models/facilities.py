@@ -32,11 +32,11 @@ OPERATING_ROLES = (FacilityRoleKind.OPERATOR, FacilityRoleKind.CO_OPERATOR)
 class FacilityQuerySet(SearchKeyQuerySet):
     """Facility reads that the API and the widgets share."""
 
-    def operated_by(self, institution_slugs):
-        """Facilities that any of these institutions operates or co-operates."""
+    def operated_by(self, institutions):
+        """Facilities that any of ``institutions`` (a queryset) operates or co-operates."""
         return self.filter(
             pk__in=FacilityRole.objects.filter(
-                role__in=OPERATING_ROLES, institution__slug__in=institution_slugs
+                role__in=OPERATING_ROLES, institution__in=institutions
             ).values("facility_id")
         )
 

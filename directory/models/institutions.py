@@ -18,8 +18,10 @@ from directory.validators import normalise_ror_id, validate_ror_id
 class InstitutionQuerySet(SearchKeyQuerySet):
     """Institution reads that the API and the widgets share."""
 
-    def linked(self, roles=None, facility_kinds=None):
-        """Institutions holding any of ``roles`` at a facility or in a programme.
+    def linked(self, *, facilities, programmes, roles=None, facility_kinds=None):
+        """Institutions holding any of ``roles`` at one of ``facilities`` or in one of
+        ``programmes`` (querysets: the records the caller may see, so a link to a draft
+        never counts).
 
         With ``facility_kinds``, only links to facilities of those kinds count, so
         ``roles=["operator"], facility_kinds=["spallation_neutron"]`` gives the
@@ -28,21 +30,21 @@ class InstitutionQuerySet(SearchKeyQuerySet):
         from directory.models.facilities import FacilityRole
         from directory.models.programmes import ProgrammeRole
 
-        facility_links = FacilityRole.objects.all()
-        programme_links = ProgrammeRole.objects.all()
+        facility_links = FacilityRole.objects.filter(facility__in=facilities)
+        programme_links = ProgrammeRole.objects.filter(programme__in=programmes)
         if roles:
             facility_links = facility_links.filter(role__in=roles)
             programme_links = programme_links.filter(role__in=roles)
-        condition = Q(pk__in=facility_links.values("institution_id"))
         if facility_kinds:
-            condition = Q(
+            return self.filter(
                 pk__in=facility_links.filter(facility__kind__in=facility_kinds).values(
                     "institution_id"
                 )
             )
-        else:
-            condition |= Q(pk__in=programme_links.values("institution_id"))
-        return self.filter(condition)
+        return self.filter(
+            Q(pk__in=facility_links.values("institution_id"))
+            | Q(pk__in=programme_links.values("institution_id"))
+        )
 
 
 class Institution(NamedRecord, Located):

@@ -55,11 +55,11 @@ class ProgrammeQuerySet(SearchKeyQuerySet):
             Q(ends_on__isnull=True) | Q(ends_on__gte=day)
         )
 
-    def funded_by(self, institution_slugs):
-        """Programmes that any of these institutions funds."""
+    def funded_by(self, institutions):
+        """Programmes that any of ``institutions`` (a queryset) funds."""
         return self.filter(
             pk__in=ProgrammeRole.objects.filter(
-                role=ProgrammeRoleKind.FUNDER, institution__slug__in=institution_slugs
+                role=ProgrammeRoleKind.FUNDER, institution__in=institutions
             ).values("programme_id")
         )
 

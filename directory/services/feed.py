@@ -48,6 +48,7 @@ from directory.models import (
     ResearchField,
     Technique,
 )
+from directory.services import versions
 
 #: Records read per query when computing public forms (stays under SQLite's variable limit).
 CHUNK = 500
@@ -119,7 +120,7 @@ SHAPES = {
 assert {shape.kind for shape in SHAPES.values()} == {kind.name for kind in SEARCHABLE_KINDS}
 KINDS = {shape.kind: shape for shape in SHAPES.values()}
 #: Fields of a record the public form leaves out: the database id and derived or internal ones.
-HIDDEN_FIELDS = {"id", "search_key", "is_synthetic"}
+HIDDEN_FIELDS = {"id", "search_key", "version", "is_synthetic"}
 
 
 def _embedders() -> dict[type[models.Model], list[tuple[type[models.Model], str]]]:
@@ -227,6 +228,10 @@ class Batch:
     )
     #: touched records whose slug or visibility changed: the records showing them change too
     moved: set[tuple[type[models.Model], object]] = field(default_factory=set)
+    #: records whose representation changed besides the touched ones (the other side of a
+    #: link added or removed), and records whose summary changed (see services.versions)
+    relinked: dict[type[models.Model], set] = field(default_factory=lambda: defaultdict(set))
+    summarised: dict[type[models.Model], set] = field(default_factory=lambda: defaultdict(set))
 
 
 _current: contextvars.ContextVar[Batch | None] = contextvars.ContextVar(
@@ -265,7 +270,27 @@ def touch(record_model, pk, event: ChangeEvent | None, *, moved: bool = False) -
         current.moved.add((record_model, pk))
 
 
+def relinked(model, pks) -> None:
+    """Note that links of these records changed (their representations change)."""
+    current = _current.get()
+    if current is None:
+        raise RuntimeError("feed.relinked() outside feed.batch(): call it from a write service")
+    current.relinked[model].update(pks)
+
+
+def summarised(model, pk) -> None:
+    """Note that the summary of a record changed (the records showing it change)."""
+    current = _current.get()
+    if current is None:
+        raise RuntimeError("feed.summarised() outside feed.batch(): call it from a write service")
+    current.summarised[model].add(pk)
+
+
 def _flush(current: Batch) -> int:
+    changed = defaultdict(set, {model: set(pks) for model, pks in current.relinked.items()})
+    for model, pk in current.touched:
+        changed[model].add(pk)
+    versions.apply(changed, current.summarised)
     refresh = dict(current.touched)
     moved: dict[type[models.Model], list] = defaultdict(list)
     for model, pk in sorted(current.moved, key=lambda key: str(key[1])):

@@ -27,14 +27,14 @@ from django.utils import timezone
 
 from directory import publishing
 from directory.models import ChangeEvent, NamedRecord
-from directory.services import feed, history
+from directory.services import feed, history, versions
 from directory.writes import service_write
 
 R = TypeVar("R", bound=NamedRecord)
 Action = ChangeEvent.Action
 
 #: Fields a write never takes from its caller: derived on save, or set by the system.
-DERIVED_FIELDS = frozenset({"id", "search_key", "created_at", "updated_at"})
+DERIVED_FIELDS = frozenset({"id", "search_key", "version", "created_at", "updated_at"})
 TIMESTAMP_FIELDS = ("created_at", "updated_at")
 
 
@@ -276,10 +276,27 @@ def _write(record, relations, *, user, reason, date, force_insert) -> None:
     record.save(force_insert=force_insert)
     roles = _role_fields(type(record))
     for name, values in relations.items():
+        before = set() if force_insert else _links(record, name, roles)
         if name in roles:
             _sync_role_links(record, roles[name], values, user=user, reason=reason, date=date)
         else:
             getattr(record, name).set(values)
+        after = _links(record, name, roles)
+        # The records on the other side of a link that came, went or changed its role show
+        # this one differently now (services.versions).
+        target = type(record)._meta.get_field(name).related_model
+        feed.relinked(target, {pk for pk, _role in before ^ after})
+
+
+def _links(record, name, roles) -> set[tuple[object, str]]:
+    """(target id, role) of each link of ``record``'s relation ``name`` ("" for plain links)."""
+    if name in roles:
+        field = roles[name]
+        rows = field.remote_field.through._base_manager.filter(
+            **{field.m2m_field_name(): record.pk}
+        )
+        return set(rows.values_list(f"{field.m2m_reverse_field_name()}_id", "role"))
+    return {(pk, "") for pk in getattr(record, name).values_list("pk", flat=True)}
 
 
 def _keep_timestamps(record, fields) -> None:
@@ -343,6 +360,7 @@ def record_create(
             record, Action.CREATED, user=user, reason=reason, date=date, entry=entry
         )
         feed.touch(model, record.pk, event, moved=True)
+        feed.summarised(model, record.pk)
         return record
 
 
@@ -404,6 +422,9 @@ def _update(
         event = change_event(candidate, action, user=user, reason=reason, date=date, entry=entry)
         moved = stored.slug != candidate.slug or stored.is_published != candidate.is_published
         feed.touch(model, candidate.pk, event, moved=moved)
+        if versions.summary_changed(stored, candidate):
+            feed.summarised(model, candidate.pk)
+        _note_moved_parent(stored, candidate)
         return candidate, True
 
 
@@ -434,6 +455,16 @@ def _relink(owner, field_name: str, target, *, add: bool, user, reason, date) ->
     (entry,) = history.write([owner], history.UPDATED, user=user, reason=reason, date=date)
     event = change_event(owner, Action.UPDATED, user=user, reason=reason, date=date, entry=entry)
     feed.touch(type(owner), owner.pk, event)
+
+
+def _note_moved_parent(stored, candidate) -> None:
+    """A record shown inside its parent (an instrument in its facility) that moves to another
+    parent changes both parents' representations."""
+    for entry in versions.showing().get(type(stored), ()):
+        if entry.through is type(stored) and entry.owner_column != "pk":
+            old, new = getattr(stored, entry.owner_column), getattr(candidate, entry.owner_column)
+            if old != new:
+                feed.relinked(entry.owner, {old, new} - {None})
 
 
 # --- delete and restore ---------------------------------------------------------------------
@@ -485,6 +516,9 @@ def _delete(record, *, user, reason: str) -> ChangeEvent:
             f"{'; '.join(blockers)}. Change or delete those first."
         )
     links_before = history.snapshots([stored])[stored.pk]
+    # The records showing it lose it: found now, while its links still exist.
+    for entry in versions.showing().get(model, ()):
+        feed.relinked(entry.owner, set(entry.owners_of([stored.pk]).values_list("pk", flat=True)))
     children = []
     for relation in _cascading_records(model):
         for child in relation.related_model._base_manager.filter(**{relation.field.name: stored}):

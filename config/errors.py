@@ -1,5 +1,10 @@
 """Error answers for the whole site: JSON for the API, and 503 while the database is down.
 
+Here in config/ (not api/) because the whole site shares them: the root URL configuration's
+``handler404`` and ``handler500``, the readiness probe, the read-replica router, the NUL
+character guard and the rate limit use these constants and helpers, and config/ never imports
+api/ (the layering contracts in pyproject.toml).
+
 An unreachable database is an outage, not a bug: whatever meets it (a view, a serializer, a
 middleware before the view such as sessions, authentication or the response cache) ends in
 Django's ``handler500``, which answers 503 with ``Retry-After`` here instead of a 500. The
@@ -108,7 +113,7 @@ def database_unavailable_response(request, error: BaseException | None = None) -
     if request.path.startswith(JSON_PATH_PREFIXES):
         response = JsonResponse({"detail": detail}, status=503)
     else:
-        response = _unavailable_page(request)
+        response = notice_page(request, 503, UNAVAILABLE_TEXT)
     response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
     # An outage page must never be kept by a browser, a proxy or the response cache.
     add_never_cache_headers(response)
@@ -124,12 +129,15 @@ def database_unavailable_response(request, error: BaseException | None = None) -
     return response
 
 
-def _unavailable_page(request) -> HttpResponse:
+def notice_page(request, status: int, texts: dict[str, tuple[str, str]]) -> HttpResponse:
+    """A short neutral page (``texts``: title and hint per language, "en" and "ja"), framable
+    on widget pages only, under its own Content-Security-Policy (the 503 above, the 429 of
+    the rate limit on widget pages: config.throttles)."""
     lang = request.GET.get("lang") or getattr(request, "LANGUAGE_CODE", "en") or "en"
     lang = "ja" if lang.lower().startswith("ja") else "en"
-    title, hint = UNAVAILABLE_TEXT[lang]
+    title, hint = texts[lang]
     page = UNAVAILABLE_PAGE.format(lang=lang, title=title, hint=hint)
-    response = HttpResponse(page, status=503, content_type="text/html; charset=utf-8")
+    response = HttpResponse(page, status=status, content_type="text/html; charset=utf-8")
     framable = request.path.startswith("/embed/")
     if framable:
         # A partner's iframe shows this short note instead of a refused frame.

@@ -1,5 +1,13 @@
 """The anonymous rate limit: one counter per client address and window, atomic in Redis.
 
+It covers every public path (RATE_LIMITED_PREFIXES): the API, where DRF's views apply
+:class:`AnonymousRateThrottle` (REST_FRAMEWORK's DEFAULT_THROTTLE_CLASSES), and the widgets,
+the feeds and oEmbed, where :class:`AnonymousRateLimitMiddleware` applies the same throttle.
+One counter per client address for all of them, and one rate (``API_ANON_RATE``). A request
+the response cache looks up is counted there, with its lookup, whether the answer is a hit or
+a miss; the view's throttle or the middleware then reads that count (COUNTED_ATTRIBUTE)
+instead of counting again.
+
 DRF's default throttle keeps a list of request times per client and rewrites it on every
 request: two round trips, and concurrent workers overwrite each other's counts (measured:
 about half were lost under load). Here each request increments a counter that expires with
@@ -13,15 +21,38 @@ from __future__ import annotations
 
 import math
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.html import escape
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import SimpleRateThrottle
 
+from config.errors import notice_page
 from config.security import client_ip
 
-#: Set on the Django request by whoever counted it already (the response cache), so that the
-#: view's throttle does not count the same request twice.
+#: Set on the Django request by whoever counted it already (the response cache, or the
+#: middleware), so that the view's throttle does not count the same request twice.
 COUNTED_ATTRIBUTE = "anonymous_request_count"
+
+#: Every public path an anonymous caller is limited on: the API (its views' throttle) and
+#: the paths outside DRF (:data:`MIDDLEWARE_PREFIXES`).
+RATE_LIMITED_PREFIXES = ("/api/", "/embed/", "/feeds/", "/oembed")
+#: The public paths with no DRF view, limited by :class:`AnonymousRateLimitMiddleware`.
+MIDDLEWARE_PREFIXES = ("/embed/", "/feeds/", "/oembed")
+#: Where the 429 is a short framable page rather than JSON: the widgets live in partners'
+#: iframes, which would otherwise show raw JSON to their readers.
+PAGE_PREFIXES = ("/embed/",)
+
+THROTTLED_TEXT = {
+    "en": (
+        "Too many requests",
+        "More than {rate} requests came from your address. Please try again in {wait} seconds.",
+    ),
+    "ja": (
+        "リクエストが多すぎます",
+        "このアドレスからのリクエストが上限（{rate}）を超えました。"
+        "{wait} 秒後に、もう一度お試しください。",
+    ),
+}
 
 
 class AnonymousRateThrottle(SimpleRateThrottle):
@@ -97,9 +128,9 @@ def fetch_and_count(cache, keys: list[str], counter_key: str | None, window_seco
 
 
 def anonymous_throttle_for(request: HttpRequest) -> AnonymousRateThrottle | None:
-    """The throttle the API's views apply to this anonymous request, or None (not the API,
-    or no rate configured)."""
-    if not request.path.startswith("/api/"):
+    """The throttle that limits this anonymous request, or None (not a public path, or no
+    rate configured)."""
+    if not request.path.startswith(RATE_LIMITED_PREFIXES):
         return None
     throttle = AnonymousRateThrottle()
     return throttle if throttle.rate else None
@@ -110,3 +141,57 @@ def throttled_response(wait: float) -> JsonResponse:
     response = JsonResponse({"detail": str(Throttled(wait).detail)}, status=429)
     response["Retry-After"] = str(max(1, math.ceil(wait)))
     return response
+
+
+def refusal(request: HttpRequest, throttle: AnonymousRateThrottle) -> HttpResponse:
+    """The 429 for ``request`` once ``throttle``'s window is full, with Retry-After.
+
+    The API: exactly what its views answer (DRF's body). oEmbed and the feeds: the same JSON
+    plus the limit (``{"detail": …, "limit": "600/minute"}``). The widgets: a short page in
+    the widget's language, framable by the partner page, naming the limit.
+    """
+    wait = throttle.wait()
+    if request.path.startswith("/api/"):
+        return throttled_response(wait)
+    seconds = max(1, math.ceil(wait))
+    if request.path.startswith(PAGE_PREFIXES):
+        texts = {
+            lang: (title, escape(hint.format(rate=throttle.rate, wait=seconds)))
+            for lang, (title, hint) in THROTTLED_TEXT.items()
+        }
+        response = notice_page(request, 429, texts)
+    else:
+        detail = str(Throttled(wait).detail)
+        response = JsonResponse({"detail": detail, "limit": throttle.rate}, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+class AnonymousRateLimitMiddleware:
+    """The anonymous limit on the public paths no DRF view serves (MIDDLEWARE_PREFIXES).
+
+    After AuthenticationMiddleware: signed-in staff are not limited, as in the API. A request
+    the response cache looked up carries its count already (COUNTED_ATTRIBUTE; a hit over the
+    limit never gets here); any other request (the response cache off, a method it does not
+    look up, a session cookie that signs no one in) is counted here, once.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith(MIDDLEWARE_PREFIXES):
+            user = getattr(request, "user", None)
+            throttle = None
+            if not (user and user.is_authenticated):
+                throttle = anonymous_throttle_for(request)
+            if throttle is not None:
+                key = throttle.window_key(request)
+                if hasattr(request, COUNTED_ATTRIBUTE):
+                    count = getattr(request, COUNTED_ATTRIBUTE)
+                else:
+                    count = count_request(throttle.cache, key, throttle.duration)
+                    setattr(request, COUNTED_ATTRIBUTE, count)
+                if not throttle.admits(count):
+                    return refusal(request, throttle)
+        return self.get_response(request)

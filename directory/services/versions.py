@@ -1,0 +1,109 @@
+"""Representation versions: which records a write changes the public representation of.
+
+A record's ``version`` keys its cached representations (api.representations). A write
+changes the representation of
+
+* the record written itself;
+* the records on the other side of a link it adds, removes or re-roles (a technique lists
+  the facilities offering it);
+* when its summary changes (slug, names, publication), every record that shows it in brief:
+  a technique's new name is in the representation of each of its 11,000 facilities.
+
+The write services note these in the feed batch (``feed.Batch``); at the end of the
+outermost batch :func:`apply` raises the versions with one ``UPDATE`` per kind of record and
+per kind of link — never one statement per record.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import models
+from django.db.models import F
+
+from directory.writes import service_write
+
+#: The fields a brief summary of a record shows (api.serializers.brief_dict).
+SUMMARY_FIELDS = ("slug", "name", "name_ja", "is_published")
+
+
+@dataclass(frozen=True)
+class Showing:
+    """``owner`` records show, in brief, the records that ``through.<target>`` points at."""
+
+    owner: type[models.Model]
+    through: type[models.Model]
+    owner_column: str
+    target: str
+
+    def owners_of(self, pks) -> models.QuerySet:
+        linked = self.through._base_manager.filter(**{f"{self.target}__in": pks})
+        return self.owner._base_manager.filter(pk__in=linked.values(self.owner_column))
+
+
+@functools.cache
+def showing() -> dict[type[models.Model], list[Showing]]:
+    """For each model, who shows its records in brief: the API's related summaries
+    (directory.relations) and the single links shown in brief (a call's programme, an
+    institution's parent)."""
+    from directory import relations
+    from directory.models import Call, Institution
+
+    found: dict[type[models.Model], list[Showing]] = defaultdict(list)
+    for kind in (
+        relations.FACILITY_DETAIL,
+        relations.PROGRAMME_DETAIL,
+        relations.INSTITUTION_DETAIL,
+        relations.AGREEMENT_LIST,
+        relations.TECHNIQUE_DETAIL,
+        relations.FIELD_DETAIL,
+    ):
+        for relation in kind:
+            meta = relation.through._meta
+            owner = meta.get_field(relation.owner)
+            if relation.target:
+                target_model, target = (
+                    meta.get_field(relation.target).related_model,
+                    relation.target,
+                )
+            else:
+                target_model, target = relation.through, "pk"
+            entry = Showing(owner.related_model, relation.through, owner.attname, target)
+            if entry not in found[target_model]:
+                found[target_model].append(entry)
+    found[Call.programme.field.related_model].append(Showing(Call, Call, "pk", "programme"))
+    found[Institution].append(Showing(Institution, Institution, "pk", "parent"))
+    return found
+
+
+def has_version(model) -> bool:
+    return any(field.name == "version" for field in model._meta.concrete_fields)
+
+
+def summary_changed(before, after) -> bool:
+    return any(getattr(before, name) != getattr(after, name) for name in SUMMARY_FIELDS)
+
+
+def apply(changed: dict[type[models.Model], set], summarised: dict[type[models.Model], set]) -> int:
+    """Raise the versions of the ``changed`` records and of every record showing one of the
+    ``summarised`` ones; returns the number of UPDATE statements."""
+    statements = 0
+    with service_write():
+        statements += _apply(changed, summarised)
+    return statements
+
+
+def _apply(changed, summarised) -> int:
+    statements = 0
+    for model, pks in summarised.items():
+        for entry in showing().get(model, ()):
+            if has_version(entry.owner):
+                entry.owners_of(sorted(pks)).update(version=F("version") + 1)
+                statements += 1
+    for model, pks in changed.items():
+        if pks and has_version(model):
+            model._base_manager.filter(pk__in=sorted(pks)).update(version=F("version") + 1)
+            statements += 1
+    return statements

@@ -1,0 +1,307 @@
+"""Drafts stay invisible through every filter and facet of every list.
+
+For each filter of each filterset, a case builds a record that the filter matches only through
+a draft: either the record itself is a draft, or its only link to the filtered value is a draft
+record (an operator, a technique, a programme, a call…). Signed-in staff see it listed; the
+public must not, neither in ``results`` nor in ``count`` nor in the widgets. The last test makes
+sure no filter is left without a case.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from directory import choices, filtersets
+from tests.factories import (
+    AccessModeFactory,
+    AgreementFactory,
+    CallFactory,
+    FacilityFactory,
+    FacilityRoleFactory,
+    InstitutionFactory,
+    ProgrammeFactory,
+    ProgrammeRoleFactory,
+    ResearchFieldFactory,
+    TechniqueFactory,
+    country,
+)
+
+DRAFT = {"is_published": False}
+LONG_AGO = datetime.date(2000, 1, 1)
+
+
+def facility(**fields):
+    return FacilityFactory(slug="hidden-hit", **fields)
+
+
+def draft_facility(**fields):
+    return facility(**DRAFT, **fields)
+
+
+# Each builder creates the records and returns the query string that should find "hidden-hit"
+# for staff only.
+FACILITY_CASES = {
+    "q": lambda: (draft_facility(name="Zyxwv Ring"), "q=zyxwv")[1],
+    "updated_since": lambda: (draft_facility(), f"updated_since={LONG_AGO}")[1],
+    "country": lambda: (draft_facility(country=country("GB")), "country=GB")[1],
+    "kind": lambda: (draft_facility(kind=choices.FacilityKind.XFEL), "kind=xfel")[1],
+    "status": lambda: (
+        draft_facility(status=choices.FacilityStatus.PLANNED),
+        "status=planned",
+    )[1],
+    "operator": lambda: (
+        FacilityRoleFactory(
+            facility=facility(), institution=InstitutionFactory(slug="op", **DRAFT)
+        ),
+        "operator=op",
+    )[1],
+    "technique": lambda: (
+        facility(techniques=[TechniqueFactory(slug="tech", **DRAFT)]),
+        "technique=tech",
+    )[1],
+    "field": lambda: (facility(fields=[ResearchFieldFactory(slug="fld", **DRAFT)]), "field=fld")[1],
+    "access_mode": lambda: (
+        facility(access_modes=[AccessModeFactory(kind="proprietary", **DRAFT)]),
+        "access_mode=proprietary",
+    )[1],
+    "programme": lambda: (
+        ProgrammeFactory(slug="prog", facilities=[facility()], **DRAFT),
+        "programme=prog",
+    )[1],
+    "energy_gev_min": lambda: (draft_facility(energy_gev=Decimal("99")), "energy_gev_min=50")[1],
+    "energy_gev_max": lambda: (draft_facility(energy_gev=Decimal("0.1")), "energy_gev_max=0.2")[1],
+    "first_operation_year_min": lambda: (
+        draft_facility(first_operation_year=2099),
+        "first_operation_year_min=2090",
+    )[1],
+    "first_operation_year_max": lambda: (
+        draft_facility(first_operation_year=1901),
+        "first_operation_year_max=1910",
+    )[1],
+    "near": lambda: (
+        draft_facility(latitude=Decimal("-45"), longitude=Decimal("170")),
+        "near=-45,170&radius_km=10",
+    )[1],
+    "bbox": lambda: (
+        draft_facility(latitude=Decimal("-45"), longitude=Decimal("170")),
+        "bbox=169,-46,171,-44",
+    )[1],
+}
+
+
+def programme(**fields):
+    return ProgrammeFactory(slug="hidden-hit", **fields)
+
+
+def draft_programme(**fields):
+    return programme(**DRAFT, **fields)
+
+
+def open_call_of(parent, **fields):
+    return CallFactory(programme=parent, **fields)
+
+
+PROGRAMME_CASES = {
+    "q": lambda: (draft_programme(name="Zyxwv Scheme"), "q=zyxwv")[1],
+    "updated_since": lambda: (draft_programme(), f"updated_since={LONG_AGO}")[1],
+    "kind": lambda: (draft_programme(kind=choices.ProgrammeKind.MOBILITY), "kind=mobility")[1],
+    "status": lambda: (draft_programme(status=choices.ProgrammeStatus.CLOSED), "status=closed")[1],
+    "funder": lambda: (
+        ProgrammeRoleFactory(
+            programme=programme(), institution=InstitutionFactory(slug="fu", **DRAFT)
+        ),
+        "funder=fu",
+    )[1],
+    "country": lambda: (draft_programme(countries=[country("GB")]), "country=GB")[1],
+    "country_all": lambda: (
+        draft_programme(countries=[country("GB"), country("JP")]),
+        "country_all=GB,JP",
+    )[1],
+    "field": lambda: (programme(fields=[ResearchFieldFactory(slug="fld", **DRAFT)]), "field=fld")[
+        1
+    ],
+    "facility": lambda: (
+        programme(facilities=[FacilityFactory(slug="fac", **DRAFT)]),
+        "facility=fac",
+    )[1],
+    "active_on": lambda: (draft_programme(), "active_on=2026-04-01")[1],
+    "has_open_call": lambda: (open_call_of(programme(), **DRAFT), "has_open_call=true")[1],
+    "deadline_before": lambda: (
+        open_call_of(programme(), **DRAFT, closes_at=timezone.now() + datetime.timedelta(days=2)),
+        f"deadline_before={timezone.localdate() + datetime.timedelta(days=5)}",
+    )[1],
+    "deadline_after": lambda: (
+        open_call_of(programme(), **DRAFT),
+        f"deadline_after={timezone.localdate()}",
+    )[1],
+}
+
+
+def call(**fields):
+    return CallFactory(slug="hidden-hit", **fields)
+
+
+CALL_CASES = {
+    "q": lambda: (call(name="Zyxwv Call", **DRAFT), "q=zyxwv")[1],
+    "updated_since": lambda: (call(**DRAFT), f"updated_since={LONG_AGO}")[1],
+    # A published call of a draft programme is a draft with it.
+    "programme": lambda: (
+        call(programme=ProgrammeFactory(slug="prog", **DRAFT)),
+        "programme=prog",
+    )[1],
+    "status": lambda: (call(programme=ProgrammeFactory(**DRAFT)), "status=open")[1],
+    "closes_before": lambda: (
+        call(**DRAFT),
+        f"closes_before={timezone.localdate() + datetime.timedelta(days=60)}",
+    )[1],
+    "closes_after": lambda: (call(**DRAFT), f"closes_after={timezone.localdate()}")[1],
+    "field": lambda: (
+        call(programme=ProgrammeFactory(fields=[ResearchFieldFactory(slug="fld", **DRAFT)])),
+        "field=fld",
+    )[1],
+    "country": lambda: (
+        call(programme=ProgrammeFactory(countries=[country("GB")], **DRAFT)),
+        "country=GB",
+    )[1],
+}
+
+
+def institution(**fields):
+    return InstitutionFactory(slug="hidden-hit", **fields)
+
+
+INSTITUTION_CASES = {
+    "q": lambda: (institution(name="Zyxwv Institute", **DRAFT), "q=zyxwv")[1],
+    "updated_since": lambda: (institution(**DRAFT), f"updated_since={LONG_AGO}")[1],
+    "kind": lambda: (institution(kind=choices.InstitutionKind.COMPANY, **DRAFT), "kind=company")[1],
+    "country": lambda: (institution(country=country("GB"), **DRAFT), "country=GB")[1],
+    "parent": lambda: (
+        institution(parent=InstitutionFactory(slug="par", **DRAFT)),
+        "parent=par",
+    )[1],
+    "ror_id": lambda: (institution(ror_id="01dq60k83", **DRAFT), "ror_id=01dq60k83")[1],
+    # Its only funder link is to a draft programme.
+    "role": lambda: (
+        ProgrammeRoleFactory(programme=ProgrammeFactory(**DRAFT), institution=institution()),
+        "role=funder",
+    )[1],
+    # It operates only a draft neutron source.
+    "facility_kind": lambda: (
+        FacilityRoleFactory(
+            facility=FacilityFactory(kind=choices.FacilityKind.SPALLATION_NEUTRON, **DRAFT),
+            institution=institution(),
+        ),
+        "facility_kind=spallation_neutron",
+    )[1],
+}
+
+
+def agreement(**fields):
+    return AgreementFactory(slug="hidden-hit", **fields)
+
+
+AGREEMENT_CASES = {
+    "q": lambda: (agreement(name="Zyxwv Accord", **DRAFT), "q=zyxwv")[1],
+    "updated_since": lambda: (agreement(**DRAFT), f"updated_since={LONG_AGO}")[1],
+    "kind": lambda: (
+        agreement(kind=choices.AgreementKind.JOINT_STATEMENT, **DRAFT),
+        "kind=joint_statement",
+    )[1],
+    "institution": lambda: (
+        agreement(institutions=[InstitutionFactory(slug="ins", **DRAFT)]),
+        "institution=ins",
+    )[1],
+    "facility": lambda: (
+        agreement(facilities=[FacilityFactory(slug="fac", **DRAFT)]),
+        "facility=fac",
+    )[1],
+}
+
+TECHNIQUE_CASES = {
+    "q": lambda: (TechniqueFactory(slug="hidden-hit", name="Zyxwv", **DRAFT), "q=zyxwv")[1],
+    "updated_since": lambda: (
+        TechniqueFactory(slug="hidden-hit", **DRAFT),
+        f"updated_since={LONG_AGO}",
+    )[1],
+    "probe": lambda: (
+        TechniqueFactory(slug="hidden-hit", probe=choices.Probe.MUON, **DRAFT),
+        "probe=muon",
+    )[1],
+}
+
+FIELD_CASES = {
+    "q": lambda: (ResearchFieldFactory(slug="hidden-hit", name="Zyxwv", **DRAFT), "q=zyxwv")[1],
+    "updated_since": lambda: (
+        ResearchFieldFactory(slug="hidden-hit", **DRAFT),
+        f"updated_since={LONG_AGO}",
+    )[1],
+}
+
+RESOURCES = {
+    "facilities": (filtersets.FacilityFilterSet, FACILITY_CASES),
+    "programmes": (filtersets.ProgrammeFilterSet, PROGRAMME_CASES),
+    "calls": (filtersets.CallFilterSet, CALL_CASES),
+    "institutions": (filtersets.InstitutionFilterSet, INSTITUTION_CASES),
+    "agreements": (filtersets.AgreementFilterSet, AGREEMENT_CASES),
+    "techniques": (filtersets.TechniqueFilterSet, TECHNIQUE_CASES),
+    "fields": (filtersets.ResearchFieldFilterSet, FIELD_CASES),
+}
+#: Parameters that select nothing by themselves.
+NOT_SELECTING = {"ordering", "radius_km"}
+WIDGETS = {"facilities", "programmes", "calls"}
+
+CASES = [
+    pytest.param(resource, name, build, id=f"{resource}-{name}")
+    for resource, (_filterset, cases) in RESOURCES.items()
+    for name, build in cases.items()
+]
+
+
+def slugs(response) -> list[str]:
+    assert response.status_code == 200, response.content
+    return [record["slug"] for record in response.json()["results"]]
+
+
+@pytest.mark.parametrize(("resource", "name", "build"), CASES)
+def test_a_filter_never_matches_through_a_draft(api, staff_api, resource, name, build):
+    query = build()
+    url = f"/api/v1/{resource}/?{query}&fields=slug"
+    # Staff see the record the filter finds through the draft: the case is a real match.
+    assert "hidden-hit" in slugs(staff_api.get(url))
+    anonymous = api.get(url)
+    assert "hidden-hit" not in slugs(anonymous)
+    assert anonymous.json()["count"] == len(anonymous.json()["results"])
+    if resource in WIDGETS:
+        widget = api.get(f"/embed/{resource}/?{query}")
+        assert widget.status_code == 200
+        assert b"hidden-hit" not in widget.content
+        assert b"Zyxwv" not in widget.content
+    if resource == "calls":
+        calendar = api.get(f"/api/v1/calls.ics?{query}")
+        assert calendar.status_code == 200
+        assert b"hidden-hit" not in calendar.content
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_every_filter_has_a_drafts_case(resource):
+    filterset, cases = RESOURCES[resource]
+    assert set(filterset.base_filters) - NOT_SELECTING == set(cases)
+
+
+def test_facets_count_no_link_to_a_draft(api, staff_api, db):
+    FacilityFactory(
+        techniques=[TechniqueFactory(slug="tech", **DRAFT)],
+        fields=[ResearchFieldFactory(slug="fld", **DRAFT)],
+        access_modes=[AccessModeFactory(kind="proprietary", **DRAFT)],
+    )
+    CallFactory(programme=ProgrammeFactory(fields=[ResearchFieldFactory(slug="f2", **DRAFT)]))
+    url = "/api/v1/facilities/?facets=technique,field,access_mode"
+    assert staff_api.get(url).json()["facets"]["technique"][0]["value"] == "tech"
+    facets = api.get(url).json()["facets"]
+    assert facets == {"technique": [], "field": [], "access_mode": []}
+    assert api.get("/api/v1/calls/?facets=field").json()["facets"] == {"field": []}
+    assert staff_api.get("/api/v1/calls/?facets=field").json()["facets"]["field"][0]["count"] == 1
