@@ -9,15 +9,10 @@ one query per page by :func:`directory.selectors.attach_briefs`.
 from __future__ import annotations
 
 import functools
-import operator
-import threading
-from collections import OrderedDict
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.fields import SkipField
-from rest_framework.relations import PKOnlyObject
 
 from directory import choices
 from directory.cross_search import KIND_NAMES
@@ -186,46 +181,6 @@ class SourceSerializer(serializers.Serializer):
 # --- Records --------------------------------------------------------------------------
 
 
-@functools.cache
-def _column_attributes(model) -> frozenset[str]:
-    """The attributes of ``model`` that hold a column's value (``country_id``, not the
-    related ``country``; never a method)."""
-    return frozenset(field.attname for field in model._meta.concrete_fields)
-
-
-_kept_serializers = threading.local()
-#: serializers each thread keeps (per class, shape and ``fields=``), most recently used
-KEPT_SERIALIZERS = 64
-
-
-def represent(serializer_class, data, context, *, many: bool = False):
-    """``data`` (a record, or a page of records with ``many``) as ``serializer_class``
-    represents it in ``context``.
-
-    Building a serializer (model introspection, deep copies of every field) cost more than
-    serializing a page of 20 records with it, so each thread keeps one per class, shape and
-    set of fields and lends it this request's context while it serializes. Per thread: a
-    serializer reads its context from itself, and two threads must not share one.
-    """
-    shape = {name: context.get(name) for name in ("sparse_fields", "listing")}
-    key = (serializer_class, many, tuple(shape["sparse_fields"] or ()), shape["listing"])
-    kept = _kept_serializers.__dict__.setdefault("serializers", OrderedDict())
-    serializer = kept.get(key)
-    if serializer is None:
-        serializer = kept[key] = serializer_class(many=many, context=shape)
-        # ``fields=`` chooses among countless shapes: keep the most recently used only.
-        if len(kept) > KEPT_SERIALIZERS:
-            kept.popitem(last=False)
-    else:
-        kept.move_to_end(key)
-    serializer._context = context
-    try:
-        return serializer.to_representation(data)
-    finally:
-        # The kept serializer must not hold on to the request.
-        serializer._context = {}
-
-
 class RecordSerializer(serializers.ModelSerializer):
     """Fields every record shares; ``fields=`` in the query keeps only the listed ones."""
 
@@ -264,41 +219,9 @@ class RecordSerializer(serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        wanted = self.context.get("sparse_fields")
-        listing = self.context.get("listing", False)
-        for name in list(self.fields):
-            if (wanted and name not in wanted) or (listing and name in self.DETAIL_ONLY):
-                self.fields.pop(name)
-
-    def to_representation(self, record):
-        """DRF's representation, with each field's reader chosen once per serializer.
-
-        DRF looks every field's source up generically for every record; a column of the
-        model is read directly here (the same value), anything else the way DRF does.
-        """
-        plan = self.__dict__.get("_plan")
-        if plan is None:
-            plan = self._plan = [self._field_plan(field) for field in self._readable_fields]
-        result = {}
-        for name, read, represent in plan:
-            try:
-                value = read(record)
-            except SkipField:
-                continue
-            result[name] = None if value is None else represent(value)
-        return result
-
-    def _field_plan(self, field):
-        columns = _column_attributes(self.Meta.model)
-        if len(field.source_attrs) == 1 and field.source_attrs[0] in columns:
-            read = operator.attrgetter(field.source_attrs[0])
-        else:
-
-            def read(record, field=field):
-                value = field.get_attribute(record)
-                return value.pk if isinstance(value, PKOnlyObject) and value.pk is None else value
-
-        return field.field_name, read, field.to_representation
+        if self.context.get("listing", False):
+            for name in self.DETAIL_ONLY:
+                self.fields.pop(name, None)
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, record) -> str:
@@ -342,13 +265,23 @@ class ResearchFieldSerializer(RecordSerializer):
         )
 
 
-class FacilitySerializer(RecordSerializer):
+class FacilityDistance(serializers.Serializer):
+    """What a facility's answer holds of the request rather than of the record."""
+
+    distance_km = serializers.SerializerMethodField()
+
+    def get_distance_km(self, record) -> float | None:
+        distance = getattr(record, "distance_km", None)
+        return None if distance is None else round(distance, 3)
+
+
+class FacilitySerializer(RecordSerializer, FacilityDistance):
+    Volatile = FacilityDistance
     resource = "facilities"
     kind_label = ChoiceLabelField(choices.FacilityKind, source="kind")
     status_label = ChoiceLabelField(choices.FacilityStatus, source="status")
     country = serializers.CharField(source="country_id", read_only=True)
     country_name = CountryNameField()
-    distance_km = serializers.SerializerMethodField()
     institutions = RoleBriefsField(
         "institutions",
         choices.FacilityRoleKind,
@@ -395,10 +328,6 @@ class FacilitySerializer(RecordSerializer):
             *RecordSerializer.PROVENANCE_FIELDS,
         )
 
-    def get_distance_km(self, record) -> float | None:
-        distance = getattr(record, "distance_km", None)
-        return None if distance is None else round(distance, 3)
-
 
 class CallBriefSerializer(serializers.Serializer):
     """A call in brief, with its deadline."""
@@ -439,7 +368,14 @@ class OpenCallsField(serializers.Field):
         ]
 
 
-class ProgrammeSerializer(RecordSerializer):
+class ProgrammeOpenCalls(serializers.Serializer):
+    """What a programme's answer holds of the moment of the request: its current calls."""
+
+    open_calls = OpenCallsField(help_text="Calls open now or opening soon, nearest deadline first.")
+
+
+class ProgrammeSerializer(RecordSerializer, ProgrammeOpenCalls):
+    Volatile = ProgrammeOpenCalls
     resource = "programmes"
     kind_label = ChoiceLabelField(choices.ProgrammeKind, source="kind")
     status_label = ChoiceLabelField(choices.ProgrammeStatus, source="status")
@@ -452,7 +388,6 @@ class ProgrammeSerializer(RecordSerializer):
     countries = CountryBriefsField("countries")
     research_fields = PlainBriefsField("fields")
     facilities = PlainBriefsField("facilities")
-    open_calls = OpenCallsField(help_text="Calls open now or opening soon, nearest deadline first.")
 
     class Meta:
         model = Programme
@@ -501,11 +436,26 @@ class ProgrammeBriefField(serializers.Field):
         }
 
 
-class CallSerializer(RecordSerializer):
-    resource = "calls"
-    programme = ProgrammeBriefField()
+class CallStatus(serializers.Serializer):
+    """A call's status at the moment of the request (it moves at the opening and deadline)."""
+
     status = serializers.SerializerMethodField()
     status_label = serializers.SerializerMethodField()
+
+    @extend_schema_field({"type": "string", "enum": choices.CallStatus.values})
+    def get_status(self, call) -> str:
+        return call.status_at(self.context["now"])
+
+    def get_status_label(self, call) -> str:
+        return choices.choice_label(
+            choices.CallStatus, call.status_at(self.context["now"]), language_of(self.context)
+        )
+
+
+class CallSerializer(RecordSerializer, CallStatus):
+    Volatile = CallStatus
+    resource = "calls"
+    programme = ProgrammeBriefField()
     closes_at_local = serializers.SerializerMethodField()
     call_url = serializers.URLField(source="url", read_only=True)
 
@@ -522,15 +472,6 @@ class CallSerializer(RecordSerializer):
             "deadline_timezone",
             "call_url",
             *RecordSerializer.PROVENANCE_FIELDS,
-        )
-
-    @extend_schema_field({"type": "string", "enum": choices.CallStatus.values})
-    def get_status(self, call) -> str:
-        return call.status_at(self.context["now"])
-
-    def get_status_label(self, call) -> str:
-        return choices.choice_label(
-            choices.CallStatus, call.status_at(self.context["now"]), language_of(self.context)
         )
 
     @extend_schema_field(OpenApiTypes.DATETIME)

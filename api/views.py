@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from api import concurrency, schema, serializers, write_serializers
+from api import concurrency, representations, schema, serializers, write_serializers
 from api.caching import CacheHeadersMixin
 from api.language import request_language
 from api.pagination import DirectoryPagination
@@ -215,9 +215,8 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
-        selectors.attach_briefs(page, self.list_relations, drafts=self.drafts)
-        data = serializers.represent(
-            self.serializer_class, page, self.get_serializer_context(), many=True
+        data = representations.represent(
+            self.serializer_class, page, self.get_serializer_context(), self.list_relations
         )
         response = self.get_paginated_response(data)
         if self.facet_names:
@@ -238,9 +237,10 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
         """The record as a detail GET shows it, with its version ETag (see finalize_response)."""
         if self.action != "retrieve":
             record = self.with_related(self.base_queryset()).get(pk=record.pk)
-        selectors.attach_briefs([record], self.detail_relations, drafts=self.drafts)
         self.record = record
-        data = serializers.represent(self.serializer_class, record, self.get_serializer_context())
+        (data,) = representations.represent(
+            self.serializer_class, [record], self.get_serializer_context(), self.detail_relations
+        )
         return Response(data, status=status, headers=headers)
 
     # --- writes ---------------------------------------------------------------------------

@@ -272,6 +272,10 @@ CACHES = {"default": {**_cache_backend, "KEY_PREFIX": os.environ.get("CACHE_KEY_
 # to the directory invalidates all of them at once; this only bounds how long an answer can
 # outlive an invalidation lost while Redis was unreachable, or a call's deadline passing.
 RESPONSE_CACHE_SECONDS = env_int("RESPONSE_CACHE_SECONDS", 60)
+# Seconds a record's cached representation (api/representations.py) is kept. Keys carry the
+# record's version, so a write never serves a stale one; this only bounds the memory held by
+# representations of versions nobody reads any more (0 turns the cache off).
+REPRESENTATION_CACHE_SECONDS = env_int("REPRESENTATION_CACHE_SECONDS", 86400)
 
 # --- Passwords --------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
