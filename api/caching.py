@@ -27,7 +27,9 @@ class CacheHeadersMixin:
         """When this answer last changed and how long it stays true (see answer_freshness)."""
         queryset = getattr(self, "queryset", None)
         model = self.answer_model or getattr(queryset, "model", None)
-        return answer_freshness(self.request._request, model)
+        # DRF's request reads the state the response cache left on Django's (attribute
+        # access falls through to it), so the marker is read once per request.
+        return answer_freshness(self.request, model)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

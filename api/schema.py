@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+)
+from rest_framework import serializers
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -74,15 +81,43 @@ JSON = "application/json"
 ERRORS = {(400, JSON): ERROR_SCHEMA, (429, JSON): DETAIL_SCHEMA}
 
 
+@extend_schema_serializer(many=False)
+class WholeBody(serializers.Serializer):
+    """A list answer's body in a format of its own (CSV, GeoJSON), documented as it is.
+
+    drf-spectacular wraps a list view's 200 bodies in the JSON page (an array, with count and
+    next); ``many=False`` tells it this body is already whole.
+    """
+
+    def __init__(self, name: str, schema: dict):
+        super().__init__()
+        self.component_name = name
+        self.body_schema = schema
+
+
+class WholeBodyExtension(OpenApiSerializerExtension):
+    """Documents a :class:`WholeBody` as its schema (a named component)."""
+
+    target_class = WholeBody
+
+    def get_name(self, auto_schema, direction):
+        return self.target.component_name
+
+    def map_serializer(self, auto_schema, direction):
+        return self.target.body_schema
+
+
 def list_responses(serializer_class, *, geojson: bool = False) -> dict:
     """200 in each format of a list endpoint, and its errors."""
     responses = {
         (200, JSON): serializer_class,
-        (200, "text/csv"): CSV_SCHEMA,
+        (200, "text/csv"): WholeBody("CSVTable", CSV_SCHEMA),
         **ERRORS,
     }
     if geojson:
-        responses[(200, "application/geo+json")] = FEATURE_COLLECTION_SCHEMA
+        responses[(200, "application/geo+json")] = WholeBody(
+            "FeatureCollection", FEATURE_COLLECTION_SCHEMA
+        )
     return responses
 
 
@@ -101,31 +136,13 @@ def detail_responses(serializer_class, *, geojson: bool = False) -> dict:
 
 
 class DirectoryAutoSchema(AutoSchema):
-    """Leaves CSV, GeoJSON and JSON-LD bodies as documented, not wrapped in the JSON page."""
-
-    RAW_MEDIA_TYPES = frozenset({"text/csv", "application/geo+json", "application/ld+json"})
-    _raw_response = False
-
-    def _get_response_for_code(
-        self, serializer, status_code, media_types=None, direction="response"
-    ):
-        self._raw_response = bool(media_types) and set(media_types) <= self.RAW_MEDIA_TYPES
-        try:
-            return super()._get_response_for_code(serializer, status_code, media_types, direction)
-        finally:
-            self._raw_response = False
+    """Says that reads are public, next to the schemes that writes need."""
 
     def get_auth(self):
         auth = super().get_auth()
-        # Reads are public: say so, next to the schemes that writes need.
         if self.method in ("GET", "HEAD") and auth and {} not in auth:
             auth.append({})
         return auth
-
-    def _is_list_view(self, serializer=None) -> bool:
-        if self._raw_response:
-            return False
-        return super()._is_list_view(serializer)
 
 
 def parameter(name: str, type_, description: str, example, **kwargs) -> OpenApiParameter:

@@ -5,8 +5,9 @@ A page of 1 and a page of 200 cost the same, and never more than MAX_QUERIES.
 
 import datetime
 
+from django.core.cache import cache
 from django.db import connection
-from django.test import TestCase
+from django.test import TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -80,8 +81,13 @@ LISTS = [
 ]
 
 
-def count_queries(client, url: str) -> int:
+def count_queries(client, url: str, *, warm: bool = False) -> int:
+    """The SQL statements of one answer computed by the view: with every record's
+    representation to render (cold), or with all of them cached (warm)."""
     countries_by_code()  # loaded once per process, not per request
+    cache.clear()
+    if warm:
+        client.get(url)
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200, response.content[:500]
@@ -92,6 +98,7 @@ def page(url: str, limit: int) -> str:
     return f"{url}{'&' if '?' in url else '?'}limit={limit}"
 
 
+@override_settings(RESPONSE_CACHE_SECONDS=0)  # every answer computed by its view
 class QueryCountTests(TestCase):
     """200 linked records of every kind, created once for the class."""
 
@@ -104,11 +111,16 @@ class QueryCountTests(TestCase):
 
     def test_list_queries_do_not_grow_with_page_size(self):
         for url in LISTS:
-            with self.subTest(url=url):
-                one = count_queries(self.api, page(url, 1))
-                full = count_queries(self.api, page(url, 200))
-                assert one == full, f"{url}: {one} queries for 1 row, {full} for 200"
-                assert full <= MAX_QUERIES, f"{url}: {full} queries"
+            for warm in (False, True):
+                with self.subTest(url=url, warm=warm):
+                    one = count_queries(self.api, page(url, 1), warm=warm)
+                    full = count_queries(self.api, page(url, 200), warm=warm)
+                    assert one == full, f"{url}: {one} queries for 1 row, {full} for 200"
+                    assert full <= MAX_QUERIES, f"{url}: {full} queries"
+
+    def test_a_warm_page_skips_the_summaries_query(self):
+        url = "/api/v1/facilities/?limit=200"
+        assert count_queries(self.api, url, warm=True) == count_queries(self.api, url) - 1
 
     def test_a_full_page_really_holds_200_rows_with_their_relations(self):
         results = self.api.get("/api/v1/facilities/?limit=200").json()["results"]

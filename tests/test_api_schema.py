@@ -76,6 +76,21 @@ def test_formats_are_documented(schema):
     }
 
 
+def test_list_bodies_in_their_own_formats_are_documented_whole(schema):
+    content = schema["paths"]["/api/v1/facilities/"]["get"]["responses"]["200"]["content"]
+    components = schema["components"]["schemas"]
+
+    def resolved(media_type):
+        reference = content[media_type]["schema"]["$ref"].rsplit("/", 1)[-1]
+        return components[reference]
+
+    assert resolved("text/csv")["type"] == "string"
+    geojson = resolved("application/geo+json")
+    assert set(geojson["properties"]) >= {"type", "features", "count"}
+    assert geojson["properties"]["features"]["type"] == "array"
+    assert "PaginatedFacilityList" in content["application/json"]["schema"]["$ref"]
+
+
 def test_docs_pages_are_served_without_external_assets(api):
     for url in ["/api/docs/", "/api/redoc/"]:
         page = api.get(url)

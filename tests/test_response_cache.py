@@ -345,6 +345,7 @@ def test_without_the_response_cache_the_view_counts_in_one_round_trip(
     import redis
 
     settings.RESPONSE_CACHE_SECONDS = 0
+    settings.REPRESENTATION_CACHE_SECONDS = 0  # counted here: the throttle's trips alone
     monkeypatch.setattr(AnonymousRateThrottle, "THROTTLE_RATES", {"anon": "2/minute"})
     trips = record_redis_round_trips(monkeypatch)
     statuses = [api.get(DETAIL).status_code for _ in range(3)]
@@ -431,3 +432,19 @@ def test_while_redis_is_unreachable_a_request_costs_what_it_costs_without_the_ca
     settings.RESPONSE_CACHE_SECONDS = 0
     _, without_cache = sql_count(api, DETAIL)
     assert with_redis_down == without_cache
+
+
+@pytest.mark.django_db
+def test_a_page_reads_its_representations_in_one_round_trip(
+    api, facility, redis_cache, settings, monkeypatch
+):
+    """Cold: one MGET that finds nothing and one pipelined SET of the rendered ones; warm:
+    one MGET for the whole page (besides the anonymous count)."""
+    settings.RESPONSE_CACHE_SECONDS = 0
+    FacilityFactory.create_batch(5)
+    trips = record_redis_round_trips(monkeypatch)
+    assert api.get(LIST).status_code == HTTPStatus.OK
+    assert trips == ["pipeline", "MGET", "pipeline"]
+    trips.clear()
+    assert api.get(LIST).status_code == HTTPStatus.OK
+    assert trips == ["pipeline", "MGET"]
