@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 
@@ -70,3 +71,23 @@ class DirectoryPagination(LimitOffsetPagination):
                 parameter["description"] = "Number of results to skip (0 or more)."
                 parameter["schema"] = {"type": "integer", "minimum": 0, "example": 0}
         return parameters
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.view = view
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_count(self, queryset):
+        """The count of the list; an unfiltered list's is kept until the next write.
+
+        ``COUNT(*)`` over a whole table grows with it (5 ms at 100,000 facilities on
+        PostgreSQL): the view names a key (``kept_count_key``) only when the list is the whole
+        public table and the key holds the directory's generation, so any write renews it.
+        """
+        key = getattr(self.view, "kept_count_key", lambda: None)()
+        if key is None:
+            return super().get_count(queryset)
+        count = cache.get(key)
+        if count is None:
+            count = super().get_count(queryset)
+            cache.set(key, count, 3600)
+        return count

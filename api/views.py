@@ -36,6 +36,7 @@ from directory.cross_search import SEARCHABLE_KINDS, search_everything
 from directory.models import (
     Agreement,
     Call,
+    DirectoryState,
     Facility,
     Institution,
     Programme,
@@ -224,6 +225,17 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
                 queryset, self.facet_names, self.language
             )
         return response
+
+    def kept_count_key(self) -> str | None:
+        """The cache key of this list's count when it is the whole public table (see
+        DirectoryPagination.get_count), else None."""
+        filtered = any(
+            value not in (None, "", []) for value in self.filterset.form.cleaned_data.values()
+        )
+        if self.action != "list" or self.drafts or filtered or self.request_format() == "geojson":
+            return None
+        generation = DirectoryState.for_request(self.request).generation
+        return f"count:{self.queryset.model._meta.label_lower}:{generation}"
 
     def get_serializer_class(self):
         if self.action in ("create", "update", "partial_update"):
