@@ -5,7 +5,6 @@ A page of 1 and a page of 200 cost the same, and never more than MAX_QUERIES.
 
 import datetime
 
-import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test import TestCase, override_settings
