@@ -47,9 +47,8 @@ def record_url(context, resource: str, slug: str) -> str | None:
     return f"{base}{resource}/{slug}/"
 
 
-def localised(english: str, japanese: str, language: str) -> str:
-    """The Japanese text when asked for and present, else the English."""
-    return japanese if language == "ja" and japanese else english
+#: The directory's one language fallback (re-exported for the API's views and feeds).
+localised = choices.localised
 
 
 # --- Brief summaries ------------------------------------------------------------------

@@ -248,6 +248,21 @@ JAPANESE_LABELS: dict[type[models.TextChoices], dict[str, str]] = {
 }
 
 
+def in_language(english: str, japanese: str, language: str) -> tuple[str, str]:
+    """(text, its language): the Japanese when asked for and present, else the English.
+
+    The one fallback rule of every bilingual text the directory shows (API, widgets, feeds).
+    """
+    if language == "ja" and japanese:
+        return japanese, "ja"
+    return english, "en"
+
+
+def localised(english: str, japanese: str, language: str) -> str:
+    """The text of :func:`in_language`."""
+    return in_language(english, japanese, language)[0]
+
+
 def choice_label(choices: type[models.TextChoices], value: str, language: str = "en") -> str:
     """The label of a choice value in English or Japanese ("" for an empty value)."""
     if not value:

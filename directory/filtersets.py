@@ -35,6 +35,7 @@ from directory.choices import (
     ProgrammeRoleKind,
     ProgrammeStatus,
     choice_label,
+    localised,
 )
 from directory.countries import countries_by_code
 from directory.models import (
@@ -379,7 +380,7 @@ class Facet:
             country = countries_by_code().get(value)
             if country is None:
                 return str(value)
-            return country.name_ja if language == "ja" and country.name_ja else country.name
+            return localised(country.name, country.name_ja, language)
         if self.labels is None:
             return str(value)
         return choice_label(self.labels, value, language)

@@ -26,6 +26,7 @@ from directory.choices import (
     ProgrammeKind,
     ProgrammeStatus,
     choice_label,
+    in_language,
 )
 from directory.countries import countries_by_code
 from directory.filtersets import CallFilterSet, FacilityFilterSet, ProgrammeFilterSet
@@ -92,9 +93,8 @@ def text(value: str, lang: str, page_lang: str) -> SafeString:
 
 def localised(english: str, japanese: str, page_lang: str) -> SafeString:
     """The Japanese text when the page is Japanese and it exists, else the English."""
-    if page_lang == "ja" and japanese:
-        return text(japanese, "ja", page_lang)
-    return text(english, "en", page_lang)
+    value, lang = in_language(english, japanese, page_lang)
+    return text(value, lang, page_lang)
 
 
 def label(choices, value: str, page_lang: str) -> SafeString:
