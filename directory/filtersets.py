@@ -343,6 +343,13 @@ class ValueFilter(django_filters.Filter):
         return self.get_method(qs)(qs, self.field_name, value)
 
 
+def moment_filter(method: str, help_text: str) -> ValueFilter:
+    """A date (its midnight UTC) or an ISO 8601 date-time, applied by ``method``."""
+    return ValueFilter(
+        field_class=UpdatedSinceField, method=method, schema=MOMENT_SCHEMA, help_text=help_text
+    )
+
+
 def _ordering(fields: dict[str, str], help_text: str) -> django_filters.OrderingFilter:
     ordering = django_filters.OrderingFilter(
         fields=tuple(fields.items()),
@@ -406,11 +413,8 @@ class DirectoryFilterSet(django_filters.FilterSet):
             f"{search.MAX_QUERY_LENGTH} characters and {search.MAX_QUERY_TERMS} different words."
         ),
     )
-    updated_since = ValueFilter(
-        field_class=UpdatedSinceField,
-        method="filter_updated_since",
-        schema=MOMENT_SCHEMA,
-        help_text="Records changed at or after this ISO 8601 date or date-time.",
+    updated_since = moment_filter(
+        "filter_updated_since", "Records changed at or after this ISO 8601 date or date-time."
     )
 
     #: name -> Facet offered by ``?facets=`` on this list
@@ -608,17 +612,13 @@ class ProgrammeFilterSet(DirectoryFilterSet):
         schema={"type": "boolean", "example": True},
         help_text="true: programmes with a call open now; false: programmes without one.",
     )
-    deadline_before = ValueFilter(
-        field_class=UpdatedSinceField,
-        method="filter_deadline_before",
-        schema=MOMENT_SCHEMA,
-        help_text="Programmes with a call whose deadline is before this date or date-time.",
+    deadline_before = moment_filter(
+        "filter_deadline_before",
+        "Programmes with a call whose deadline is before this date or date-time.",
     )
-    deadline_after = ValueFilter(
-        field_class=UpdatedSinceField,
-        method="filter_deadline_after",
-        schema=MOMENT_SCHEMA,
-        help_text="Programmes with a call whose deadline is at or after this date or date-time.",
+    deadline_after = moment_filter(
+        "filter_deadline_after",
+        "Programmes with a call whose deadline is at or after this date or date-time.",
     )
     ordering = _ordering(PROGRAMME_ORDERING, "Sort order.")
 
@@ -676,17 +676,11 @@ class CallFilterSet(DirectoryFilterSet):
         method="filter_status",
         help_text="open, upcoming or closed, computed from the dates at request time (OR).",
     )
-    closes_before = ValueFilter(
-        field_class=UpdatedSinceField,
-        method="filter_closes_before",
-        schema=MOMENT_SCHEMA,
-        help_text="Calls whose deadline is before this date or date-time.",
+    closes_before = moment_filter(
+        "filter_closes_before", "Calls whose deadline is before this date or date-time."
     )
-    closes_after = ValueFilter(
-        field_class=UpdatedSinceField,
-        method="filter_closes_after",
-        schema=MOMENT_SCHEMA,
-        help_text="Calls whose deadline is at or after this date or date-time.",
+    closes_after = moment_filter(
+        "filter_closes_after", "Calls whose deadline is at or after this date or date-time."
     )
     field = slug_filter(
         "programme__fields", "Research fields of the call's programme.", "photonics"
