@@ -86,8 +86,8 @@ class AnonymousRateThrottle(SimpleRateThrottle):
         key = self.get_cache_key(request, view)
         if key is None:
             return True
-        django_request = request._request if hasattr(request, "_request") else request
-        count = getattr(django_request, COUNTED_ATTRIBUTE, None)
+        # DRF's request reads attributes it lacks from Django's, where the cache counted.
+        count = getattr(request, COUNTED_ATTRIBUTE, None)
         if count is None:
             count = count_request(self.cache, key, self.duration)
         return self.admits(count)
