@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -104,7 +106,9 @@ class WholeBodyExtension(OpenApiSerializerExtension):
         return self.target.component_name
 
     def map_serializer(self, auto_schema, direction):
-        return self.target.body_schema
+        # A copy: drf-spectacular's post-processing rewrites component schemas in place
+        # (enums become references), and the module's schemas serve other operations too.
+        return copy.deepcopy(self.target.body_schema)
 
 
 def list_responses(serializer_class, *, geojson: bool = False) -> dict:

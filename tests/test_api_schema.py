@@ -97,3 +97,15 @@ def test_docs_pages_are_served_without_external_assets(api):
         assert page.status_code == 200
         html = page.content.decode()
         assert "cdn." not in html and "unpkg" not in html and "jsdelivr" not in html
+
+
+def test_generating_the_schema_leaves_the_documented_bodies_as_they_are(schema):
+    """drf-spectacular rewrites component schemas in place (enums become references): the
+    shared body schemas must reach it as copies, or ReDoc meets dangling references."""
+    from api.schema import FEATURE_COLLECTION_SCHEMA, FEATURE_SCHEMA
+
+    assert FEATURE_COLLECTION_SCHEMA["properties"]["type"] == {
+        "type": "string",
+        "enum": ["FeatureCollection"],
+    }
+    assert FEATURE_SCHEMA["properties"]["type"]["enum"] == ["Feature"]
