@@ -31,6 +31,11 @@
 # API_ANON_RATE (1000000/second: never refuses; the throttle still counts every request, as in
 # production, in the same Redis round trip as the cache lookup), SOAK_REDIS_DB (9; flushed at start and end), BENCH_PORT (8798),
 # RESPONSE_CACHE_SECONDS (the app's default), and those of bench/load.sh.
+# SOAK_ONLY=1 skips the per-endpoint rows (only the soak runs). SOAK_WRITES (writes per second
+# during the soak, default 0) runs bench/writer.py beside wrk: description edits of random
+# published records through the write services, rotating through SOAK_WRITE_KINDS (default
+# facility,institution,programme,call). SOAK_OTHER_KINDS=1 adds an "other" kind to the soak's
+# mix: the lists of the other resources, programme and institution details and the cross search.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,6 +53,10 @@ WRK_TIMEOUT=${WRK_TIMEOUT:-10s}
 SOAK_TIMEOUT=${SOAK_TIMEOUT:-2s}
 export API_ANON_RATE=${API_ANON_RATE:-1000000/second}
 REDIS_DB=${SOAK_REDIS_DB:-9}
+SOAK_ONLY=${SOAK_ONLY:-0}
+SOAK_WRITES=${SOAK_WRITES:-0}
+SOAK_WRITE_KINDS=${SOAK_WRITE_KINDS:-facility,institution,programme,call}
+SOAK_OTHER_KINDS=${SOAK_OTHER_KINDS:-0}
 PORT=${BENCH_PORT:-8798}
 HOST=127.0.0.1
 
@@ -65,9 +74,11 @@ export PGCONNECT_TIMEOUT=10
 
 workdir=$(mktemp -d /tmp/bench-soak.XXXXXX)
 server=""
+writer=""
 redis() { timeout 10 redis-cli -h "$HOST" -p 6379 -n "$REDIS_DB" "$@"; }
 cleanup() {
   local status=$?
+  if [ -n "$writer" ] && kill -0 "$writer" 2>/dev/null; then kill -TERM "$writer" 2>/dev/null || true; fi
   if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
     kill -TERM "$server" 2>/dev/null || true
     for _ in $(seq 1 100); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
@@ -222,6 +233,7 @@ measure() { # name cache url [env assignments...]
 }
 
 TIMEOUT=$WRK_TIMEOUT
+if [ "$SOAK_ONLY" != 1 ]; then
 echo "== per endpoint: $CONNECTIONS connections, ${WARMUP} s warm-up, then $ROUNDS x (floor, endpoint) slices of $(((DURATION + ROUNDS - 1) / ROUNDS)) s" >&2
 measure "DRF floor (\`/bench/drf-floor/\`: the same body through a bare DRF view)" - "$base/bench/drf-floor/"
 # The best case of an uncached filtered page (bench/floor_urls.py): PostgreSQL builds a smaller,
@@ -241,6 +253,7 @@ measure "\`near=\` radius (300 km, by distance)" miss "$base$radius_path" SOAK_M
 measure "detail (\`/facilities/spring-8/\`)" hit "$base$detail_path"
 measure "detail (\`/facilities/spring-8/\`)" miss "$base$detail_path" SOAK_MISS=1
 measure "304 revalidation (\`If-None-Match\`)" revalidation "$base$detail_path" "WRK_HEADER=If-None-Match: $etag"
+fi
 
 # The soak's mix: list pages, filtered pages, searches, radius searches, 2,000 details and 304s.
 # Few distinct lists (mostly cache hits after the first minute's misses), many details
@@ -263,11 +276,35 @@ mix="$workdir/mix.tsv"
     WHERE is_published ORDER BY md5(slug) LIMIT 2000" |
     while read -r slug; do printf 'detail\t/api/v1/facilities/%s/\n' "$slug"; done
   printf '304\t%s\tIf-None-Match: %s\n' "$detail_path" "$etag"
+  if [ "$SOAK_OTHER_KINDS" = 1 ]; then
+    for resource in programmes institutions calls agreements techniques fields; do
+      printf 'other\t/api/v1/%s/\n' "$resource"
+    done
+    printf 'other\t/api/v1/calls.ics\n'
+    printf 'other\t/api/v1/search/?q=%s\n' "neutron" "x-ray" "tokyo"
+    psql -Atq -h "$HOST" -U postgres "$DB" -c "(SELECT 'programmes/' || slug FROM directory_programme
+      WHERE is_published ORDER BY md5(slug) LIMIT 20) UNION ALL (SELECT 'institutions/' || slug
+      FROM directory_institution WHERE is_published ORDER BY md5(slug) LIMIT 20)" |
+      while read -r path; do printf 'other\t/api/v1/%s/\n' "$path"; done
+  fi
 } >"$mix"
 
 TIMEOUT=$SOAK_TIMEOUT
-echo "== soak: $CONNECTIONS connections, ${SOAK_SECONDS} s, mixed requests" >&2
+echo "== soak: $CONNECTIONS connections, ${SOAK_SECONDS} s, mixed requests, $SOAK_WRITES writes/s" >&2
+if awk -v w="$SOAK_WRITES" 'BEGIN{exit !(w > 0)}'; then
+  drain
+  # config.settings, not the bench's: the writer needs no URLs, only the same database and cache.
+  DJANGO_SETTINGS_MODULE=config.settings .venv/bin/python -m bench.writer "$SOAK_WRITES" \
+    "$SOAK_SECONDS" "$SOAK_WRITE_KINDS" >"$workdir/writer.log" 2>&1 &
+  writer=$!
+fi
 run_wrk "$SOAK_SECONDS" "$base/" "SOAK_MIX=$mix"
+writes_line="no writes"
+if [ -n "$writer" ]; then
+  wait "$writer" || { cat "$workdir/writer.log" >&2; failures=$((failures + 1)); }
+  writer=""
+  writes_line=$(grep '^WRITES ' "$workdir/writer.log" || echo "writer: no result")
+fi
 soak_kinds=$kinds_out
 declare -A S
 for key in "${!R[@]}"; do S[$key]=${R[$key]}; done
@@ -277,6 +314,7 @@ if [ "${S[requests]}" != "${S[answered]}" ]; then
   failures=$((failures + 1))
 fi
 
+if [ "$SOAK_ONLY" != 1 ]; then
 echo
 echo "Framework floor (\`/bench/floor/\`, a constant $FLOOR_BYTES-byte JSON body, the facility" \
   "list's size): $(awk -v n="$floor_requests" -v s="$floor_seconds" 'BEGIN{printf "%.0f", n / s}') req/s" \
@@ -285,11 +323,14 @@ echo
 echo "| endpoint | cache | hits | req/s | floor req/s | × floor | p50 ms | p99 ms | socket errors | non-2xx/3xx |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
+fi
 echo
 echo "Soak: ${SOAK_SECONDS} s, $CONNECTIONS connections, ${S[requests]} requests (${S[rps]} req/s," \
   "p50 ${S[p50]} ms, p99 ${S[p99]} ms), ${S[socket_errors]} socket errors" \
   "(connect ${S[connect]}, read ${S[read]}, write ${S[write]}, timeout ${S[timeout]})," \
-  "${S[bad]} responses outside 2xx/3xx."
+  "${S[bad]} responses outside 2xx/3xx; cache hits ${S[hits]} of ${S[answered]}" \
+  "($(awk -v h="${S[hits]}" -v n="${S[answered]}" 'BEGIN{printf "%.0f%%", n ? 100 * h / n : 0}'));" \
+  "writes: $writes_line."
 echo
 echo "| kind | requests | 2xx/3xx | of which 304 | non-2xx/3xx | cache hits | statuses |"
 echo "|---|---:|---:|---:|---:|---:|---|"

@@ -20,6 +20,17 @@ from redis.exceptions import RedisError
 
 logger = logging.getLogger("config.cache")
 
+#: KEYS[i] = ARGV[i] unless KEYS[i] already holds a greater integer (see raise_many). Django's
+#: Redis serializer stores integers as their digits, which tonumber reads.
+_RAISE_SCRIPT = """
+for i, key in ipairs(KEYS) do
+  local current = tonumber(redis.call('GET', key))
+  if current == nil or current < tonumber(ARGV[i]) then
+    redis.call('SET', key, ARGV[i])
+  end
+end
+"""
+
 
 class CacheUnavailable(Exception):
     """Redis could not be reached; callers that must know (readiness) catch this."""
@@ -125,6 +136,18 @@ class ResilientRedisCache(RedisCache):
             return found, count
 
         return self._call("get_many_and_count", ({}, None), pipelined)
+
+    def raise_many(self, values, version=None) -> None:
+        """Set each integer of ``values`` (key -> value, kept with no expiry) unless its key
+        already holds a greater one, in one round trip. Counters published by several
+        processes never go back when an older value arrives last."""
+
+        def scripted():
+            client = self._cache.get_client(write=True)
+            keys = [self.make_and_validate_key(key, version=version) for key in values]
+            client.eval(_RAISE_SCRIPT, len(keys), *keys, *(int(value) for value in values.values()))
+
+        self._call("raise_many", None, scripted)
 
     def count_in_window(self, counter_key, window_seconds, version=None):
         """Increment ``counter_key`` (created to expire after ``window_seconds``) and return

@@ -3,11 +3,14 @@
 An answer is cached when its view marked it ``Cache-Control: public`` (drafts never are), it
 is a 200 and sets no cookie. The key is everything the answer depends on for an anonymous
 caller: scheme and host (absolute links), path, query string, the negotiated language and
-the Accept header (the format). Each entry carries the directory's generation it was computed
-at; every committed write raises the generation (DirectoryState), so every entry goes stale at
-once, and no entry outlives its answer's own max-age (shorter when a call's status is about to
-change). With Redis the generation, the entry and the caller's anonymous rate count
-(config.throttles, on every cacheable path) take one round trip, and a hit runs no SQL.
+the Accept header (the format). An answer depends on one or more kinds of answer
+(directory.kinds: one per API resource, plus the changes feed), known from its path
+(:func:`answer_kinds`); each entry carries the generations of its kinds it was computed at, and
+a committed write raises the generations of the kinds it changed (DirectoryState), so it makes
+stale only the entries it can affect. No entry outlives its answer's own max-age (shorter when a
+call's status is about to change). With Redis the generations, the entry and the caller's
+anonymous rate count (config.throttles, on every cacheable path) take one round trip, and a hit
+runs no SQL.
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ from config.throttles import (
     fetch_and_count,
     refusal,
 )
+from directory.kinds import CHANGES, KINDS, RECORD_KINDS
 from directory.models.state import (
-    GENERATION_CACHE_KEY,
     DirectoryState,
-    current_generation,
+    current_generations,
+    generation_cache_key,
     generation_lives_in_cache,
 )
 
@@ -37,6 +41,41 @@ CACHE_ALIAS = "default"
 CACHEABLE_PREFIXES = ("/api/", "/embed/", "/feeds/", "/oembed")
 #: headers a cached answer keeps (the outer middleware adds the per-request ones)
 _SKIPPED_HEADERS = {"set-cookie", "x-request-id", "x-cache"}
+#: The kind of answer of each resource of the API (/api/v1/<resource>/) and of the widgets.
+RESOURCE_KINDS = {
+    "facilities": "facility",
+    "programmes": "programme",
+    "calls": "call",
+    "calls.ics": "call",
+    "institutions": "institution",
+    "agreements": "agreement",
+    "techniques": "technique",
+    "fields": "field",
+}
+
+
+def answer_kinds(path: str) -> tuple[str, ...]:
+    """The kinds of answer (directory.kinds) the answer at ``path`` depends on.
+
+    A resource's lists, details and calendar: its kind; the cross search: every record kind;
+    the changes feed (the API's and the Atom one): ``changes``. Anything else (the API root,
+    its schema and documentation, oEmbed, the widget builder): every kind, to be safe.
+    """
+    parts = path.split("/")
+    if path.startswith("/api/v1/"):
+        resource = parts[3]
+        if resource in RESOURCE_KINDS:
+            return (RESOURCE_KINDS[resource],)
+        if resource == "search":
+            return RECORD_KINDS
+        if resource == "changes":
+            return (CHANGES,)
+    elif path.startswith("/embed/") and len(parts) == 4 and parts[3] == "":
+        if parts[2] in RESOURCE_KINDS:
+            return (RESOURCE_KINDS[parts[2]],)
+    elif path.startswith("/feeds/"):
+        return (CHANGES,)
+    return KINDS
 
 
 def _is_anonymous(request) -> bool:
@@ -86,25 +125,25 @@ class ResponseCacheMiddleware:
 
         cache = caches[CACHE_ALIAS]
         key = response_cache_key(request)
+        kinds = answer_kinds(request.path)
+        shared = generation_lives_in_cache(CACHE_ALIAS)
+        # With a shared cache the generations of the answer's kinds come with the entry.
+        keys = [generation_cache_key(kind) for kind in kinds] if shared else []
         throttle = anonymous_throttle_for(request)
         counter_key = throttle.window_key(request) if throttle else None
         found, count = fetch_and_count(
-            cache, [GENERATION_CACHE_KEY, key], counter_key, throttle.duration if throttle else 0
+            cache, [*keys, key], counter_key, throttle.duration if throttle else 0
         )
         if counter_key:
             # Counted once here, whether the answer comes from the cache or from the view
             # (on a miss the view's throttle, or AnonymousRateLimitMiddleware, reads the count).
             setattr(request, COUNTED_ATTRIBUTE, count)
-        state = None
-        if not generation_lives_in_cache(CACHE_ALIAS):
-            state = DirectoryState.for_request(request)
-        generation = current_generation(
-            CACHE_ALIAS, cached=found.get(GENERATION_CACHE_KEY), state=state
-        )
+        state = None if shared else DirectoryState.for_request(request)
+        generations = current_generations(kinds, CACHE_ALIAS, found=found, state=state)
         entry = found.get(key)
         now = timezone.now().timestamp()
         fresh = (
-            entry is not None and generation is not None and entry[0] == generation
+            entry is not None and generations is not None and entry[0] == generations
         ) and now < entry[1]
         if fresh:
             if throttle and not throttle.admits(count):
@@ -112,15 +151,16 @@ class ResponseCacheMiddleware:
             return self._rebuild(entry)
 
         # A miss. The data's own generation is read before the data (the view reuses it for
-        # Last-Modified): a read replica that has not replayed the latest write yet shows an
-        # older one, and its answer must not be stored as current.
+        # Last-Modified): a read replica that has not replayed the latest write of the
+        # answer's kinds yet shows an older one, and its answer must not be stored as current.
+        # (Each kind's generation is the directory's generation its last write reached.)
         served_generation = DirectoryState.for_request(request).generation
         response = self.get_response(request)
         # A cached copy never outlives the answer's own freshness (Cache-Control max-age).
         lifetime = min(timeout, get_max_age(response) or 0)
         if (
-            generation is not None
-            and served_generation >= generation
+            generations is not None
+            and served_generation >= max(generations)
             and lifetime > 0
             and self._storable(response)
         ):
@@ -133,7 +173,7 @@ class ResponseCacheMiddleware:
                 for name, value in response.items()
                 if name.lower() not in _SKIPPED_HEADERS
             ]
-            entry = (generation, now + lifetime, response.status_code, headers, response.content)
+            entry = (generations, now + lifetime, response.status_code, headers, response.content)
             cache.set(key, entry, lifetime)
         response["X-Cache"] = "miss"
         return response
@@ -149,7 +189,7 @@ class ResponseCacheMiddleware:
 
     @staticmethod
     def _rebuild(entry) -> HttpResponse:
-        _generation, _expires, status, headers, content = entry
+        _generations, _expires, status, headers, content = entry
         response = HttpResponse(content, status=status)
         for name, value in headers:
             response[name] = value

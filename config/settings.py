@@ -269,8 +269,9 @@ else:
     _cache_backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 CACHES = {"default": {**_cache_backend, "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "fd")}}
 # Seconds an anonymous GET answer is kept in the response cache (0 turns it off). Every write
-# to the directory invalidates all of them at once; this only bounds how long an answer can
-# outlive an invalidation lost while Redis was unreachable, or a call's deadline passing.
+# to the directory invalidates the answers it can change (directory.kinds); this only bounds
+# how long an answer can outlive an invalidation lost while Redis was unreachable, or a call's
+# deadline passing.
 RESPONSE_CACHE_SECONDS = env_int("RESPONSE_CACHE_SECONDS", 60)
 # Seconds a record's cached representation (api/representations.py) is kept. Keys carry the
 # record's version, so a write never serves a stale one; this only bounds the memory held by

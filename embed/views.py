@@ -31,6 +31,7 @@ from directory.choices import (
     choice_label,
 )
 from directory.freshness import answer_freshness
+from directory.kinds import kinds_of_model
 from directory.models import DirectoryState, Programme
 from embed.listing import (
     DEFAULT_LIMIT,
@@ -149,7 +150,11 @@ def widget(request, resource: str):
             "shown": UI[listing.lang]["shown"].format(
                 shown=len(listing.items), total=listing.total
             ),
-            "updated": updated_on(DirectoryState.for_request(request).changed_at),
+            "updated": updated_on(
+                DirectoryState.for_request(request).changed_at_of(
+                    kinds_of_model(listing.resource.model)
+                )
+            ),
             "api_url": api_url,
             "oembed_url": oembed_url,
             "provider": PROVIDER_NAME,

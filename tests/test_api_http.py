@@ -64,9 +64,11 @@ def test_if_modified_since_gives_304_until_a_write(
     assert http_date(state.changed_at.timestamp()) >= last_modified
     # A second later the directory has changed (as a committed write leaves the marker: a
     # later time and a new generation): the old date no longer validates.
+    later = state.changed_at.replace(year=state.changed_at.year + 1)
     DirectoryState.objects.filter(pk=state.pk).update(
-        changed_at=state.changed_at.replace(year=state.changed_at.year + 1),
+        changed_at=later,
         generation=F("generation") + 1,
+        kinds={"facility": {"generation": state.generation + 1, "changed_at": later.isoformat()}},
     )
     assert (
         api.get("/api/v1/facilities/", HTTP_IF_MODIFIED_SINCE=last_modified).status_code

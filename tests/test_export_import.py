@@ -549,9 +549,9 @@ def bump_pending() -> bool:
     """Whether a DirectoryState bump waits for the current transaction to commit."""
     from django.db import connection
 
-    from directory.models.state import _apply_bump
+    from directory.models.state import _Bump
 
-    return any(getattr(entry[1], "func", None) is _apply_bump for entry in connection.run_on_commit)
+    return any(isinstance(entry[1], _Bump) for entry in connection.run_on_commit)
 
 
 def _call_import_with(text: str, *args, **kwargs) -> str:

@@ -1,14 +1,20 @@
-"""The directory's change marker: when anything in it last changed, and a generation counter."""
+"""The directory's change marker: when anything in it last changed, and a generation counter,
+for the directory as a whole and for each kind of answer (directory.kinds)."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
-import functools
+from collections.abc import Iterable
 
 from django.core.cache import caches
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from directory.kinds import KINDS
 
 _EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 
@@ -16,8 +22,10 @@ _EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 class DirectoryState(models.Model):
     """One row, bumped after every committed write to the directory.
 
-    HTTP validators (Last-Modified) and response caches key on it, so a write anywhere
-    makes every cached answer stale at once.
+    ``generation`` and ``changed_at`` move with every write. ``kinds`` holds, for each kind of
+    answer (directory.kinds) the write changed, the generation the write reached and its time:
+    response caches key on the generations of the kinds an answer depends on, HTTP validators
+    (Last-Modified) on their times, so a write makes stale only the answers it can change.
     """
 
     SINGLETON_ID = 1
@@ -25,6 +33,8 @@ class DirectoryState(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID)
     generation = models.BigIntegerField(default=0)
     changed_at = models.DateTimeField(default=_EPOCH)
+    #: kind -> {"generation": the generation of the last write that changed it, "changed_at"}
+    kinds = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = "directory state"
@@ -53,28 +63,74 @@ class DirectoryState(models.Model):
             state = request.directory_state = cls.current()
         return state
 
-    @classmethod
-    def bump(cls, using: str | None = None) -> None:
-        """Mark the directory as changed once the current transaction commits.
+    def generation_of(self, kind: str) -> int:
+        """The generation of the last write that changed answers of ``kind`` (a kind never
+        marked yet follows the whole directory's)."""
+        return self.kinds.get(kind, {}).get("generation", self.generation)
 
-        One bump per transaction, however many records it writes.
+    def generations(self, kinds: Iterable[str]) -> tuple[int, ...]:
+        return tuple(self.generation_of(kind) for kind in kinds)
+
+    def changed_at_of(self, kinds: Iterable[str]) -> datetime.datetime:
+        """When answers depending on ``kinds`` last changed."""
+        times = []
+        for kind in kinds:
+            stamp = self.kinds.get(kind, {}).get("changed_at")
+            times.append(parse_datetime(stamp) if stamp else self.changed_at)
+        return max(times, default=self.changed_at)
+
+    @classmethod
+    def bump(cls, using: str | None = None, kinds: Iterable[str] | None = None) -> None:
+        """Mark the directory, and the ``kinds`` of answer the writes change, as changed once
+        the current transaction commits.
+
+        One bump per transaction, however many records it writes: the kinds of all its
+        bumps together. ``kinds`` None: every kind — unless a write service reports the kinds
+        itself at the end of its transaction (:func:`kinds_reported`), as the public feed's
+        batch does; then this bump only moves the directory's own generation.
         """
         alias = using or "default"
-        callback = _BUMPERS.get(alias)
-        if callback is None:
-            callback = _BUMPERS.setdefault(alias, functools.partial(_apply_bump, cls, alias))
         connection = transaction.get_connection(alias)
-        if connection.in_atomic_block and any(
-            entry[1] is callback for entry in connection.run_on_commit
-        ):
-            return
-        transaction.on_commit(callback, using=alias)
+        if kinds is None:
+            kinds = () if _reported.get() and connection.in_atomic_block else KINDS
+        if connection.in_atomic_block:
+            for entry in connection.run_on_commit:
+                if isinstance(entry[1], _Bump) and entry[1].model is cls:
+                    entry[1].kinds.update(kinds)
+                    return
+        transaction.on_commit(_Bump(cls, alias, set(kinds)), using=alias)
 
 
-_BUMPERS: dict[str, functools.partial] = {}
+class _Bump:
+    """The commit callback of one transaction's bump, gathering the kinds it changed."""
 
-#: The cache key of the generation that cached responses are checked against.
-GENERATION_CACHE_KEY = "directory:generation"
+    def __init__(self, model, alias: str, kinds: set[str]):
+        self.model, self.alias, self.kinds = model, alias, kinds
+
+    def __call__(self) -> None:
+        _apply_bump(self.model, self.alias, self.kinds)
+
+
+_reported: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "directory_kinds_reported", default=False
+)
+
+
+@contextlib.contextmanager
+def kinds_reported():
+    """Writes inside (in a transaction) will name the kinds of answer they change with one
+    ``DirectoryState.bump(kinds=...)``; the bumps of each record's save (directory.signals)
+    and of bulk writes then leave the kinds to it."""
+    token = _reported.set(True)
+    try:
+        yield
+    finally:
+        _reported.reset(token)
+
+
+def generation_cache_key(kind: str) -> str:
+    """The cache key of the generation of ``kind`` that cached responses are checked against."""
+    return f"directory:generation:{kind}"
 
 
 def generation_lives_in_cache(cache_alias: str = "default") -> bool:
@@ -82,45 +138,74 @@ def generation_lives_in_cache(cache_alias: str = "default") -> bool:
     return getattr(caches[cache_alias], "shared_between_processes", False)
 
 
-def current_generation(
+def current_generations(
+    kinds: Iterable[str],
     cache_alias: str = "default",
-    cached: int | None = None,
+    found: dict | None = None,
     state: DirectoryState | None = None,
-) -> int | None:
-    """The directory's generation, which grows with every committed write.
+) -> tuple[int, ...] | None:
+    """The generations of ``kinds``, each of which grows with every committed write that
+    changes answers of that kind.
 
-    With a cache shared by every app server (Redis) it is read from that cache, where each
-    committed write leaves it, so reading it costs no SQL; ``cached`` is its value when the
-    caller already fetched it. With a per-process cache another process's write could not
-    reach it, so it is read from the database (``state``, when the caller already loaded it).
-    ``None`` means it cannot be known (the shared cache is unreachable): callers must then
-    not use cached answers.
+    With a cache shared by every app server (Redis) they are read from that cache, where each
+    committed write leaves them, so reading them costs no SQL; ``found`` holds what the caller
+    already fetched of their keys (generation_cache_key). With a per-process cache another
+    process's write could not reach them, so they are read from the database (``state``, when
+    the caller already loaded it). ``None`` means they cannot be known (the shared cache is
+    unreachable): callers must then not use cached answers.
     """
+    kinds = tuple(kinds)
     if not generation_lives_in_cache(cache_alias):
-        return (state or DirectoryState.current()).generation
-    if cached is not None:
-        return cached
+        return (state or DirectoryState.current()).generations(kinds)
     backend = caches[cache_alias]
-    generation = backend.get(GENERATION_CACHE_KEY)
-    if generation is None and getattr(backend, "answering", True):
-        # First use, or Redis lost its data: seed it from the primary, never a replica that
-        # may lag behind (its older generation would bless answers that are already stale).
+    keys = [generation_cache_key(kind) for kind in kinds]
+    if found is None:
+        found = backend.get_many(keys)
+    missing = {kind: key for kind, key in zip(kinds, keys, strict=True) if found.get(key) is None}
+    if missing:
+        if not getattr(backend, "answering", True):
+            return None
+        # First use, or Redis lost its data: seed them from the primary, never a replica that
+        # may lag behind (its older generations would bless answers that are already stale).
         primary = DirectoryState.objects.using("default").filter(id=DirectoryState.SINGLETON_ID)
-        backend.add(GENERATION_CACHE_KEY, primary.values_list("generation", flat=True).first())
-        generation = backend.get(GENERATION_CACHE_KEY)
-    return generation
+        seed = primary.first() or DirectoryState()
+        for kind, key in missing.items():
+            backend.add(key, seed.generation_of(kind), None)
+        found = {**found, **backend.get_many(list(missing.values()))}
+        if any(found.get(key) is None for key in keys):
+            return None
+    return tuple(found[key] for key in keys)
 
 
-def _publish_generation(generation: int, cache_alias: str = "default") -> None:
-    """Leave a committed write's generation where every app server's cache checks look."""
-    if generation_lives_in_cache(cache_alias):
-        caches[cache_alias].set(GENERATION_CACHE_KEY, generation, None)
+def _publish_generations(generations: dict[str, int], cache_alias: str = "default") -> None:
+    """Leave a committed write's generations where every app server's cache checks look.
+
+    Only ever raised: a slower process publishing an older write after a newer one must not
+    take a generation back (the answers cached in between would pass for current).
+    """
+    if not generations or not generation_lives_in_cache(cache_alias):
+        return
+    values = {generation_cache_key(kind): value for kind, value in generations.items()}
+    backend = caches[cache_alias]
+    if hasattr(backend, "raise_many"):
+        backend.raise_many(values)
+    else:
+        backend.set_many(values, None)
 
 
-def _apply_bump(model, alias: str) -> None:
-    rows = model.objects.using(alias).filter(id=model.SINGLETON_ID)
-    if not rows.update(generation=F("generation") + 1, changed_at=timezone.now()):
-        rows.model.objects.using(alias).get_or_create(
-            id=model.SINGLETON_ID, defaults={"generation": 1, "changed_at": timezone.now()}
-        )
-    _publish_generation(rows.values_list("generation", flat=True).first())
+def _apply_bump(model, alias: str, kinds: Iterable[str]) -> None:
+    kinds = sorted(kinds)
+    now = timezone.now()
+    with transaction.atomic(using=alias):
+        rows = model.objects.using(alias).filter(id=model.SINGLETON_ID)
+        # The UPDATE first: it takes the row's lock, so a concurrent bump waits for this one's
+        # commit and the read below sees the generation this one reached.
+        if not rows.update(generation=F("generation") + 1, changed_at=now):
+            model.objects.using(alias).get_or_create(id=model.SINGLETON_ID)
+            rows.update(generation=F("generation") + 1, changed_at=now)
+        state = rows.get()
+        if kinds:
+            for kind in kinds:
+                state.kinds[kind] = {"generation": state.generation, "changed_at": now.isoformat()}
+            state.save(update_fields=["kinds"])
+    _publish_generations(dict.fromkeys(kinds, state.generation))

@@ -31,16 +31,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import models
+from django.db import models, router
 from django.db.models import Max
 from django.utils import timezone
 
-from directory import selectors
+from directory import kinds, selectors
 from directory.cross_search import SEARCHABLE_KINDS
 from directory.models import (
     Agreement,
     Call,
     ChangeEvent,
+    DirectoryState,
     Facility,
     FeedEntry,
     Institution,
@@ -48,6 +49,7 @@ from directory.models import (
     ResearchField,
     Technique,
 )
+from directory.models.state import kinds_reported
 from directory.services import versions
 
 #: Records read per query when computing public forms (stays under SQLite's variable limit).
@@ -232,6 +234,11 @@ class Batch:
     #: link added or removed), and records whose summary changed (see services.versions)
     relinked: dict[type[models.Model], set] = field(default_factory=lambda: defaultdict(set))
     summarised: dict[type[models.Model], set] = field(default_factory=lambda: defaultdict(set))
+    #: for each model written, the fields and relations its touched records changed (None:
+    #: all of them, or not known: a creation, a deletion)
+    fields: dict[type[models.Model], set[str] | None] = field(default_factory=dict)
+    #: feed entries written in the batch (by its flush, or by reconcile)
+    entries: int = 0
 
 
 _current: contextvars.ContextVar[Batch | None] = contextvars.ContextVar(
@@ -254,20 +261,35 @@ def batch():
     current = Batch()
     token = _current.set(current)
     try:
-        yield current
-        _flush(current)
+        # The flush names the kinds of answer the batch changed (DirectoryState.bump).
+        with kinds_reported():
+            yield current
+            _flush(current)
     finally:
         _current.reset(token)
 
 
-def touch(record_model, pk, event: ChangeEvent | None, *, moved: bool = False) -> None:
-    """Note that a record was written (its public form may have changed)."""
+def touch(
+    record_model,
+    pk,
+    event: ChangeEvent | None,
+    *,
+    moved: bool = False,
+    fields: Iterable[str] | None = None,
+) -> None:
+    """Note that a record was written (its public form may have changed); ``fields``: the
+    names of the fields and relations it changed, None when not known (all of them)."""
     current = _current.get()
     if current is None:
         raise RuntimeError("feed.touch() outside feed.batch(): call it from a write service")
     current.touched[(record_model, pk)] = event
     if moved:
         current.moved.add((record_model, pk))
+    known = current.fields.get(record_model, set())
+    if fields is None or known is None:
+        current.fields[record_model] = None
+    else:
+        current.fields[record_model] = known | set(fields)
 
 
 def relinked(model, pks) -> None:
@@ -290,7 +312,20 @@ def _flush(current: Batch) -> int:
     changed = defaultdict(set, {model: set(pks) for model, pks in current.relinked.items()})
     for model, pk in current.touched:
         changed[model].add(pk)
-    versions.apply(changed, current.summarised)
+    raised = versions.apply(changed, current.summarised)
+    written = _write_entries(current)
+    changed_kinds = kinds.changed_kinds(
+        {model._meta.model_name: names for model, names in current.fields.items()},
+        {model._meta.model_name for model in raised},
+        current.entries > 0,
+    )
+    if changed_kinds:
+        DirectoryState.bump(using=router.db_for_write(DirectoryState), kinds=changed_kinds)
+    return written
+
+
+def _write_entries(current: Batch) -> int:
+    """The feed entries of the touched records and of the records showing moved ones."""
     refresh = dict(current.touched)
     moved: dict[type[models.Model], list] = defaultdict(list)
     for model, pk in sorted(current.moved, key=lambda key: str(key[1])):
@@ -363,6 +398,12 @@ def _refresh(model: type[models.Model], events: dict[object, ChangeEvent | None]
             elif previous.data != data:
                 entries.append(entry(FeedEntry.Action.UPDATED, slug, data))
     FeedEntry.objects.bulk_create(entries)
+    if entries:
+        current = _current.get()
+        if current is not None:
+            current.entries += len(entries)
+        else:
+            DirectoryState.bump(using=router.db_for_write(FeedEntry), kinds=[kinds.CHANGES])
     return len(entries)
 
 

@@ -421,7 +421,7 @@ def _update(
         (entry,) = history.write([candidate], history.UPDATED, user=user, reason=reason, date=date)
         event = change_event(candidate, action, user=user, reason=reason, date=date, entry=entry)
         moved = stored.slug != candidate.slug or stored.is_published != candidate.is_published
-        feed.touch(model, candidate.pk, event, moved=moved)
+        feed.touch(model, candidate.pk, event, moved=moved, fields=changed)
         if versions.summary_changed(stored, candidate):
             feed.summarised(model, candidate.pk)
         _note_moved_parent(stored, candidate)
@@ -454,7 +454,7 @@ def _relink(owner, field_name: str, target, *, add: bool, user, reason, date) ->
         del owner.skip_history_when_saving
     (entry,) = history.write([owner], history.UPDATED, user=user, reason=reason, date=date)
     event = change_event(owner, Action.UPDATED, user=user, reason=reason, date=date, entry=entry)
-    feed.touch(type(owner), owner.pk, event)
+    feed.touch(type(owner), owner.pk, event, fields=[field_name])
 
 
 def _note_moved_parent(stored, candidate) -> None:

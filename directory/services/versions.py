@@ -86,24 +86,26 @@ def summary_changed(before, after) -> bool:
     return any(getattr(before, name) != getattr(after, name) for name in SUMMARY_FIELDS)
 
 
-def apply(changed: dict[type[models.Model], set], summarised: dict[type[models.Model], set]) -> int:
+def apply(
+    changed: dict[type[models.Model], set], summarised: dict[type[models.Model], set]
+) -> set[type[models.Model]]:
     """Raise the versions of the ``changed`` records and of every record showing one of the
-    ``summarised`` ones; returns the number of UPDATE statements."""
-    statements = 0
+    ``summarised`` ones, with one UPDATE per model and per kind of link; returns the models
+    it raised versions of (whose answers the write may have changed: directory.kinds)."""
     with service_write():
-        statements += _apply(changed, summarised)
-    return statements
+        return _apply(changed, summarised)
 
 
-def _apply(changed, summarised) -> int:
-    statements = 0
+def _apply(changed, summarised) -> set[type[models.Model]]:
+    raised = set()
     for model, pks in summarised.items():
         for entry in showing().get(model, ()):
-            if has_version(entry.owner):
-                entry.owners_of(sorted(pks)).update(version=F("version") + 1)
-                statements += 1
+            if has_version(entry.owner) and entry.owners_of(sorted(pks)).update(
+                version=F("version") + 1
+            ):
+                raised.add(entry.owner)
     for model, pks in changed.items():
         if pks and has_version(model):
             model._base_manager.filter(pk__in=sorted(pks)).update(version=F("version") + 1)
-            statements += 1
-    return statements
+            raised.add(model)
+    return raised

@@ -1,0 +1,233 @@
+"""A committed write makes stale the cached answers it can change, and only those.
+
+Each kind of answer (directory.kinds) has its own generation; a write raises those of the kinds
+whose records it wrote or whose versions it raised, and the response cache keeps every other
+answer. Each test runs with the per-process cache (locmem, which checks the database's
+generations) and with Redis (which holds them), writes through the services and reads through
+HTTP, and names every page that must miss and every one that must still hit: invalidating
+everything or nothing fails it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import caches
+from rest_framework.test import APIClient
+
+from config.response_cache import answer_kinds
+from directory import choices
+from directory.kinds import CHANGES, KINDS, RECORD_KINDS, changed_kinds
+from directory.models import Facility, Technique
+from tests.factories import (
+    CallFactory,
+    FacilityFactory,
+    FacilityRoleFactory,
+    InstitutionFactory,
+    ProgrammeFactory,
+    ResearchFieldFactory,
+    TechniqueFactory,
+    delete,
+    update,
+)
+from tests.test_response_cache import record_redis_round_trips, redis_caches
+
+#: Cached pages, each with the kind of answer it is (search: the cross search, every kind).
+PAGES = {
+    "/api/v1/facilities/": "facility",
+    "/api/v1/facilities/spring-8/": "facility",
+    "/embed/facilities/": "facility",
+    "/api/v1/programmes/": "programme",
+    "/embed/programmes/": "programme",
+    "/api/v1/calls/": "call",
+    "/api/v1/calls.ics": "call",
+    "/api/v1/institutions/": "institution",
+    "/api/v1/techniques/": "technique",
+    "/api/v1/fields/": "field",
+    "/api/v1/search/?q=spring": "search",
+    "/api/v1/changes/": "changes",
+    "/feeds/changes.atom": "changes",
+}
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def response_cache(request, settings, reference_data):
+    """The response cache on, per process (locmem) or shared (Redis)."""
+    settings.RESPONSE_CACHE_SECONDS = 60
+    if request.param == "redis":
+        settings.CACHES = redis_caches()
+        caches["default"].is_available()  # fails loudly (not a skip) when Redis is not there
+    else:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    yield caches["default"]
+    caches["default"].clear()
+
+
+@pytest.fixture
+def directory(response_cache):
+    """SPring-8 offering XAFS, operated by RIKEN, in the Q-LEAP programme with an open call."""
+    xafs = TechniqueFactory(slug="xafs", name="XAFS")
+    facility = FacilityFactory(slug="spring-8", name="SPring-8", city="Sayo", techniques=[xafs])
+    FacilityRoleFactory(facility=facility, institution=InstitutionFactory(slug="riken"))
+    programme = ProgrammeFactory(slug="q-leap", name="Q-LEAP", facilities=[facility])
+    CallFactory(programme=programme, slug="q-leap-2026")
+    ResearchFieldFactory(slug="photonics", name="Photonics")
+    return facility
+
+
+@pytest.fixture
+def api(directory):
+    """An anonymous client that has every page of PAGES cached."""
+    client = APIClient(HTTP_HOST="localhost")
+    for url in PAGES:
+        first = client.get(url)
+        assert first.status_code == 200, (url, first.status_code)
+        assert client.get(url)["X-Cache"] == "hit", url
+    return client
+
+
+def assert_missed(api, kinds: set[str]) -> None:
+    """The pages of ``kinds`` are computed again; every other page is still served cached."""
+    expected = {url: "miss" if kind in kinds else "hit" for url, kind in PAGES.items()}
+    assert {url: api.get(url)["X-Cache"] for url in PAGES} == expected
+
+
+def test_a_facility_write_leaves_the_other_kinds_cached(api, directory):
+    update(directory, city="Sayo-cho")
+
+    assert_missed(api, {"facility", "search", "changes"})
+    assert api.get("/api/v1/facilities/spring-8/").json()["city"] == "Sayo-cho"
+
+
+def test_renaming_a_technique_changes_the_facilities_showing_it(api, directory):
+    update(Technique.objects.get(slug="xafs"), name="X-ray absorption")
+
+    assert_missed(api, {"technique", "facility", "search", "changes"})
+    techniques = api.get("/api/v1/facilities/spring-8/").json()["techniques"]
+    assert [technique["name"] for technique in techniques] == ["X-ray absorption"]
+
+
+def test_unpublishing_and_publishing_a_facility(api, directory):
+    # The programme, the technique and the operator show it: their answers change with it.
+    shown_by = {"facility", "programme", "technique", "institution", "search", "changes"}
+    update(directory, is_published=False)
+    assert_missed(api, shown_by)
+    assert api.get("/api/v1/programmes/q-leap/").json()["facilities"] == []
+
+    update(Facility._base_manager.get(slug="spring-8"), is_published=True)
+    assert_missed(api, shown_by)
+
+
+def test_deleting_a_call_changes_the_calls_and_its_programme(api, directory):
+    """A programme shows its open calls (directory.kinds.ALSO_READ)."""
+    programme = api.get("/api/v1/programmes/q-leap/").json()
+    assert [call["slug"] for call in programme["open_calls"]] == ["q-leap-2026"]
+
+    from directory.models import Call
+
+    delete(Call.objects.get(slug="q-leap-2026"))
+
+    assert_missed(api, {"call", "programme", "search", "changes"})
+    assert api.get("/api/v1/programmes/q-leap/").json()["open_calls"] == []
+
+
+def test_deleting_a_technique_changes_the_facilities_offering_it(api, directory):
+    delete(Technique.objects.get(slug="xafs"))
+
+    assert_missed(api, {"technique", "facility", "search", "changes"})
+    assert api.get("/api/v1/facilities/spring-8/").json()["techniques"] == []
+
+
+def test_a_new_draft_changes_its_kind_but_not_the_public_feed(api, directory):
+    TechniqueFactory(slug="draft-probe", is_published=False)
+
+    assert_missed(api, {"technique", "search"})
+
+
+def test_the_cross_search_misses_after_a_write_of_any_kind(api, directory):
+    from directory.models import ResearchField
+
+    update(ResearchField.objects.get(slug="photonics"), description="Light and its uses.")
+
+    assert_missed(api, {"field", "search", "changes"})
+
+
+def test_a_facility_kind_changes_institutions_filtered_by_it(api, directory):
+    """Institutions filter by the kind of their facilities (?facility_kind=), which the
+    institutions' versions do not follow (directory.kinds.ALSO_READ)."""
+    url = "/api/v1/institutions/?facility_kind=synchrotron"
+    assert [row["slug"] for row in api.get(url).json()["results"]] == ["riken"]
+    assert api.get(url)["X-Cache"] == "hit"
+
+    update(directory, kind=choices.FacilityKind.XFEL)
+
+    assert_missed(api, {"facility", "institution", "search", "changes"})
+    assert api.get(url).json()["results"] == []
+
+
+# --- the rule, without HTTP --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "kinds"),
+    [
+        ("/api/v1/facilities/", ("facility",)),
+        ("/api/v1/facilities/spring-8/", ("facility",)),
+        ("/api/v1/fields/photonics/", ("field",)),
+        ("/api/v1/calls.ics", ("call",)),
+        ("/api/v1/search/", RECORD_KINDS),
+        ("/api/v1/changes/", (CHANGES,)),
+        ("/feeds/changes.atom", (CHANGES,)),
+        ("/embed/programmes/", ("programme",)),
+        ("/embed/", KINDS),
+        ("/embed/widget.js", KINDS),
+        ("/oembed", KINDS),
+        ("/api/v1/", KINDS),
+        ("/api/schema/", KINDS),
+        ("/api/docs/", KINDS),
+    ],
+)
+def test_each_path_depends_on_its_kinds(path, kinds):
+    assert answer_kinds(path) == kinds
+
+
+@pytest.mark.parametrize(
+    ("written", "raised", "kinds"),
+    [
+        ({"facility": {"city"}}, {"facility"}, {"facility"}),
+        ({"facility": {"kind"}}, {"facility"}, {"facility", "institution"}),
+        ({"facility": None}, {"facility"}, {"facility", "institution"}),
+        ({"programme": {"description"}}, {"programme"}, {"programme"}),
+        ({"programme": {"fields"}}, {"programme", "researchfield"}, {"programme", "field", "call"}),
+        ({"call": {"description"}}, {"call"}, {"call", "programme"}),
+        ({"researchfield": {"slug"}}, {"researchfield"}, {"field", "call"}),
+        ({"accessmode": {"kind"}}, {"accessmode"}, {"facility"}),
+        ({"instrument": {"description"}}, {"instrument"}, set()),
+        ({"somethingnew": None}, set(), set(RECORD_KINDS)),
+    ],
+)
+def test_the_kinds_a_write_changes(written, raised, kinds):
+    assert changed_kinds(written, raised, feed_written=False) == kinds
+    assert changed_kinds(written, raised, feed_written=True) == kinds | {CHANGES}
+
+
+# --- Redis ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_published_generation_never_goes_back(settings):
+    settings.CACHES = redis_caches()
+    backend = caches["default"]
+    try:
+        backend.raise_many({"a": 5, "b": 7})
+        backend.raise_many({"a": 4, "b": 9, "c": 1})  # a slower process's older write
+        assert backend.get_many(["a", "b", "c"]) == {"a": 5, "b": 9, "c": 1}
+    finally:
+        backend.clear()
+
+
+def test_a_hit_of_every_kind_is_one_redis_round_trip(api, response_cache, monkeypatch):
+    if not getattr(response_cache, "shared_between_processes", False):
+        pytest.skip("Redis only: the per-process cache reads the generations from the database")
+    trips = record_redis_round_trips(monkeypatch)
+    assert api.get("/api/v1/search/?q=spring")["X-Cache"] == "hit"
+    assert trips == ["pipeline"]
