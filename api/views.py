@@ -33,6 +33,7 @@ from api.renderers import (
 from directory import changes, filtersets, relations, selectors, services
 from directory.countries import countries_by_code
 from directory.cross_search import SEARCHABLE_KINDS, search_everything
+from directory.kinds import kinds_of_model
 from directory.models import (
     Agreement,
     Call,
@@ -234,8 +235,11 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
         )
         if self.action != "list" or self.drafts or filtered or self.request_format() == "geojson":
             return None
-        generation = DirectoryState.for_request(self.request).generation
-        return f"count:{self.queryset.model._meta.label_lower}:{generation}"
+        model = self.queryset.model
+        # The generations of the kinds whose writes can change this count (directory.kinds).
+        state = DirectoryState.for_request(self.request)
+        generations = "-".join(map(str, state.generations(kinds_of_model(model))))
+        return f"count:{model._meta.label_lower}:{generations}"
 
     def get_serializer_class(self):
         if self.action in ("create", "update", "partial_update"):
