@@ -46,7 +46,7 @@ def public_condition(model) -> Q:
     """
     from directory.models import Call
 
-    if not _publishable(model):
+    if not publishable(model):
         return Q()
     condition = Q(is_published=True)
     if model is Call:
@@ -55,8 +55,9 @@ def public_condition(model) -> Q:
 
 
 @functools.cache
-def _publishable(model) -> bool:
-    return any(field.name == "is_published" for field in model._meta.get_fields())
+def publishable(model) -> bool:
+    """Whether ``model``'s records have a publication state (countries have none)."""
+    return any(field.name == "is_published" for field in model._meta.concrete_fields)
 
 
 def visible(model, user) -> models.QuerySet:

@@ -305,3 +305,19 @@ def test_facets_count_no_link_to_a_draft(api, staff_api, db):
     assert facets == {"technique": [], "field": [], "access_mode": []}
     assert api.get("/api/v1/calls/?facets=field").json()["facets"] == {"field": []}
     assert staff_api.get("/api/v1/calls/?facets=field").json()["facets"]["field"][0]["count"] == 1
+
+
+def test_on_the_seed_data_an_unpublished_operator_is_matched_by_no_filter(
+    api, staff_api, seed_data
+):
+    """The seed path `make run` loads: NanoTerasu's operator QST taken back as a draft."""
+    from directory import services
+    from directory.models import Institution
+
+    services.record_unpublish(record=Institution.objects.get(slug="qst"), reason="Test")
+    assert api.get("/api/v1/facilities/?operator=qst").json()["count"] == 0
+    assert staff_api.get("/api/v1/facilities/?operator=qst").json()["count"] >= 1
+    nanoterasu = api.get("/api/v1/facilities/nanoterasu/").json()
+    assert "qst" not in [brief["slug"] for brief in nanoterasu["institutions"]]
+    operators = api.get("/api/v1/institutions/?role=operator&limit=200&fields=slug").json()
+    assert "qst" not in [row["slug"] for row in operators["results"]]

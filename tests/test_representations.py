@@ -246,3 +246,17 @@ def test_postgresql_prepares_the_statements_a_list_repeats(api, settings):
         prepared = [row[0] for row in cursor.fetchall()]
     assert any("UNION ALL" in statement for statement in prepared), prepared
     assert any("COUNT(*)" in statement for statement in prepared), prepared
+
+
+def test_on_the_seed_data_a_renamed_technique_reaches_the_cached_facilities(api, seed_data):
+    """The seed path `make run` loads: SPring-8's cached representation follows XAFS's name."""
+    from directory.models import Technique
+
+    def spring8_techniques():
+        return {t["slug"]: t["name"] for t in facility_row(api, "spring-8")["techniques"]}
+
+    before = spring8_techniques()
+    assert "xafs" in before
+    assert spring8_techniques() == before  # served from the representation cache
+    update(Technique.objects.get(slug="xafs"), name="X-ray absorption fine structure (renamed)")
+    assert spring8_techniques()["xafs"] == "X-ray absorption fine structure (renamed)"

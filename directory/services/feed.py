@@ -131,13 +131,9 @@ def _embedders() -> dict[type[models.Model], list[tuple[type[models.Model], str]
     for shape in SHAPES.values():
         for link in shape.links:
             target = shape.model._meta.get_field(link.path).related_model
-            if _publishable(target):
+            if selectors.publishable(target):
                 found[target].append((shape.model, link.path))
     return found
-
-
-def _publishable(model) -> bool:
-    return any(f.name == "is_published" for f in model._meta.concrete_fields)
 
 
 # --- the public form of records ------------------------------------------------------------
@@ -187,7 +183,7 @@ def public_payloads(model: type[models.Model], pks: Iterable) -> dict[object, tu
     for link in shape.links:
         relation = model._meta.get_field(link.path)
         target = relation.related_model
-        public = {"is_published": True} if _publishable(target) else {}
+        public = {"is_published": True} if selectors.publishable(target) else {}
         if link.single:
             wanted = {record.pk: getattr(record, relation.attname) for record in records}
             keys = dict(
