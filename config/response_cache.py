@@ -7,10 +7,12 @@ the Accept header (the format). An answer depends on one or more kinds of answer
 (directory.kinds: one per API resource, plus the changes feed), known from its path
 (:func:`answer_kinds`); each entry carries the generations of its kinds it was computed at, and
 a committed write raises the generations of the kinds it changed (DirectoryState), so it makes
-stale only the entries it can affect. No entry outlives its answer's own max-age (shorter when a
-call's status is about to change). With Redis the generations, the entry and the caller's
-anonymous rate count (config.throttles, on every cacheable path) take one round trip, and a hit
-runs no SQL.
+stale only the entries it can affect. A record's detail (:func:`answer_record`) depends, with a
+shared cache, not on its kind's generation but on its own (raised only by writes that change
+it: directory.kinds.record_key) and on its kind's ``details`` generation. No entry outlives
+its answer's own max-age (shorter when a call's status is about to change). With Redis the
+generations, the entry and the caller's anonymous rate count (config.throttles, on every
+cacheable path) take one round trip, and a hit runs no SQL.
 """
 
 from __future__ import annotations
@@ -29,12 +31,14 @@ from config.throttles import (
     fetch_and_count,
     refusal,
 )
-from directory.kinds import CHANGES, KINDS, RECORD_KINDS
+from directory.kinds import CHANGES, KINDS, RECORD_KINDS, details, record_key
 from directory.models.state import (
     DirectoryState,
     current_generations,
     generation_cache_key,
     generation_lives_in_cache,
+    record_cache_key,
+    record_generation,
 )
 
 CACHE_ALIAS = "default"
@@ -57,13 +61,16 @@ RESOURCE_KINDS = {
 def answer_kinds(path: str) -> tuple[str, ...]:
     """The kinds of answer (directory.kinds) the answer at ``path`` depends on.
 
-    A resource's lists, details and calendar: its kind; the cross search: every record kind;
+    A resource's lists and calendar: its kind; a record's detail: its kind and every detail of
+    the kind (:func:`answer_record` says which record); the cross search: every record kind;
     the changes feed (the API's and the Atom one): ``changes``. Anything else (the API root,
     its schema and documentation, oEmbed, the widget builder): every kind, to be safe.
     """
     parts = path.split("/")
     if path.startswith("/api/v1/"):
         resource = parts[3]
+        if answer_record(path):
+            return (RESOURCE_KINDS[resource], details(RESOURCE_KINDS[resource]))
         if resource in RESOURCE_KINDS:
             return (RESOURCE_KINDS[resource],)
         if resource == "search":
@@ -76,6 +83,23 @@ def answer_kinds(path: str) -> tuple[str, ...]:
     elif path.startswith("/feeds/"):
         return (CHANGES,)
     return KINDS
+
+
+def answer_record(path: str) -> tuple[str, str] | None:
+    """For a record's detail (``/api/v1/<resource>/<slug>/``): the record's kind and its
+    directory.kinds.record_key; else None."""
+    parts = path.split("/")
+    if (
+        len(parts) == 6
+        and parts[1] == "api"
+        and parts[2] == "v1"
+        and parts[3] in RESOURCE_KINDS
+        and parts[4]
+        and parts[5] == ""
+    ):
+        kind = RESOURCE_KINDS[parts[3]]
+        return kind, record_key(kind, parts[4])
+    return None
 
 
 def _is_anonymous(request) -> bool:
@@ -127,8 +151,12 @@ class ResponseCacheMiddleware:
         key = response_cache_key(request)
         kinds = answer_kinds(request.path)
         shared = generation_lives_in_cache(CACHE_ALIAS)
-        # With a shared cache the generations of the answer's kinds come with the entry.
+        # With a shared cache the generations of the answer's kinds (and of its record, for
+        # a detail) come with the entry.
+        record = answer_record(request.path) if shared else None
         keys = [generation_cache_key(kind) for kind in kinds] if shared else []
+        if record:
+            keys.append(record_cache_key(record[1]))
         throttle = anonymous_throttle_for(request)
         counter_key = throttle.window_key(request) if throttle else None
         found, count = fetch_and_count(
@@ -139,7 +167,10 @@ class ResponseCacheMiddleware:
             # (on a miss the view's throttle, or AnonymousRateLimitMiddleware, reads the count).
             setattr(request, COUNTED_ATTRIBUTE, count)
         state = None if shared else DirectoryState.for_request(request)
-        generations = current_generations(kinds, CACHE_ALIAS, found=found, state=state)
+        if record:
+            generations = self._detail_generations(record, found)
+        else:
+            generations = current_generations(kinds, CACHE_ALIAS, found=found, state=state)
         entry = found.get(key)
         now = timezone.now().timestamp()
         fresh = (
@@ -177,6 +208,17 @@ class ResponseCacheMiddleware:
             cache.set(key, entry, lifetime)
         response["X-Cache"] = "miss"
         return response
+
+    @staticmethod
+    def _detail_generations(record: tuple[str, str], found: dict) -> tuple[int, int] | None:
+        """A detail's generations with a shared cache: every detail of its kind's, and its
+        record's own (which its kind's generation seeds: directory.models.state)."""
+        kind, name = record
+        (every_detail,) = current_generations((details(kind),), CACHE_ALIAS, found=found) or (None,)
+        own = record_generation(kind, name, CACHE_ALIAS, found)
+        if every_detail is None or own is None:
+            return None
+        return every_detail, own
 
     @staticmethod
     def _storable(response) -> bool:

@@ -16,7 +16,8 @@ from rest_framework.test import APIClient
 
 from config.response_cache import answer_kinds
 from directory import choices
-from directory.kinds import CHANGES, KINDS, RECORD_KINDS, changed_kinds
+from directory import kinds as kinds_module
+from directory.kinds import CHANGES, DETAIL_KINDS, KINDS, RECORD_KINDS, changed_kinds
 from directory.models import Facility, Technique
 from tests.factories import (
     CallFactory,
@@ -164,6 +165,108 @@ def test_a_facility_kind_changes_institutions_filtered_by_it(api, directory):
     assert api.get(url).json()["results"] == []
 
 
+# --- a record's own details (Redis: the per-process cache checks the kinds in the database) ---
+
+
+@pytest.fixture
+def redis_only(response_cache):
+    if not getattr(response_cache, "shared_between_processes", False):
+        pytest.skip("Redis only: without a shared cache a detail follows its whole kind")
+    return response_cache
+
+
+def cached(api, *urls):
+    for url in urls:
+        assert api.get(url).status_code == 200, url
+        assert api.get(url)["X-Cache"] == "hit", url
+
+
+def test_a_write_changes_its_records_details_and_no_other(api, directory, response_cache):
+    FacilityFactory(slug="nanoterasu", name="NanoTerasu")
+    other = "/api/v1/facilities/nanoterasu/"
+    cached(api, other, "/api/v1/facilities/spring-8/")
+
+    update(directory, city="Sayo-cho")
+
+    assert api.get("/api/v1/facilities/spring-8/")["X-Cache"] == "miss"
+    # With Redis the other facility's detail stays cached; per process it follows the kind.
+    shared = getattr(response_cache, "shared_between_processes", False)
+    assert api.get(other)["X-Cache"] == ("hit" if shared else "miss")
+    assert api.get("/api/v1/facilities/spring-8/").json()["city"] == "Sayo-cho"
+
+
+def test_a_renamed_technique_changes_the_details_showing_it_and_no_other(
+    api, directory, redis_only
+):
+    FacilityFactory(slug="nanoterasu", name="NanoTerasu")
+    cached(api, "/api/v1/facilities/nanoterasu/", "/api/v1/facilities/spring-8/")
+
+    update(Technique.objects.get(slug="xafs"), name="X-ray absorption")
+
+    assert api.get("/api/v1/facilities/spring-8/")["X-Cache"] == "miss"
+    assert api.get("/api/v1/facilities/nanoterasu/")["X-Cache"] == "hit"
+
+
+def test_beyond_the_limit_a_write_changes_every_detail_of_the_kind(
+    api, directory, redis_only, monkeypatch
+):
+    monkeypatch.setattr(kinds_module, "NAMED_RECORDS_LIMIT", 1)
+    xafs = Technique.objects.get(slug="xafs")
+    FacilityFactory(slug="sagals", techniques=[xafs])
+    FacilityFactory(slug="nanoterasu")
+    urls = [f"/api/v1/facilities/{slug}/" for slug in ("spring-8", "sagals", "nanoterasu")]
+    cached(api, *urls)
+
+    update(xafs, name="X-ray absorption")  # shown by two facilities: more than the limit
+
+    assert {url: api.get(url)["X-Cache"] for url in urls} == dict.fromkeys(urls, "miss")
+
+
+def test_a_renamed_or_deleted_record_is_not_served_at_its_old_slug(api, directory, redis_only):
+    FacilityFactory(slug="nanoterasu", name="NanoTerasu")
+    cached(api, "/api/v1/facilities/nanoterasu/")
+
+    update(Facility.objects.get(slug="nanoterasu"), slug="nano-terasu")
+    assert api.get("/api/v1/facilities/nanoterasu/").status_code == 404
+    assert api.get("/api/v1/facilities/nano-terasu/").status_code == 200
+
+    cached(api, "/api/v1/facilities/nano-terasu/")
+    delete(Facility.objects.get(slug="nano-terasu"))
+    assert api.get("/api/v1/facilities/nano-terasu/").status_code == 404
+
+
+def test_a_lost_record_generation_never_passes_a_stale_detail(api, directory, redis_only):
+    """Redis may evict a record's generation: it restarts at its kind's generation, which the
+    write that changed the record raised too, so the answer cached before that write stays
+    stale."""
+    from directory.models.state import record_cache_key
+
+    url = "/api/v1/facilities/spring-8/"
+    key = record_cache_key("facility:spring-8")
+    redis_only.clear()  # the answer is cached while the record has no generation of its own
+    cached(api, url)
+    update(directory, city="Sayo-cho")
+    redis_only.delete(key)
+
+    answer = api.get(url)
+    assert (answer["X-Cache"], answer.json()["city"]) == ("miss", "Sayo-cho")
+    assert api.get(url)["X-Cache"] == "hit"
+
+
+def test_an_open_call_changes_every_programme_detail(api, directory, redis_only):
+    """What a programme's detail reads of its calls is not in its version (directory.kinds
+    .ALSO_READ): a call write changes every programme detail."""
+    ProgrammeFactory(slug="horizon-europe")
+    urls = ["/api/v1/programmes/q-leap/", "/api/v1/programmes/horizon-europe/"]
+    cached(api, *urls)
+
+    from directory.models import Call
+
+    update(Call.objects.get(slug="q-leap-2026"), name="Q-LEAP call 2026")
+
+    assert {url: api.get(url)["X-Cache"] for url in urls} == dict.fromkeys(urls, "miss")
+
+
 # --- the rule, without HTTP --------------------------------------------------------------------
 
 
@@ -171,8 +274,9 @@ def test_a_facility_kind_changes_institutions_filtered_by_it(api, directory):
     ("path", "kinds"),
     [
         ("/api/v1/facilities/", ("facility",)),
-        ("/api/v1/facilities/spring-8/", ("facility",)),
-        ("/api/v1/fields/photonics/", ("field",)),
+        ("/api/v1/facilities/spring-8/", ("facility", "facility.details")),
+        ("/api/v1/fields/photonics/", ("field", "field.details")),
+        ("/api/v1/facilities/spring-8/extra/", ("facility",)),
         ("/api/v1/calls.ics", ("call",)),
         ("/api/v1/search/", RECORD_KINDS),
         ("/api/v1/changes/", (CHANGES,)),
@@ -198,11 +302,11 @@ def test_each_path_depends_on_its_kinds(path, kinds):
         ({"facility": None}, {"facility"}, {"facility", "institution"}),
         ({"programme": {"description"}}, {"programme"}, {"programme"}),
         ({"programme": {"fields"}}, {"programme", "researchfield"}, {"programme", "field", "call"}),
-        ({"call": {"description"}}, {"call"}, {"call", "programme"}),
+        ({"call": {"description"}}, {"call"}, {"call", "programme", "programme.details"}),
         ({"researchfield": {"slug"}}, {"researchfield"}, {"field", "call"}),
         ({"accessmode": {"kind"}}, {"accessmode"}, {"facility"}),
         ({"instrument": {"description"}}, {"instrument"}, set()),
-        ({"somethingnew": None}, set(), set(RECORD_KINDS)),
+        ({"somethingnew": None}, set(), {*RECORD_KINDS, *DETAIL_KINDS}),
     ],
 )
 def test_the_kinds_a_write_changes(written, raised, kinds):

@@ -80,14 +80,20 @@ class DirectoryState(models.Model):
         return max(times, default=self.changed_at)
 
     @classmethod
-    def bump(cls, using: str | None = None, kinds: Iterable[str] | None = None) -> None:
-        """Mark the directory, and the ``kinds`` of answer the writes change, as changed once
-        the current transaction commits.
+    def bump(
+        cls,
+        using: str | None = None,
+        kinds: Iterable[str] | None = None,
+        records: Iterable[str] = (),
+    ) -> None:
+        """Mark the directory, the ``kinds`` of answer the writes change and the ``records``
+        whose details they change (directory.kinds.record_key), as changed once the current
+        transaction commits.
 
-        One bump per transaction, however many records it writes: the kinds of all its
-        bumps together. ``kinds`` None: every kind — unless a write service reports the kinds
-        itself at the end of its transaction (:func:`kinds_reported`), as the public feed's
-        batch does; then this bump only moves the directory's own generation.
+        One bump per transaction, however many records it writes: the kinds and records of
+        all its bumps together. ``kinds`` None: every kind — unless a write service reports
+        the kinds itself at the end of its transaction (:func:`kinds_reported`), as the public
+        feed's batch does; then this bump only moves the directory's own generation.
         """
         alias = using or "default"
         connection = transaction.get_connection(alias)
@@ -97,18 +103,20 @@ class DirectoryState(models.Model):
             for entry in connection.run_on_commit:
                 if isinstance(entry[1], _Bump) and entry[1].model is cls:
                     entry[1].kinds.update(kinds)
+                    entry[1].records.update(records)
                     return
-        transaction.on_commit(_Bump(cls, alias, set(kinds)), using=alias)
+        transaction.on_commit(_Bump(cls, alias, set(kinds), set(records)), using=alias)
 
 
 class _Bump:
-    """The commit callback of one transaction's bump, gathering the kinds it changed."""
+    """The commit callback of one transaction's bump, gathering the kinds and records it
+    changed."""
 
-    def __init__(self, model, alias: str, kinds: set[str]):
-        self.model, self.alias, self.kinds = model, alias, kinds
+    def __init__(self, model, alias: str, kinds: set[str], records: set[str]):
+        self.model, self.alias, self.kinds, self.records = model, alias, kinds, records
 
     def __call__(self) -> None:
-        _apply_bump(self.model, self.alias, self.kinds)
+        _apply_bump(self.model, self.alias, self.kinds, self.records)
 
 
 _reported: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -131,6 +139,33 @@ def kinds_reported():
 def generation_cache_key(kind: str) -> str:
     """The cache key of the generation of ``kind`` that cached responses are checked against."""
     return f"directory:generation:{kind}"
+
+
+def record_cache_key(record: str) -> str:
+    """The cache key of the generation of one record's details (directory.kinds.record_key):
+    the generation of the last write that changed them, in a shared cache only."""
+    return f"directory:record:{record}"
+
+
+def record_generation(kind: str, record: str, cache_alias: str, found: dict) -> int | None:
+    """The generation of ``record``'s details (a record of ``kind``), from a shared cache;
+    ``found`` holds what the caller fetched of its key and of ``kind``'s generation key.
+
+    A record no write has named since the cache started (or whose key the cache evicted)
+    starts at its kind's generation, which every write of a record of the kind raised: no
+    earlier answer of its details can pass for current. None: not known (cache unreachable).
+    """
+    backend = caches[cache_alias]
+    key = record_cache_key(record)
+    value = found.get(key)
+    if value is not None:
+        return value
+    seed = current_generations((kind,), cache_alias, found=found)
+    if seed is None:
+        return None
+    if backend.add(key, seed[0], None):
+        return seed[0]
+    return backend.get(key)
 
 
 def generation_lives_in_cache(cache_alias: str = "default") -> bool:
@@ -177,15 +212,19 @@ def current_generations(
     return tuple(found[key] for key in keys)
 
 
-def _publish_generations(generations: dict[str, int], cache_alias: str = "default") -> None:
-    """Leave a committed write's generations where every app server's cache checks look.
+def _publish_generations(
+    generations: dict[str, int], records: dict[str, int] | None = None, cache_alias="default"
+) -> None:
+    """Leave a committed write's generations (of kinds, and of the records whose details it
+    changed) where every app server's cache checks look, in one round trip.
 
     Only ever raised: a slower process publishing an older write after a newer one must not
     take a generation back (the answers cached in between would pass for current).
     """
-    if not generations or not generation_lives_in_cache(cache_alias):
+    if not (generations or records) or not generation_lives_in_cache(cache_alias):
         return
     values = {generation_cache_key(kind): value for kind, value in generations.items()}
+    values.update({record_cache_key(record): value for record, value in (records or {}).items()})
     backend = caches[cache_alias]
     if hasattr(backend, "raise_many"):
         backend.raise_many(values)
@@ -193,7 +232,7 @@ def _publish_generations(generations: dict[str, int], cache_alias: str = "defaul
         backend.set_many(values, None)
 
 
-def _apply_bump(model, alias: str, kinds: Iterable[str]) -> None:
+def _apply_bump(model, alias: str, kinds: Iterable[str], records: Iterable[str] = ()) -> None:
     kinds = sorted(kinds)
     now = timezone.now()
     with transaction.atomic(using=alias):
@@ -204,8 +243,18 @@ def _apply_bump(model, alias: str, kinds: Iterable[str]) -> None:
             model.objects.using(alias).get_or_create(id=model.SINGLETON_ID)
             rows.update(generation=F("generation") + 1, changed_at=now)
         state = rows.get()
-        if kinds:
+        untracked = [kind for kind in KINDS if kind not in state.kinds]
+        if kinds or untracked:
+            # A kind no bump has named yet (a new one, or a new row) follows the directory's
+            # generation until now; from here on it moves only with the writes that name it.
+            for kind in untracked:
+                state.kinds[kind] = {
+                    "generation": state.generation - 1,
+                    "changed_at": now.isoformat(),
+                }
             for kind in kinds:
                 state.kinds[kind] = {"generation": state.generation, "changed_at": now.isoformat()}
             state.save(update_fields=["kinds"])
-    _publish_generations(dict.fromkeys(kinds, state.generation))
+    _publish_generations(
+        dict.fromkeys(kinds, state.generation), dict.fromkeys(records, state.generation)
+    )

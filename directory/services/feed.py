@@ -233,6 +233,10 @@ class Batch:
     #: for each model written, the fields and relations its touched records changed (None:
     #: all of them, or not known: a creation, a deletion)
     fields: dict[type[models.Model], set[str] | None] = field(default_factory=dict)
+    #: slugs touched records no longer answer at (renamed or deleted): their details change
+    former_slugs: dict[type[models.Model], set[str]] = field(
+        default_factory=lambda: defaultdict(set)
+    )
     #: feed entries written in the batch (by its flush, or by reconcile)
     entries: int = 0
 
@@ -272,15 +276,19 @@ def touch(
     *,
     moved: bool = False,
     fields: Iterable[str] | None = None,
+    former_slug: str | None = None,
 ) -> None:
     """Note that a record was written (its public form may have changed); ``fields``: the
-    names of the fields and relations it changed, None when not known (all of them)."""
+    names of the fields and relations it changed, None when not known (all of them);
+    ``former_slug``: the slug its detail no longer answers at (deleted or renamed)."""
     current = _current.get()
     if current is None:
         raise RuntimeError("feed.touch() outside feed.batch(): call it from a write service")
     current.touched[(record_model, pk)] = event
     if moved:
         current.moved.add((record_model, pk))
+    if former_slug:
+        current.former_slugs[record_model].add(former_slug)
     known = current.fields.get(record_model, set())
     if fields is None or known is None:
         current.fields[record_model] = None
@@ -312,12 +320,38 @@ def _flush(current: Batch) -> int:
     written = _write_entries(current)
     changed_kinds = kinds.changed_kinds(
         {model._meta.model_name: names for model, names in current.fields.items()},
-        {model._meta.model_name for model in raised},
+        {model._meta.model_name for model in raised.models},
         current.entries > 0,
     )
-    if changed_kinds:
-        DirectoryState.bump(using=router.db_for_write(DirectoryState), kinds=changed_kinds)
+    records = _changed_details(raised, current.former_slugs)
+    for kind, slugs in records.items():
+        if slugs is None:
+            changed_kinds.add(kinds.details(kind))
+    named = {
+        kinds.record_key(kind, slug)
+        for kind, slugs in records.items()
+        if slugs is not None and kinds.details(kind) not in changed_kinds
+        for slug in slugs
+    }
+    if changed_kinds or named:
+        DirectoryState.bump(
+            using=router.db_for_write(DirectoryState), kinds=changed_kinds, records=named
+        )
     return written
+
+
+def _changed_details(raised: versions.Raised, former_slugs) -> dict[str, set[str] | None]:
+    """By kind of answer, the slugs of the records whose details the batch changed (None:
+    too many to name, every detail of the kind)."""
+    records = dict(raised.slugs)
+    for model, slugs in former_slugs.items():
+        kind = kinds.MODEL_KINDS.get(model._meta.model_name)
+        if kind is None or records.get(kind, set()) is None:
+            continue
+        records[kind] = records.get(kind, set()) | slugs
+        if len(records[kind]) > kinds.NAMED_RECORDS_LIMIT:
+            records[kind] = None
+    return records
 
 
 def _write_entries(current: Batch) -> int:

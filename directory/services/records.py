@@ -421,7 +421,14 @@ def _update(
         (entry,) = history.write([candidate], history.UPDATED, user=user, reason=reason, date=date)
         event = change_event(candidate, action, user=user, reason=reason, date=date, entry=entry)
         moved = stored.slug != candidate.slug or stored.is_published != candidate.is_published
-        feed.touch(model, candidate.pk, event, moved=moved, fields=changed)
+        feed.touch(
+            model,
+            candidate.pk,
+            event,
+            moved=moved,
+            fields=changed,
+            former_slug=stored.slug if stored.slug != candidate.slug else None,
+        )
         if versions.summary_changed(stored, candidate):
             feed.summarised(model, candidate.pk)
         _note_moved_parent(stored, candidate)
@@ -561,7 +568,7 @@ def _delete(record, *, user, reason: str) -> ChangeEvent:
         entry=entry,
         context={"links": linked, "deleted_with_it": children},
     )
-    feed.touch(model, pk, event, moved=True)
+    feed.touch(model, pk, event, moved=True, former_slug=getattr(stored, "slug", None))
     return event
 
 

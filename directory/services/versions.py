@@ -11,7 +11,10 @@ changes the representation of
 
 The write services note these in the feed batch (``feed.Batch``); at the end of the
 outermost batch :func:`apply` raises the versions with one ``UPDATE`` per kind of record and
-per kind of link — never one statement per record.
+per kind of link — never one statement per record — and names, by slug, the records of each
+kind of answer whose versions it raised (their cached details go stale: directory.kinds), up
+to ``kinds.NAMED_RECORDS_LIMIT`` per kind (one ``SELECT`` of their slugs before each
+``UPDATE``); beyond it, the kind is named as None: all its details.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from django.db import models
 from django.db.models import F
 
+from directory import kinds
 from directory.writes import service_write
 
 #: The fields a brief summary of a record shows (api.serializers.brief_dict).
@@ -86,26 +90,54 @@ def summary_changed(before, after) -> bool:
     return any(getattr(before, name) != getattr(after, name) for name in SUMMARY_FIELDS)
 
 
+@dataclass
+class Raised:
+    """What :func:`apply` raised: the models, and by kind of answer the slugs of the records
+    (None: more than ``kinds.NAMED_RECORDS_LIMIT``, every record of the kind)."""
+
+    models: set[type[models.Model]]
+    slugs: dict[str, set[str] | None]
+
+    def note(self, model: type[models.Model], records: models.QuerySet) -> None:
+        kind = kinds.MODEL_KINDS.get(model._meta.model_name)
+        if kind is None:
+            return  # no detail of its own (an instrument, an access mode)
+        named = self.slugs.setdefault(kind, set())
+        if named is None:
+            return
+        room = kinds.NAMED_RECORDS_LIMIT - len(named)
+        found = list(records.values_list("slug", flat=True)[: room + 1])
+        if len(found) > room:
+            self.slugs[kind] = None
+        else:
+            named.update(found)
+
+
 def apply(
     changed: dict[type[models.Model], set], summarised: dict[type[models.Model], set]
-) -> set[type[models.Model]]:
+) -> Raised:
     """Raise the versions of the ``changed`` records and of every record showing one of the
     ``summarised`` ones, with one UPDATE per model and per kind of link; returns the models
-    it raised versions of (whose answers the write may have changed: directory.kinds)."""
+    it raised versions of (whose answers the write may have changed: directory.kinds) and the
+    records, by slug."""
     with service_write():
         return _apply(changed, summarised)
 
 
-def _apply(changed, summarised) -> set[type[models.Model]]:
-    raised = set()
+def _apply(changed, summarised) -> Raised:
+    raised = Raised(set(), {})
     for model, pks in summarised.items():
         for entry in showing().get(model, ()):
-            if has_version(entry.owner) and entry.owners_of(sorted(pks)).update(
-                version=F("version") + 1
-            ):
-                raised.add(entry.owner)
+            if not has_version(entry.owner):
+                continue
+            owners = entry.owners_of(sorted(pks))
+            raised.note(entry.owner, owners)
+            if owners.update(version=F("version") + 1):
+                raised.models.add(entry.owner)
     for model, pks in changed.items():
         if pks and has_version(model):
-            model._base_manager.filter(pk__in=sorted(pks)).update(version=F("version") + 1)
-            raised.add(model)
+            records = model._base_manager.filter(pk__in=sorted(pks))
+            raised.note(model, records)
+            records.update(version=F("version") + 1)
+            raised.models.add(model)
     return raised
