@@ -11,7 +11,8 @@
 -- Each request carries X-Request-ID "<kind>-<thread>-<n>", which the app echoes, so a
 -- response is counted under its kind (wrk does not say which request a response answers).
 -- done() prints RESULT (totals, latency in ms) and one KIND line per kind; a status outside
--- 200-399 is counted in `bad`, and X-Cache hit/miss answers in `hits`/`misses`.
+-- 200-399 is counted in `bad`, and X-Cache hit/miss answers in `hits`/`misses`; `coalesced`
+-- answers (a miss that waited for another worker computing the same answer) in `coalesced`.
 
 local threads = {}
 local counter = 0
@@ -111,6 +112,8 @@ function response(status, headers, body)
     add(kind, "hits")
   elseif cache == "miss" then
     add(kind, "misses")
+  elseif cache == "coalesced" then
+    add(kind, "coalesced")
   end
 end
 
@@ -122,7 +125,10 @@ function done(summary, latency, requests)
       local kind, field = key:match("^(.-)|(.*)$")
       local t = totals[kind]
       if not t then
-        t = { requests = 0, ok = 0, not_modified = 0, bad = 0, hits = 0, misses = 0, statuses = {} }
+        t = {
+          requests = 0, ok = 0, not_modified = 0, bad = 0, hits = 0, misses = 0, coalesced = 0,
+          statuses = {},
+        }
         totals[kind] = t
         table.insert(order, kind)
       end
@@ -135,31 +141,34 @@ function done(summary, latency, requests)
     end
   end
   table.sort(order)
-  local answered, bad, hits, misses = 0, 0, 0, 0
+  local answered, bad, hits, misses, coalesced = 0, 0, 0, 0, 0
   for _, name in ipairs(order) do
     local t = totals[name]
     answered = answered + t.requests
     bad = bad + t.bad
     hits = hits + t.hits
     misses = misses + t.misses
+    coalesced = coalesced + t.coalesced
     local statuses = {}
     for code, n in pairs(t.statuses) do
       table.insert(statuses, code .. ":" .. n)
     end
     table.sort(statuses)
     io.write(string.format(
-      "KIND kind=%s requests=%d ok=%d not_modified=%d bad=%d hits=%d misses=%d statuses=%s\n",
-      name, t.requests, t.ok, t.not_modified, t.bad, t.hits, t.misses, table.concat(statuses, ",")
+      "KIND kind=%s requests=%d ok=%d not_modified=%d bad=%d hits=%d misses=%d coalesced=%d "
+        .. "statuses=%s\n",
+      name, t.requests, t.ok, t.not_modified, t.bad, t.hits, t.misses, t.coalesced,
+      table.concat(statuses, ",")
     ))
   end
   local e = summary.errors
   io.write(string.format(
     "RESULT rps=%.1f p50=%.2f p99=%.2f requests=%d answered=%d bad=%d hits=%d misses=%d "
-      .. "socket_errors=%d connect=%d read=%d write=%d timeout=%d wrk_status_errors=%d\n",
+      .. "coalesced=%d socket_errors=%d connect=%d read=%d write=%d timeout=%d wrk_status_errors=%d\n",
     summary.requests / (summary.duration / 1e6),
     latency:percentile(50) / 1000,
     latency:percentile(99) / 1000,
-    summary.requests, answered, bad, hits, misses,
+    summary.requests, answered, bad, hits, misses, coalesced,
     e.connect + e.read + e.write + e.timeout, e.connect, e.read, e.write, e.timeout, e.status
   ))
 end

@@ -328,17 +328,21 @@ echo
 echo "Soak: ${SOAK_SECONDS} s, $CONNECTIONS connections, ${S[requests]} requests (${S[rps]} req/s," \
   "p50 ${S[p50]} ms, p99 ${S[p99]} ms), ${S[socket_errors]} socket errors" \
   "(connect ${S[connect]}, read ${S[read]}, write ${S[write]}, timeout ${S[timeout]})," \
-  "${S[bad]} responses outside 2xx/3xx; cache hits ${S[hits]} of ${S[answered]}" \
-  "($(awk -v h="${S[hits]}" -v n="${S[answered]}" 'BEGIN{printf "%.0f%%", n ? 100 * h / n : 0}'));" \
+  "${S[bad]} responses outside 2xx/3xx; of the answers the response cache looked up" \
+  "(X-Cache; the 304s are answered after it) ${S[hits]} hits, ${S[coalesced]} coalesced" \
+  "(waited for another worker's computation) and ${S[misses]} misses: hit rate" \
+  "$(awk -v h="${S[hits]}" -v c="${S[coalesced]}" -v m="${S[misses]}" \
+    'BEGIN{n = h + c + m; printf "%.1f%% (%.1f%% with the coalesced)", n ? 100 * h / n : 0, n ? 100 * (h + c) / n : 0}');" \
   "writes: $writes_line."
 echo
-echo "| kind | requests | 2xx/3xx | of which 304 | non-2xx/3xx | cache hits | statuses |"
-echo "|---|---:|---:|---:|---:|---:|---|"
+echo "| kind | requests | 2xx/3xx | of which 304 | non-2xx/3xx | cache hits | coalesced | misses | statuses |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
 while read -r _ fields; do
   declare -A K=()
   for kv in $fields; do K[${kv%%=*}]=${kv#*=}; done
-  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "${K[kind]}" "${K[requests]}" "${K[ok]}" \
-    "${K[not_modified]}" "${K[bad]}" "${K[hits]}" "${K[statuses]}"
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "${K[kind]}" "${K[requests]}" \
+    "${K[ok]}" "${K[not_modified]}" "${K[bad]}" "${K[hits]}" "${K[coalesced]}" "${K[misses]}" \
+    "${K[statuses]}"
 done <<<"$soak_kinds"
 echo
 echo "machine: $CORES cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%Y-%m-%d);" \
