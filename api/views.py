@@ -30,7 +30,7 @@ from api.renderers import (
     GeoJSONRenderer,
     JSONLDRenderer,
 )
-from directory import changes, filtersets, relations, selectors, services
+from directory import changes, filtersets, relations, selectors, services, validators
 from directory.countries import countries_by_code
 from directory.cross_search import SEARCHABLE_KINDS, search_everything
 from directory.kinds import kinds_of_model
@@ -719,11 +719,9 @@ class ChangesView(CacheHeadersMixin, APIView):
                 ]
         raw_limit = request.query_params.get("limit", str(self.DEFAULT_LIMIT))
         try:
-            limit = int(raw_limit)
-            if not 1 <= limit <= self.MAX_LIMIT:
-                raise ValueError
-        except ValueError:
-            errors["limit"] = [f"limit must be an integer from 1 to {self.MAX_LIMIT}."]
+            limit = validators.parse_count(raw_limit, name="limit", maximum=self.MAX_LIMIT)
+        except ValueError as error:
+            errors["limit"] = [str(error)]
         if errors:
             raise ValidationError(errors)
         staff = selectors.shows_drafts(request.user)

@@ -153,3 +153,16 @@ def _holds_nul(value) -> bool:
 def nul_character_error(value) -> str | None:
     """The message for a text value (or a JSON value holding text) with a NUL character."""
     return NUL_MESSAGE if _holds_nul(value) else None
+
+
+def parse_count(raw: str, *, name: str, maximum: int) -> int:
+    """A whole number from 1 to ``maximum`` given as the query parameter ``name`` (how many
+    items an answer holds); ValueError with the message naming it otherwise.
+
+    ASCII digits only: ``int()`` would also take " 5", "+5" and other scripts' digits.
+    """
+    if raw.isascii() and raw.isdigit() and len(raw) <= len(str(maximum)):
+        value = int(raw)
+        if 1 <= value <= maximum:
+            return value
+    raise ValueError(f"{name} must be an integer from 1 to {maximum}.")

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from directory import selectors
+from directory import selectors, validators
 from directory.choices import (
     JAPANESE_LABELS,
     CallStatus,
@@ -282,11 +282,9 @@ def check_widget_parameters(query: QueryDict, default_lang: str) -> tuple[dict, 
         theme = DEFAULT_THEME
     raw_limit = query.get("limit", str(DEFAULT_LIMIT))
     try:
-        limit = int(raw_limit)
-        if not 1 <= limit <= MAX_LIMIT:
-            raise ValueError
-    except ValueError:
-        errors["limit"] = [f"limit must be an integer from 1 to {MAX_LIMIT}."]
+        limit = validators.parse_count(raw_limit, name="limit", maximum=MAX_LIMIT)
+    except ValueError as error:
+        errors["limit"] = [str(error)]
         limit = DEFAULT_LIMIT
     for name in WIDGET_PARAMETERS:
         if len(query.getlist(name)) > 1:

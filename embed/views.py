@@ -21,7 +21,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
-from directory import selectors
+from directory import selectors, validators
 from directory.choices import (
     CallStatus,
     FacilityKind,
@@ -244,7 +244,11 @@ def builder(request):
         embed_url += "?" + urlencode(pairs)
     lang = params.get("lang", "en")
     limit = params.get("limit", str(DEFAULT_LIMIT))
-    height = frame_height(int(limit) if limit.isdigit() and 0 < int(limit) <= MAX_LIMIT else 10)
+    try:
+        shown = validators.parse_count(limit, name="limit", maximum=MAX_LIMIT)
+    except ValueError:
+        shown = DEFAULT_LIMIT  # the snippet is still shown; the widget itself names the error
+    height = frame_height(shown)
     title = f"{UI.get(lang, UI['en'])[resource]} · {PROVIDER_NAME}"
     iframe = format_html(
         '<iframe src="{}" title="{}" width="100%" height="{}" style="border:0" '
