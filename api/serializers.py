@@ -14,7 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from directory import choices
+from directory import choices, selectors
 from directory.cross_search import KIND_NAMES
 from directory.models import (
     Agreement,
@@ -514,7 +514,7 @@ class InstitutionSerializer(RecordSerializer):
     @extend_schema_field(BriefSerializer(allow_null=True))
     def get_parent(self, institution) -> dict | None:
         parent = institution.parent
-        if parent is None or not (parent.is_published or self.context.get("drafts")):
+        if parent is None or not (self.context.get("drafts") or selectors.is_public(parent)):
             return None
         language = language_of(self.context)
         return {

@@ -37,21 +37,30 @@ def follows_the_clock(model) -> bool:
     return model in (Call, Programme)
 
 
+#: The publication rule: a record is public when it is published and so are the records these
+#: foreign keys of its model point at (a draft programme's calls are drafts with it). Records
+#: without a publication state (countries) are all public. Read as a query condition
+#: (:func:`public_condition`), on a loaded record (:func:`is_public`) and in the briefs' SQL
+#: (:meth:`Relation.select_sql`): one statement, three forms.
+PUBLIC_THROUGH = {"call": ("programme",)}
+
+
 def public_condition(model) -> Q:
-    """What anonymous users may see of ``model``: the one statement of the publication rule.
-
-    A record is public when it is published; a call only while its programme is published
-    too (a draft programme's calls are drafts with it). Records without a publication state
-    (countries) are all public.
-    """
-    from directory.models import Call
-
+    """What anonymous users may see of ``model`` (:data:`PUBLIC_THROUGH`), as a condition."""
     if not publishable(model):
         return Q()
     condition = Q(is_published=True)
-    if model is Call:
-        condition &= Q(programme__is_published=True)
+    for link in PUBLIC_THROUGH.get(model._meta.model_name, ()):
+        condition &= Q(**{f"{link}__is_published": True})
     return condition
+
+
+def is_public(record) -> bool:
+    """Whether anonymous users may see ``record`` (:data:`PUBLIC_THROUGH`), loaded."""
+    if not publishable(type(record)):
+        return True
+    links = PUBLIC_THROUGH.get(record._meta.model_name, ())
+    return record.is_published and all(getattr(record, link).is_published for link in links)
 
 
 @functools.cache
@@ -328,7 +337,17 @@ class Relation:
         )
         published = ""
         if self.publishable and not drafts:
+            # public_condition, in SQL: published, and so is what PUBLIC_THROUGH names.
             published = f" AND {target}.{quote('is_published')}"
+            for required in PUBLIC_THROUGH.get(target_meta.model_name, ()):
+                field = target_meta.get_field(required)
+                linked = field.related_model._meta
+                # Quoted identifiers from the models' metadata, no value.
+                subquery = f"SELECT {quote(linked.pk.column)} FROM {quote(linked.db_table)}"  # noqa: S608
+                published += (
+                    f" AND {target}.{quote(field.column)} IN "
+                    f"({subquery} WHERE {quote('is_published')})"
+                )
         # Identifiers come from the models' metadata, quoted; the owner ids are parameters.
         owner = f"{link}.{quote(owner_column)}"
         select = f"SELECT {owner}, {columns}, {position}, {role} FROM {source}"  # noqa: S608

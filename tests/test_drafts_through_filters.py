@@ -321,3 +321,33 @@ def test_on_the_seed_data_an_unpublished_operator_is_matched_by_no_filter(
     assert "qst" not in [brief["slug"] for brief in nanoterasu["institutions"]]
     operators = api.get("/api/v1/institutions/?role=operator&limit=200&fields=slug").json()
     assert "qst" not in [row["slug"] for row in operators["results"]]
+
+
+# --- the publication rule's three forms (directory.selectors.PUBLIC_THROUGH) -----------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("programme_published", [True, False])
+def test_the_rule_reads_the_same_as_a_condition_on_a_record_and_in_the_briefs_sql(
+    programme_published,
+):
+    """A published call of a draft programme is a draft: as a query condition, on a loaded
+    record and in the briefs' SQL alike (a relation listing calls in brief)."""
+    from directory.models import Call, Programme
+    from directory.selectors import Relation, attach_briefs, is_public, public_condition
+
+    programme = ProgrammeFactory(slug="q-leap", is_published=programme_published)
+    call = CallFactory(programme=programme, slug="q-leap-2026", is_published=True)
+    calls = Relation("calls", through=Call, owner="programme", target="", kind="calls")
+    owner = Programme._base_manager.get(pk=programme.pk)
+
+    attach_briefs([owner], [calls])
+    in_sql = [brief.slug for brief in owner.briefs["calls"]]
+    as_condition = list(
+        Call._base_manager.filter(public_condition(Call)).values_list("slug", flat=True)
+    )
+
+    expected = ["q-leap-2026"] if programme_published else []
+    assert (in_sql, as_condition, is_public(call)) == (expected, expected, programme_published)
+    attach_briefs([owner], [calls], drafts=True)
+    assert [brief.slug for brief in owner.briefs["calls"]] == ["q-leap-2026"]
