@@ -7,8 +7,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
+# The runtime lock only (no test, lint or browser tools): every package pinned and checked
+# against its hash. requirements-dev.txt never enters the image (.dockerignore).
 COPY requirements.txt .
-RUN pip install -r requirements.txt
+RUN pip install --require-hashes -r requirements.txt
 COPY . .
 # STATIC_MANIFEST=true: the hashed names and manifest that production (DEBUG=false) serves.
 RUN DEBUG=true STATIC_MANIFEST=true STATIC_ROOT=/app/staticfiles python manage.py collectstatic --no-input \

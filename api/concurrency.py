@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 
 from django.utils.cache import parse_etags
+from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
 
 class PreconditionRequired(APIException):
     status_code = status.HTTP_428_PRECONDITION_REQUIRED
-    default_detail = (
+    default_detail = _(
         "This write needs an If-Match header with the record's current ETag: GET the record, "
         "then send its ETag, so that a change made meanwhile by someone else is not overwritten."
     )
@@ -26,7 +27,7 @@ class PreconditionRequired(APIException):
 
 class PreconditionFailed(APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = (
+    default_detail = _(
         "The record has changed since you read it (its ETag no longer matches). GET it again, "
         "reapply your change, and send the new ETag."
     )

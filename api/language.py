@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 SUPPORTED = ("en", "ja")
@@ -12,7 +13,8 @@ def request_language(request) -> str:
     explicit = request.query_params.get("lang")
     if explicit is not None:
         if explicit not in SUPPORTED:
-            raise ValidationError({"lang": [f"'{explicit}' is not supported: use en or ja."]})
+            message = _("'%(value)s' is not supported: use en or ja.") % {"value": explicit}
+            raise ValidationError({"lang": [message]})
         return explicit
     negotiated = getattr(request, "LANGUAGE_CODE", "en") or "en"
     return "ja" if negotiated.lower().startswith("ja") else "en"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 
@@ -11,5 +12,9 @@ class DirectoryContentNegotiation(DefaultContentNegotiation):
         matching = [renderer for renderer in renderers if renderer.format == format]
         if not matching:
             offered = ", ".join(renderer.format for renderer in renderers)
-            raise ValidationError({"format": [f"'{format}' is not offered here: use {offered}."]})
+            message = _("'%(format)s' is not offered here: use %(offered)s.") % {
+                "format": format,
+                "offered": offered,
+            }
+            raise ValidationError({"format": [message]})
         return matching

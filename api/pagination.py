@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 
@@ -17,7 +18,8 @@ def _non_negative_int(request, name: str, default: int | None) -> int | None:
     try:
         value = int(raw)
     except ValueError:
-        raise ValidationError({name: [f"'{raw}' is not an integer."]}) from None
+        message = _("'%(value)s' is not an integer.") % {"value": raw}
+        raise ValidationError({name: [message]}) from None
     return value
 
 
@@ -30,13 +32,13 @@ class DirectoryPagination(LimitOffsetPagination):
     def get_limit(self, request):
         limit = _non_negative_int(request, self.limit_query_param, self.default_limit)
         if limit < 1:
-            raise ValidationError({self.limit_query_param: ["limit must be at least 1."]})
+            raise ValidationError({self.limit_query_param: [_("limit must be at least 1.")]})
         return min(limit, self.max_limit)
 
     def get_offset(self, request):
         offset = _non_negative_int(request, self.offset_query_param, 0)
         if offset < 0:
-            raise ValidationError({self.offset_query_param: ["offset must be 0 or more."]})
+            raise ValidationError({self.offset_query_param: [_("offset must be 0 or more.")]})
         return offset
 
     def get_paginated_response_schema(self, schema):

@@ -7,9 +7,13 @@ embed widgets and oEmbed, the admin): config.nul_characters does that for each r
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 
 def unknown_parameter_errors(request, allowed) -> dict[str, list[str]]:
     """A 400 body entry for every query parameter outside ``allowed`` (typos never pass)."""
     allowed = set(allowed)
-    message = f"Unknown parameter. Allowed here: {', '.join(sorted(allowed))}."
+    message = _("Unknown parameter. Allowed here: %(names)s.") % {
+        "names": ", ".join(sorted(allowed))
+    }
     return {name: [message] for name in sorted(set(request.query_params) - allowed)}

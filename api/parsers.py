@@ -11,6 +11,7 @@ parsers (see REST_FRAMEWORK in config/settings.py).
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser, get_encoding
 from rest_framework.utils import json as drf_json
@@ -28,11 +29,15 @@ class DepthLimitedJSONParser(JSONParser):
         try:
             text = stream.read().decode(encoding)
         except UnicodeDecodeError:
-            raise ParseError(f"JSON parse error - the body is not valid {encoding} text.") from None
+            raise ParseError(
+                _("JSON parse error - the body is not valid %(encoding)s text.")
+                % {"encoding": encoding}
+            ) from None
         parse_constant = drf_json.strict_constant if self.strict else None
         try:
             return jsonlimits.loads(text, max_depth=self.max_depth, parse_constant=parse_constant)
         except ValueError as error:
             raise ParseError(
-                f"JSON parse error - {jsonlimits.describe(error, 'The body')}"
+                _("JSON parse error - %(problem)s")
+                % {"problem": jsonlimits.describe(error, "The body")}
             ) from None

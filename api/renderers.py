@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
+from decimal import Decimal
 
 import orjson
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.utils import encoders
+
+from directory import csvsafe
 
 
 class DirectoryJSONRenderer(JSONRenderer):
@@ -87,8 +88,23 @@ def flatten(value) -> str:
     return str(value)
 
 
+def cell(value):
+    """One CSV cell: a number stays a number (so a negative longitude is not taken for a
+    formula), anything else is flattened to text, which ``csvsafe`` then neutralises."""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return value
+    return flatten(value)
+
+
 class CSVRenderer(FormatRenderer):
-    """Flat columns, UTF-8 with a byte-order mark so Excel shows Japanese correctly."""
+    """Flat columns, UTF-8 with a byte-order mark so Excel shows Japanese correctly.
+
+    Written by ``directory.csvsafe.write_rows``: a text cell beginning with ``=``, ``+``,
+    ``-``, ``@``, a tab or a carriage return gets a leading ``'`` (OWASP's CSV-injection
+    rule); numbers (coordinates, counts) are written as numbers, untouched. Decimal
+    amounts arrive as exact text from the serializer and are never negative (database
+    constraints), so they never begin with ``-``.
+    """
 
     media_type = "text/csv"
     format = "csv"
@@ -101,16 +117,14 @@ class CSVRenderer(FormatRenderer):
             for key in row:
                 if key not in columns:
                     columns.append(key)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([flatten(row.get(column)) for column in columns])
+        body = csvsafe.write_rows(
+            [columns, *([cell(row.get(column)) for column in columns] for row in rows)]
+        )
         if response is not None:
             view = renderer_context.get("view")
             name = getattr(view, "basename", None) or "results"
             response["Content-Disposition"] = f'inline; filename="{name}.csv"'
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        return body.encode("utf-8")
 
 
 class GeoJSONRenderer(FormatRenderer):

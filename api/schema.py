@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 
-from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -13,7 +14,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_serializer,
 )
-from rest_framework import serializers
+from rest_framework import permissions, serializers
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -29,7 +30,9 @@ DETAIL_SCHEMA = {
 CSV_SCHEMA = {
     "type": "string",
     "description": "UTF-8 CSV with a byte-order mark; one row per record, related records "
-    "flattened to their slugs joined by '; '.",
+    "flattened to their slugs joined by '; '. A text cell beginning with =, +, -, @, a tab "
+    "or a carriage return is prefixed with ' (so a spreadsheet does not run it as a "
+    "formula); numbers are written as they are.",
 }
 GEOMETRY_SCHEMA = {
     "type": "object",
@@ -140,13 +143,31 @@ def detail_responses(serializer_class, *, geojson: bool = False) -> dict:
 
 
 class DirectoryAutoSchema(AutoSchema):
-    """Says that reads are public, next to the schemes that writes need."""
+    """Says that reads are public, next to the schemes that writes need (not where every
+    request must be signed in: the token endpoints)."""
 
     def get_auth(self):
         auth = super().get_auth()
-        if self.method in ("GET", "HEAD") and auth and {} not in auth:
+        signed_in_only = any(
+            isinstance(permission, permissions.IsAuthenticated)
+            for permission in self.view.get_permissions()
+        )
+        if self.method in ("GET", "HEAD") and auth and {} not in auth and not signed_in_only:
             auth.append({})
         return auth
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """The API's token authentication (api.authentication, django-rest-knox's): the header
+    DRF's tokens used, under the name they had in this schema."""
+
+    target_class = "api.authentication.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(
+            header_name="Authorization", token_prefix=self.target.authenticate_header(None)
+        )
 
 
 def parameter(name: str, type_, description: str, example, **kwargs) -> OpenApiParameter:

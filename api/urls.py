@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from api import calendar, docs, views
+from api import calendar, docs, token_views, views
 from config.errors import not_found
 
 router = SimpleRouter()
@@ -21,6 +21,13 @@ v1 = [
     path("search/", views.SearchView.as_view(), name="search"),
     path("changes/", views.ChangesView.as_view(), name="changes"),
     path("calls.ics", calendar.CallCalendarView.as_view(), name="calls-ics"),
+    # The signed-in user's own API tokens (others' are managed in the admin).
+    path("auth/tokens/", token_views.TokenListView.as_view(), name="tokens"),
+    re_path(
+        r"^auth/tokens/(?P<token_key>[A-Za-z0-9_-]{1,25})/$",
+        token_views.TokenDetailView.as_view(),
+        name="token-detail",
+    ),
     path("", include(router.urls)),
 ]
 

@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -51,7 +53,7 @@ class Conflict(APIException):
     """The write cannot happen while other records depend on this one."""
 
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "Other records depend on this one."
+    default_detail = gettext_lazy("Other records depend on this one.")
     default_code = "conflict"
 
 
@@ -102,7 +104,7 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
             errors.update(self._check_filters(request))
             errors.update(self._check_pagination(request))
             if self.request_format() == "jsonld":
-                errors["format"] = ["jsonld is offered on detail endpoints only."]
+                errors["format"] = [_("jsonld is offered on detail endpoints only.")]
         if errors:
             raise ValidationError(errors)
 
@@ -149,12 +151,11 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
             available -= set(serializer_class.DETAIL_ONLY)
         unknown = [name for name in wanted if name not in available]
         if not wanted or unknown:
-            return {
-                "fields": [
-                    f"Unknown field(s): {', '.join(unknown) or '(none given)'}. "
-                    f"Available: {', '.join(sorted(available))}."
-                ]
+            message = _("Unknown field(s): %(unknown)s. Available: %(available)s.") % {
+                "unknown": ", ".join(unknown) or _("(none given)"),
+                "available": ", ".join(sorted(available)),
             }
+            return {"fields": [message]}
         self.sparse_fields = wanted
         return {}
 
@@ -167,12 +168,11 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
         facets = self.filterset_class.facets
         unknown = [name for name in names if name not in facets]
         if not names or unknown:
-            return {
-                "facets": [
-                    f"Unknown facet(s): {', '.join(unknown) or '(none given)'}. "
-                    f"Available: {', '.join(facets) or 'none'}."
-                ]
+            message = _("Unknown facet(s): %(unknown)s. Available: %(available)s.") % {
+                "unknown": ", ".join(unknown) or _("(none given)"),
+                "available": ", ".join(facets) or pgettext("no facets", "none"),
             }
+            return {"facets": [message]}
         self.facet_names = list(dict.fromkeys(names))
         return {}
 
@@ -583,7 +583,7 @@ class SearchView(CacheHeadersMixin, APIView):
         errors = unknown_parameter_errors(request, self.ALLOWED)
         query = request.query_params.get("q", "").strip()
         if not query:
-            errors["q"] = ["q is required: the text to search for."]
+            errors["q"] = [_("q is required: the text to search for.")]
         else:
             try:
                 search_terms(query)  # the lists' q limits: length and number of words
@@ -598,7 +598,10 @@ class SearchView(CacheHeadersMixin, APIView):
         known = [kind.name for kind in SEARCHABLE_KINDS]
         unknown = [kind for kind in kinds if kind not in known]
         if unknown:
-            errors["kind"] = [f"Unknown kind(s): {', '.join(unknown)}. Known: {', '.join(known)}."]
+            errors["kind"] = [
+                _("Unknown kind(s): %(unknown)s. Known: %(known)s.")
+                % {"unknown": ", ".join(unknown), "known": ", ".join(known)}
+            ]
         paginator = self.pagination_class()
         checks = {
             "lang": lambda: request_language(request),
@@ -714,8 +717,11 @@ class ChangesView(CacheHeadersMixin, APIView):
                 position = changes.Position.decode(since)
             except changes.BadCursor:
                 errors["since"] = [
-                    f"'{since}' is neither an ISO 8601 date or date-time nor a cursor from "
-                    "this feed."
+                    _(
+                        "'%(value)s' is neither an ISO 8601 date or date-time nor a cursor "
+                        "from this feed."
+                    )
+                    % {"value": since}
                 ]
         raw_limit = request.query_params.get("limit", str(self.DEFAULT_LIMIT))
         try:

@@ -14,7 +14,8 @@ middleware. The rules:
   start: the token lookup, the If-Match version check and the validation of slugs must see the
   current data, not a replica that may lag behind;
 * sessions are always read from the primary: a sign-in writes one and the redirect that follows
-  reads it at once, before a replica may have replayed it;
+  reads it at once, before a replica may have replayed it; so are API tokens (the ``api``
+  app's only model): a revoked token must stop working at once, a new one work at once;
 * migrations run on the primary only: replicas receive the schema by replication;
 * a replica that cannot be reached is skipped for ``REPLICA_RETRY_SECONDS`` (per process):
   the request reads the next replica, or the primary when none answers, and a warning names
@@ -48,7 +49,7 @@ REPLICA_RETRY_SECONDS = 5.0
 #: Aliases of the replicas in settings.DATABASES: replica1, replica2, …
 REPLICA_PREFIX = "replica"
 #: Apps whose rows are read from the primary even in read-only requests (see the module doc).
-PRIMARY_ONLY_APPS = frozenset({"sessions"})
+PRIMARY_ONLY_APPS = frozenset({"sessions", "api"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 

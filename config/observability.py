@@ -130,7 +130,7 @@ class _counting:
 
 
 #: SQL that reads or writes a credential: an API token, a session key or a password hash.
-_SECRET_SQL = ('"authtoken_token"', '"django_session"', '"password"')
+_SECRET_SQL = ('"api_apitoken"', '"authtoken_token"', '"django_session"', '"password"')
 _SQL_LITERAL = re.compile(r"'(?:[^']|'')*'")
 WITHHELD = "(withheld: credentials)"
 

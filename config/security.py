@@ -5,16 +5,19 @@ admin templates carry, allowed on admin pages only and each by its exact hash.
 
 Lockout (django-axes): the client address failed sign-ins are counted against, and the answer.
 
-Behind ``TRUSTED_PROXY_COUNT`` reverse proxies that each append the address they saw to
-``X-Forwarded-For``, the client is the entry that many places from the right: entries further
-left were written by the client itself and can be anything. With no trusted proxy the header
-is ignored and the socket's ``REMOTE_ADDR`` is used.
+Client address (:func:`client_ip`, the one rule of the lockout and of the rate limit in
+config/throttles.py): ``X-Forwarded-For`` counts only when the socket's peer (``REMOTE_ADDR``)
+is in ``TRUSTED_PROXIES``. Each proxy appends the address it saw, so the header is read from
+the right, past the entries that are trusted proxies themselves, to the first that is not: the
+client. Entries further left were written by the client and can be anything. A peer outside
+``TRUSTED_PROXIES`` is the client, whatever header it sends.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import math
+import re
 
 from axes.helpers import get_client_username, get_cool_off, get_failure_limit
 from csp.middleware import CSPMiddleware as BaseCSPMiddleware
@@ -22,6 +25,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.shortcuts import render
 from django.urls import reverse
+
+from config.settings_checks import proxy_networks
 
 #: What the admin's third-party templates need beyond the site-wide policy, and no more:
 #: 'unsafe-hashes' lets exactly these attribute values run, never any other inline code.
@@ -38,6 +43,12 @@ ADMIN_CSP_UPDATE = {
         # import-export's export page: style="padding: 0;" and style="font-weight: bold;"
         "'sha256-mHgUAqxc8GPXM/QhzkHrHujcrQTU9fd6ZjWz+icxKcA='",
         "'sha256-+YWRMZ88jMyO7jVlBA52tZADiPobPIUA8LAWee68Fvs='",
+        # import-export's import preview: the diff of each changed cell, written by
+        # diff-match-patch's diff_prettyHtml() with exactly two fixed attributes (no value of
+        # the data ever lands in them): <ins style="background:#e6ffe6;"> and
+        # <del style="background:#ffe6e6;"> (tests/test_browser_pages.py checks the set).
+        "'sha256-AFyijjilwBx8kC+SMDLzasw2VV9MWz1VYVQ8xIgdMlA='",
+        "'sha256-S0qL3AVCJ6EdYX2E0yOmH+5YvauOwNAxIl4pJ/0IUUg='",
     ],
 }
 
@@ -59,28 +70,58 @@ class CSPMiddleware(BaseCSPMiddleware):
         return parts
 
 
-def _valid_ip(value: str) -> str | None:
+#: An address with a port, as some proxies write it: ``192.0.2.1:4711``, ``[2001:db8::1]:443``.
+_WITH_PORT = re.compile(r"^\[(?P<v6>[^\]]+)\](?::\d+)?$|^(?P<v4>[\d.]+):\d+$")
+
+
+def _valid_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address ``value`` names (an IPv4-mapped IPv6 address as IPv4), or None."""
+    value = value.strip()
+    with_port = _WITH_PORT.match(value)
+    if with_port:
+        value = with_port.group("v6") or with_port.group("v4")
     try:
-        return str(ipaddress.ip_address(value.strip()))
+        address = ipaddress.ip_address(value)
     except ValueError:
         return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
 
 
 def client_ip(request) -> str | None:
-    """The client's IP address as the nearest trusted proxy (or the socket) reports it.
+    """The client's IP address: ``REMOTE_ADDR``, or what the trusted proxies say it is.
 
-    A missing or short ``X-Forwarded-For`` behind proxies (a request that bypassed them)
-    falls back to ``REMOTE_ADDR``, so a forged header can never choose the address.
+    From a peer outside ``TRUSTED_PROXIES`` (a client that reached the app directly) the
+    ``X-Forwarded-For`` header is ignored. From a trusted proxy it is walked from the right:
+    each entry a trusted proxy wrote is believed, and the first address that is not itself a
+    trusted proxy is the client. An entry that is not an address stops the walk at the last
+    trusted proxy, so a forged header can never choose the address.
     """
     remote = request.META.get("REMOTE_ADDR", "")
-    count = settings.TRUSTED_PROXY_COUNT
-    if count > 0:
-        hops = [hop for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop]
-        if len(hops) >= count:
-            forwarded = _valid_ip(hops[-count])
-            if forwarded is not None:
-                return forwarded
-    return _valid_ip(remote) or remote or None
+    client = _valid_ip(remote)
+    if client is None:
+        return remote or None
+    entries = settings.TRUSTED_PROXIES
+    if isinstance(entries, str):
+        entries = [entry for entry in entries.split(",") if entry.strip()]
+    networks = proxy_networks(tuple(entries))
+
+    def trusted(address) -> bool:
+        return any(address in network for network in networks)
+
+    if trusted(client):
+        hops = [
+            hop for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()
+        ]
+        for hop in reversed(hops):
+            address = _valid_ip(hop)
+            if address is None:
+                break  # not an address: nothing left of it is known, only the last proxy
+            client = address
+            if not trusted(address):
+                break
+    return str(client)
 
 
 def _duration(seconds: int) -> str:

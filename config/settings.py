@@ -5,11 +5,14 @@ Every deployment choice comes from an environment variable (12-factor); see
 development and production except what those variables say.
 """
 
+import datetime
 import os
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from config.settings_checks import check_secret_key, parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -52,6 +55,10 @@ if not SECRET_KEY:
             "set DEBUG=true for local development, where a throwaway key is used."
         )
     SECRET_KEY = "insecure-development-key-never-used-when-DEBUG-is-false"  # noqa: S105
+elif not DEBUG:
+    # Refuses keys under 50 characters or with under 5 distinct ones, "django-insecure-…" and
+    # known placeholders (.env.example's among them), saying why (config/settings_checks.py).
+    check_secret_key(SECRET_KEY)
 
 # https://docs.djangoproject.com/en/5.2/ref/settings/#allowed-hosts
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
@@ -76,8 +83,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # or data: URLs, no plugins, no <base> hijack, never framed, forms post only here. The few pages
 # that need more widen it for themselves with django-csp's view decorators: the API docs
 # (api/docs.py: nonces, ReDoc's blob: worker) and the embed widgets, which any site may frame
-# (embed/views.py); admin pages allow four inline attributes of third-party templates, each by
-# its hash (config/security.py).
+# (embed/views.py); admin pages allow six fixed inline attributes of third-party templates and
+# of import-export's diff, each by its hash (config/security.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -109,13 +116,21 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # An admin-styled 429 page that says how long the lock lasts (and Retry-After).
 AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
-# Reverse proxies in front of the app that append the client's address to X-Forwarded-For; the
-# client is the address that many entries from the right (what the nearest trusted proxy saw).
-# 0 uses the socket's REMOTE_ADDR: X-Forwarded-For is then ignored, as a client can forge it.
-# Defaults to 1 behind the TLS proxy that SECURE_PROXY_SSL_HEADER=true already declares.
-TRUSTED_PROXY_COUNT = env_int(
-    "TRUSTED_PROXY_COUNT", 1 if env_bool("SECURE_PROXY_SSL_HEADER") else 0
-)
+# The networks of the reverse proxies in front of the app (comma-separated CIDRs or addresses;
+# docker-compose.yml: its own network). X-Forwarded-For is read only when the socket's peer
+# (REMOTE_ADDR) is one of them, walked from the right past the trusted proxies' entries; from
+# anyone else the header is ignored and REMOTE_ADDR is the client (config.security.client_ip,
+# the address of both the rate limit and the sign-in lockout). Empty: no proxy is trusted.
+TRUSTED_PROXIES = parse_networks("TRUSTED_PROXIES", env_list("TRUSTED_PROXIES"))
+# Its predecessor trusted a number of X-Forwarded-For entries from any peer: a deployment that
+# still sets it stops here rather than silently lose its proxy's client addresses.
+if "TRUSTED_PROXY_COUNT" in os.environ and os.environ["TRUSTED_PROXY_COUNT"].strip():
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXY_COUNT was replaced by TRUSTED_PROXIES: trusting a number of "
+        "X-Forwarded-For entries from any peer let a client that reached the app directly "
+        "choose its own address. Remove TRUSTED_PROXY_COUNT and set TRUSTED_PROXIES to the "
+        "networks of your proxies, comma-separated CIDRs (e.g. 172.31.250.0/24)."
+    )
 AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
 # No banner on every process start. Logged attempts mask the username and address; the admin's
 # Axes pages (access attempts, failures, logs) show them to administrators.
@@ -135,7 +150,12 @@ THIRD_PARTY_APPS = [
     "simple_history",
     "import_export",
     "rest_framework",
+    # DRF's plain-text tokens: no longer used to authenticate. Still installed because the
+    # migrations that moved its keys into hashed tokens (api 0002) and created the role
+    # groups (directory 0007) read it; its table is emptied by that move.
     "rest_framework.authtoken",
+    # Hashed, expiring API tokens, several per user (the model is api.ApiToken, below).
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -146,6 +166,8 @@ LOCAL_APPS = [
     "directory",
     "api",
     "embed",
+    # The site's own pages (the landing page at /: templates and static files) and commands.
+    "config",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -162,6 +184,8 @@ MIDDLEWARE = [
     "config.nul_characters.RefuseNulCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # ?lang=en|ja wins over Accept-Language for every message of the request (API, widgets).
+    "config.query_language.QueryLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Inside ConditionalGet (304s from cached bodies) and CORS; after Locale (the key's language).
     "config.response_cache.ResponseCacheMiddleware",
@@ -315,6 +339,13 @@ STORAGES = {
 }
 # Serve straight from the app directories when collectstatic has not been run (development, tests).
 WHITENOISE_USE_FINDERS = DEBUG
+# Django's two finders, plus ReDoc's bundle without the one image it loads from Redocly's CDN
+# (api/docs.py): the API docs make no request to another host.
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "api.docs.OfflineRedocFinder",
+]
 
 # --- Curation -----------------------------------------------------------------
 # One transaction per import: a bad row anywhere and nothing is written.
@@ -341,13 +372,14 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    # Tokens for API clients (created and revoked in the admin); sessions for signed-in staff.
+    # Tokens for API clients (django-rest-knox, hashed: see API tokens below); sessions for
+    # signed-in staff.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    # Per client address behind TRUSTED_PROXY_COUNT proxies (config/throttles.py). The one
+    # Per client address, through TRUSTED_PROXIES only (config/throttles.py). The one
     # anonymous rate of every public path: the API's views here, and the widgets, the feeds
     # and oEmbed through AnonymousRateLimitMiddleware, all on the same counter per address.
     "DEFAULT_THROTTLE_CLASSES": ["config.throttles.AnonymousRateThrottle"],
@@ -355,6 +387,28 @@ REST_FRAMEWORK = {
     "URL_FORMAT_OVERRIDE": "format",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+
+# --- API tokens (django-rest-knox: https://jazzband.github.io/django-rest-knox/) ----------
+# Stored as SHA-512 digests (the key is shown once, when it is issued), each with a name and
+# an expiry; several per user (one per script or device), each revocable on its own. Sent as
+# `Authorization: Token <key>`, as DRF's tokens were, so clients keep their header.
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90)
+if API_TOKEN_TTL_DAYS < 1:
+    raise ImproperlyConfigured("API_TOKEN_TTL_DAYS must be at least 1 (tokens always expire)")
+KNOX_TOKEN_MODEL = "api.ApiToken"  # noqa: S105 - a model's name, not a secret
+# Knox's migrations would still create its own token table, unused once the model is swapped,
+# whose foreign key to the users then blocks `flush` on PostgreSQL (TRUNCATE auth_user): knox
+# is left without migrations, and Django creates no table for a swapped model.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_TTL": datetime.timedelta(days=API_TOKEN_TTL_DAYS),
+    # New keys start "fd_": a leaked one is easy to grep for (logs, repositories, pastes).
+    "TOKEN_PREFIX": "fd_",
+    "AUTH_HEADER_PREFIX": "Token",
+    # Knox can extend a token's expiry on every use; here a token lives its TTL and no longer.
+    "AUTO_REFRESH": False,
+}
+
 # Seconds partners and browsers may reuse an answer before revalidating (ETag / Last-Modified).
 API_CACHE_MAX_AGE = env_int("API_CACHE_MAX_AGE", 60)
 SPECTACULAR_SETTINGS = {
@@ -367,6 +421,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No online validator badge (an image from validator.swagger.io): the docs stay offline.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "DatePrecisionEnum": "directory.choices.DatePrecision",
@@ -381,6 +437,9 @@ SPECTACULAR_SETTINGS = {
         "RecordKindEnum": "directory.cross_search.KIND_NAMES",
     },
     "COMPONENT_SPLIT_REQUEST": True,
+    # English whatever Accept-Language says (the models' names are translated for the admin);
+    # ?lang= still picks a language (config/openapi.py).
+    "DEFAULT_GENERATOR_CLASS": "config.openapi.SchemaGenerator",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.strip_required_from_records",

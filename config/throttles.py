@@ -63,8 +63,8 @@ class AnonymousRateThrottle(SimpleRateThrottle):
 
     def get_ident(self, request):
         """The client's address, by the rule the sign-in lockout uses (config.security):
-        ``X-Forwarded-For`` counts only through ``TRUSTED_PROXY_COUNT`` proxies, so a forged
-        header never makes a new client."""
+        ``X-Forwarded-For`` counts only from a peer in ``TRUSTED_PROXIES``, so a client that
+        reaches the app directly cannot make itself a new one with a forged header."""
         return client_ip(request) or "unknown"
 
     def window_key(self, request) -> str:

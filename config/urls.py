@@ -1,4 +1,5 @@
-"""Top-level URL configuration: the probes, the admin, the API, the widgets and the feeds.
+"""Top-level URL configuration: the landing page, the probes, the admin, the API, the widgets
+and the feeds.
 
 The API's and the feeds' routes are included by name: config/ never imports api/ (the
 layering contracts in pyproject.toml).
@@ -7,10 +8,11 @@ layering contracts in pyproject.toml).
 from django.contrib import admin
 from django.urls import include, path
 
-from config import health
+from config import health, landing
 from embed import views as embed_views
 
 urlpatterns = [
+    path("", landing.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),

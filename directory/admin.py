@@ -11,14 +11,20 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin, ImportExportMixin
-from import_export.formats.base_formats import CSV, JSON
+from import_export.formats.base_formats import JSON
+from import_export.resources import modelresource_factory
 from simple_history.admin import SimpleHistoryAdmin
 
 from directory import publishing, resources, services
-from directory.admin_history import DirectoryHistoryContext
-from directory.admin_import import SafeImportMixin
+from directory.admin_filters import CountryFilter
+from directory.admin_history import DirectoryHistoryContext, author
+from directory.admin_import import LabelledExportForm, SafeImportMixin
+from directory.admin_rows import row_formfield
 from directory.admin_writes import ServiceWritesMixin
+from directory.choices import localised
 from directory.forms import CallForm
 from directory.models import (
     AccessMode,
@@ -37,8 +43,13 @@ from directory.models import (
 )
 from directory.search import normalise
 
+# The admin's own header and page titles (Django's say "Django administration").
+admin.site.site_header = _("Facility Directory administration")
+admin.site.site_title = _("Facility Directory admin")
+admin.site.index_title = _("Curation")
+
 PROVENANCE_FIELDSET = (
-    "Provenance",
+    _("Provenance"),
     {
         "fields": (
             "sources",
@@ -53,21 +64,21 @@ PROVENANCE_FIELDSET = (
     },
 )
 NAMES_FIELDSET = (
-    "Identity",
+    _("Identity"),
     {"fields": ("name", "name_ja", "slug", "acronym", "aliases", "website")},
 )
-DESCRIPTION_FIELDSET = ("Description", {"fields": ("description", "description_ja")})
+DESCRIPTION_FIELDSET = (_("Description"), {"fields": ("description", "description_ja")})
 STALE_AFTER_DAYS = 365
 
 
 class NotVerifiedFilter(admin.SimpleListFilter):
     """Records nobody has checked against their sources for twelve months (or ever)."""
 
-    title = "verification"
+    title = _("verification")
     parameter_name = "verification"
 
     def lookups(self, request, model_admin):
-        return [("stale", "Not verified for 12 months"), ("never", "Never verified")]
+        return [("stale", _("Not verified for 12 months")), ("never", _("Never verified"))]
 
     def queryset(self, request, queryset):
         cutoff = timezone.localdate() - datetime.timedelta(days=STALE_AFTER_DAYS)
@@ -83,11 +94,11 @@ class NotVerifiedFilter(admin.SimpleListFilter):
 class SourceFilter(admin.SimpleListFilter):
     """Records without a single citation."""
 
-    title = "sources"
+    title = _("sources")
     parameter_name = "sources"
 
     def lookups(self, request, model_admin):
-        return [("none", "Has no source"), ("some", "Has sources")]
+        return [("none", _("Has no source")), ("some", _("Has sources"))]
 
     def queryset(self, request, queryset):
         if self.value() == "none":
@@ -102,9 +113,10 @@ class NamedRecordAdmin(ServiceWritesMixin, ExportMixin, SimpleHistoryAdmin):
 
     Normalised search, prepopulated slug, provenance filters, history with diffs and revert,
     a list of deleted records to restore, bulk publish / unpublish / verify, export of the
-    filtered list (CSV, JSON), and a link to the record in the API. Publishing needs the
-    model's publish permission (editors); curators see ``is_published`` read-only. Every
-    write goes through the write services (see directory.admin_writes).
+    filtered list (CSV, JSON; the CSV safe to open in a spreadsheet: directory.csvsafe), and
+    a link to the record in the API. Publishing needs the model's publish permission
+    (editors); curators see ``is_published`` read-only. Every write goes through the write
+    services (see directory.admin_writes).
     """
 
     search_fields = ("search_key",)
@@ -113,12 +125,82 @@ class NamedRecordAdmin(ServiceWritesMixin, ExportMixin, SimpleHistoryAdmin):
     readonly_fields = ("created_at", "updated_at", "api_link")
     list_per_page = 50
     actions = ("publish", "unpublish", "mark_verified_today")
-    formats = (CSV, JSON)
+    formats = (resources.SpreadsheetCSV, JSON)
+    export_form_class = LabelledExportForm  # each column named in the admin's language
     change_list_template = "admin/directory/change_list.html"
+    lists_deleted_records = True  # the change list links to deleted_view
+    object_history_template = "admin/directory/object_history.html"
     object_history_list_template = "admin/directory/object_history_list.html"
+    object_history_form_template = "admin/directory/object_history_form.html"
+
+    class Media:
+        # Compact change lists, the country filter's drop-down, aliases and sources as rows.
+        css = {"all": ["directory/admin/directory.css"]}
+        js = ["directory/admin/changelist.js"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """Aliases and sources as rows of inputs, not JSON text (directory.admin_rows)."""
+        field = row_formfield(db_field, required=not db_field.blank)
+        if field is not None:
+            return field
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    # --- the list -----------------------------------------------------------------------
+
+    @admin.display(description=_("name"), ordering="name")
+    def display_name(self, obj) -> str:
+        """The English name, and the Japanese one under it: one column for both."""
+        if not obj.name_ja:
+            return obj.name
+        return format_html(
+            '{}<span class="directory-name-ja" lang="ja">{}</span>', obj.name, obj.name_ja
+        )
+
+    @admin.display(description=_("country"), ordering="country__code")
+    def country_code(self, obj) -> str:
+        """The country's code, its name (in the admin's language) on hover."""
+        country = obj.country
+        name = localised(country.name, country.name_ja, (get_language() or "en")[:2])
+        return format_html('<abbr title="{}">{}</abbr>', name, country.code)
+
+    @admin.display(description=_("verified"), ordering="last_verified_on", empty_value="—")
+    def verified(self, obj) -> str | None:
+        """The date last verified, as 2026-01-31: short in every language."""
+        return obj.last_verified_on.isoformat() if obj.last_verified_on else None
+
+    @admin.display(description=_("published"), boolean=True, ordering="is_published")
+    def published(self, obj) -> bool:
+        return obj.is_published
+
+    def get_resource_classes(self, request):
+        """The record's resource; a model without one of its own gets import-export's default
+        resource with numbers exported as numbers (so the CSV export leaves them alone)."""
+        if not self.resource_classes and not self.resource_class:
+            return [modelresource_factory(self.model, resource_class=resources.NumbersAsNumbers)]
+        return super().get_resource_classes(request)
 
     def get_historical_record_context_helper(self, request, historical_record):
         return DirectoryHistoryContext(self.model, historical_record)
+
+    # --- history pages: titles that name the record's kind, who wrote each entry -----------
+
+    def history_view_title(self, request, obj):
+        return gettext("Change history of %(kind)s “%(record)s”") % {
+            "kind": self.model._meta.verbose_name,
+            "record": obj,
+        }
+
+    def history_form_view_title(self, request, obj):
+        if self.revert_disabled(request, obj):
+            text = gettext("View %(kind)s “%(record)s”")
+        else:
+            text = gettext("Revert %(kind)s “%(record)s”")
+        return text % {"kind": self.model._meta.verbose_name, "record": obj}
+
+    def set_history_delta_changes(self, request, page_obj, *args, **kwargs):
+        super().set_history_delta_changes(request, page_obj, *args, **kwargs)
+        for entry in page_obj.object_list:
+            entry.directory_author = author(entry)
 
     def get_search_results(self, request, queryset, search_term):
         """Match the normalised key, so "spring8" or "ｓｐｒｉｎｇ－８" finds SPring-8."""
@@ -157,21 +239,23 @@ class NamedRecordAdmin(ServiceWritesMixin, ExportMixin, SimpleHistoryAdmin):
             readonly.append("is_published")
         return readonly
 
-    @admin.action(description="Publish selected records", permissions=["publish"])
+    @admin.action(description=_("Publish selected records"), permissions=["publish"])
     def publish(self, request, queryset):
         count = self.update_each(
             request, queryset, services.record_publish, reason="Published in the admin"
         )
-        self.message_user(request, f"Published {count} record(s).", messages.SUCCESS)
+        message = ngettext("Published %(count)d record.", "Published %(count)d records.", count)
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
-    @admin.action(description="Unpublish selected records", permissions=["publish"])
+    @admin.action(description=_("Unpublish selected records"), permissions=["publish"])
     def unpublish(self, request, queryset):
         count = self.update_each(
             request, queryset, services.record_unpublish, reason="Unpublished in the admin"
         )
-        self.message_user(request, f"Unpublished {count} record(s).", messages.SUCCESS)
+        message = ngettext("Unpublished %(count)d record.", "Unpublished %(count)d records.", count)
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
-    @admin.action(description="Mark selected records verified today", permissions=["change"])
+    @admin.action(description=_("Mark selected records verified today"), permissions=["change"])
     def mark_verified_today(self, request, queryset):
         count = self.update_each(
             request,
@@ -180,11 +264,16 @@ class NamedRecordAdmin(ServiceWritesMixin, ExportMixin, SimpleHistoryAdmin):
             fields={"last_verified_on": timezone.localdate()},
             reason="Marked verified today in the admin",
         )
-        self.message_user(request, f"Marked {count} record(s) verified today.", messages.SUCCESS)
+        message = ngettext(
+            "Marked %(count)d record verified today.",
+            "Marked %(count)d records verified today.",
+            count,
+        )
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
     # --- links --------------------------------------------------------------------------
 
-    @admin.display(description="in the API")
+    @admin.display(description=_("in the API"))
     def api_link(self, obj) -> str:
         if obj is None or obj.pk is None:
             return "—"
@@ -235,7 +324,7 @@ class NamedRecordAdmin(ServiceWritesMixin, ExportMixin, SimpleHistoryAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": opts,
-            "title": f"Deleted {opts.verbose_name_plural}",
+            "title": gettext("Deleted %(kinds)s") % {"kinds": opts.verbose_name_plural},
             "rows": rows,
         }
         return TemplateResponse(request, "admin/directory/deleted_records.html", context)
@@ -262,16 +351,24 @@ class ImportExportRecordAdmin(SafeImportMixin, ImportExportMixin, NamedRecordAdm
 
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():
+            row_text = gettext("row %(number)s: %(problems)s")
             problems = [
-                f"row {row.number}: "
-                + "; ".join(
-                    f"{field}: {' '.join(messages)}" for field, messages in row.error_dict.items()
-                )
+                row_text
+                % {
+                    "number": row.number,
+                    "problems": "; ".join(
+                        f"{field}: {' '.join(messages)}"
+                        for field, messages in row.error_dict.items()
+                    ),
+                }
                 for row in result.invalid_rows[:5]
-            ] + [f"row {number}: {errors[0].error}" for number, errors in result.row_errors()[:5]]
+            ] + [
+                row_text % {"number": number, "problems": errors[0].error}
+                for number, errors in result.row_errors()[:5]
+            ]
             self.message_user(
                 request,
-                "Nothing was imported. " + " | ".join(problems),
+                gettext("Nothing was imported.") + " " + " | ".join(problems),
                 messages.ERROR,
             )
             app_label, model_name = self.get_model_info()
@@ -317,44 +414,37 @@ class CountryAdmin(admin.ModelAdmin):
 @admin.register(Technique)
 class TechniqueAdmin(NamedRecordAdmin):
     resource_classes = [resources.TechniqueResource]
-    list_display = ("name", "name_ja", "probe", "is_published")
+    list_display = ("display_name", "probe", "published")
     list_filter = ("probe", *NamedRecordAdmin.list_filter)
-    fieldsets = (NAMES_FIELDSET, ("Technique", {"fields": ("probe",)}), PROVENANCE_FIELDSET)
+    fieldsets = (NAMES_FIELDSET, (_("Technique"), {"fields": ("probe",)}), PROVENANCE_FIELDSET)
 
 
 @admin.register(ResearchField)
 class ResearchFieldAdmin(NamedRecordAdmin):
     resource_classes = [resources.ResearchFieldResource]
-    list_display = ("name", "name_ja", "is_published")
+    list_display = ("display_name", "published")
     fieldsets = (NAMES_FIELDSET, DESCRIPTION_FIELDSET, PROVENANCE_FIELDSET)
 
 
 @admin.register(AccessMode)
 class AccessModeAdmin(NamedRecordAdmin):
     resource_classes = [resources.AccessModeResource]
-    list_display = ("name", "name_ja", "kind", "is_published")
-    fieldsets = (NAMES_FIELDSET, ("Kind", {"fields": ("kind",)}), PROVENANCE_FIELDSET)
+    list_display = ("display_name", "kind", "published")
+    fieldsets = (NAMES_FIELDSET, (_("Kind"), {"fields": ("kind",)}), PROVENANCE_FIELDSET)
 
 
 @admin.register(Institution)
 class InstitutionAdmin(ImportExportRecordAdmin):
     resource_classes = [resources.InstitutionResource]
-    list_display = (
-        "name",
-        "name_ja",
-        "acronym",
-        "country",
-        "kind",
-        "is_published",
-        "last_verified_on",
-    )
-    list_filter = ("country", "kind", *NamedRecordAdmin.list_filter)
+    # Fits a 1280 px screen beside the filters: both names in one column, the country's code.
+    list_display = ("display_name", "acronym", "country_code", "kind", "published", "verified")
+    list_filter = (("country", CountryFilter), "kind", *NamedRecordAdmin.list_filter)
     list_select_related = ("country",)
     autocomplete_fields = ("country", "parent")
     fieldsets = (
         NAMES_FIELDSET,
-        ("Organisation", {"fields": ("kind", "parent", "ror_id")}),
-        ("Location", {"fields": ("country", "city", "latitude", "longitude")}),
+        (_("Organisation"), {"fields": ("kind", "parent", "ror_id")}),
+        (_("Location"), {"fields": ("country", "city", "latitude", "longitude")}),
         DESCRIPTION_FIELDSET,
         PROVENANCE_FIELDSET,
     )
@@ -363,25 +453,18 @@ class InstitutionAdmin(ImportExportRecordAdmin):
 @admin.register(Facility)
 class FacilityAdmin(ImportExportRecordAdmin):
     resource_classes = [resources.FacilityResource]
-    list_display = (
-        "name",
-        "name_ja",
-        "country",
-        "kind",
-        "status",
-        "is_published",
-        "last_verified_on",
-    )
-    list_filter = ("country", "kind", "status", *NamedRecordAdmin.list_filter)
+    # Fits a 1280 px screen beside the filters: both names in one column, the country's code.
+    list_display = ("display_name", "country_code", "kind", "status", "published", "verified")
+    list_filter = (("country", CountryFilter), "kind", "status", *NamedRecordAdmin.list_filter)
     list_select_related = ("country",)
     autocomplete_fields = ("country", "techniques", "fields", "access_modes")
     inlines = (FacilityRoleInline, InstrumentInline)
     fieldsets = (
         NAMES_FIELDSET,
-        ("Kind and status", {"fields": ("kind", "status")}),
-        ("Location", {"fields": ("country", "city", "site", "latitude", "longitude")}),
+        (_("Kind and status"), {"fields": ("kind", "status")}),
+        (_("Location"), {"fields": ("country", "city", "site", "latitude", "longitude")}),
         (
-            "Figures",
+            _("Figures"),
             {
                 "fields": (
                     "energy_gev",
@@ -393,7 +476,7 @@ class FacilityAdmin(ImportExportRecordAdmin):
                 )
             },
         ),
-        ("Relations", {"fields": ("techniques", "access_modes", "fields")}),
+        (_("Relations"), {"fields": ("techniques", "access_modes", "fields")}),
         DESCRIPTION_FIELDSET,
         PROVENANCE_FIELDSET,
     )
@@ -401,12 +484,12 @@ class FacilityAdmin(ImportExportRecordAdmin):
 
 @admin.register(Instrument)
 class InstrumentAdmin(NamedRecordAdmin):
-    list_display = ("name", "facility", "kind", "is_published")
+    list_display = ("display_name", "facility", "kind", "published")
     list_select_related = ("facility",)
     autocomplete_fields = ("facility", "techniques")
     fieldsets = (
         NAMES_FIELDSET,
-        ("Instrument", {"fields": ("facility", "kind", "techniques")}),
+        (_("Instrument"), {"fields": ("facility", "kind", "techniques")}),
         DESCRIPTION_FIELDSET,
         PROVENANCE_FIELDSET,
     )
@@ -415,15 +498,15 @@ class InstrumentAdmin(NamedRecordAdmin):
 @admin.register(Programme)
 class ProgrammeAdmin(ImportExportRecordAdmin):
     resource_classes = [resources.ProgrammeResource]
-    list_display = ("name", "name_ja", "kind", "status", "is_published", "last_verified_on")
+    list_display = ("display_name", "kind", "status", "published", "verified")
     list_filter = ("kind", "status", *NamedRecordAdmin.list_filter)
     autocomplete_fields = ("countries", "fields", "facilities")
     inlines = (ProgrammeRoleInline, CallInline)
     fieldsets = (
         NAMES_FIELDSET,
-        ("Kind and status", {"fields": ("kind", "status", "call_frequency")}),
+        (_("Kind and status"), {"fields": ("kind", "status", "call_frequency")}),
         (
-            "Dates and figures",
+            _("Dates and figures"),
             {
                 "fields": (
                     ("starts_on", "starts_on_precision"),
@@ -434,7 +517,7 @@ class ProgrammeAdmin(ImportExportRecordAdmin):
                 )
             },
         ),
-        ("Relations", {"fields": ("countries", "fields", "facilities")}),
+        (_("Relations"), {"fields": ("countries", "fields", "facilities")}),
         DESCRIPTION_FIELDSET,
         PROVENANCE_FIELDSET,
     )
@@ -444,33 +527,36 @@ class ProgrammeAdmin(ImportExportRecordAdmin):
 class CallAdmin(ImportExportRecordAdmin):
     resource_classes = [resources.CallResource]
     form = CallForm  # the deadline in the call's own time zone
-    list_display = ("name", "programme", "opens_on", "closes_at", "call_status", "is_published")
+    list_display = ("name", "programme", "opens_on", "closes_at", "call_status", "published")
     list_select_related = ("programme",)
     autocomplete_fields = ("programme",)
     fieldsets = (
         NAMES_FIELDSET,
-        ("Call", {"fields": ("programme", "opens_on", "closes_at", "deadline_timezone", "url")}),
+        (
+            _("Call"),
+            {"fields": ("programme", "opens_on", "closes_at", "deadline_timezone", "url")},
+        ),
         DESCRIPTION_FIELDSET,
         PROVENANCE_FIELDSET,
     )
 
-    @admin.display(description="status")
+    @admin.display(description=_("status"))
     def call_status(self, obj: Call) -> str:
         return obj.status
 
 
 @admin.register(Agreement)
 class AgreementAdmin(NamedRecordAdmin):
-    list_display = ("name", "name_ja", "kind", "signed_on", "is_published")
+    list_display = ("display_name", "kind", "signed_on", "published")
     list_filter = ("kind", *NamedRecordAdmin.list_filter)
     autocomplete_fields = ("institutions", "facilities")
     fieldsets = (
         NAMES_FIELDSET,
         (
-            "Agreement",
+            _("Agreement"),
             {"fields": ("kind", "signed_on", "renewed_on", "expires_on", "renewal_period_years")},
         ),
-        ("Parties", {"fields": ("institutions", "facilities")}),
+        (_("Parties"), {"fields": ("institutions", "facilities")}),
         DESCRIPTION_FIELDSET,
         PROVENANCE_FIELDSET,
     )
@@ -483,7 +569,7 @@ class ChangeEventAdmin(admin.ModelAdmin):
     Read-only: events are written by the write services, never by hand.
     """
 
-    list_display = ("at", "model", "slug", "action", "user", "reason")
+    list_display = ("at", "model", "slug", "action", "by", "reason")
     list_filter = ("action", "model")
     search_fields = ("slug", "reason")
     list_select_related = ("user",)
@@ -498,3 +584,8 @@ class ChangeEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("by"), ordering="user")
+    def by(self, event: ChangeEvent) -> str:
+        """The user, or the system (seeding and commands write without one)."""
+        return str(event.user) if event.user_id else gettext("system")

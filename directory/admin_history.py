@@ -1,15 +1,39 @@
 """How the admin's history pages show entries: never a bare "None".
 
 An empty value shows as "—", a role link as "Institution (role)", and an entry written by
-the system itself (seeding, a command) as "system" — its reason says which.
+the system itself (seeding, a command) as "system", saying which ("system (seed data)") from
+its reason, which the page shows beside it.
 """
 
 from __future__ import annotations
 
 from django.db.models import ManyToManyField
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from directory.portable import CHANGE_REASON as IMPORT_REASON
+from directory.services.seeding import BACKFILL_REASON
+
 EMPTY = "—"
+
+#: What wrote an entry that has no user, by the start of its reason (the write paths' own).
+SYSTEM_WRITERS = (
+    ("Seeded from ", _("system (seed data)")),
+    (BACKFILL_REASON, _("system (history backfill)")),
+    (IMPORT_REASON, _("system (import_directory)")),
+)
+
+
+def author(entry) -> str:
+    """Who wrote a history entry: its user, or the system and which of its paths."""
+    if entry.history_user_id is not None and entry.history_user is not None:
+        return str(entry.history_user)
+    reason = entry.history_change_reason or ""
+    for start, label in SYSTEM_WRITERS:
+        if reason.startswith(start):
+            return str(label)
+    return gettext("system")
 
 
 class DirectoryHistoryContext(HistoricalRecordContextHelper):

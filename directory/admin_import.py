@@ -25,7 +25,15 @@ through import-export's public extension points only:
   ``manage.py import_directory``.
 * **how a file that cannot be read is reported** (``add_data_read_fail_error_to_form``): in
   words on the form (not JSON, nested too deep, not a list of rows, rows with different
-  fields, not UTF-8, a NUL character in a cell…) instead of the exception's class name.
+  fields, not UTF-8, a NUL character in a cell…) instead of the exception's class name; a
+  file that is not JSON is named, with the line and column where reading stopped, what was
+  expected there and the line itself.
+* **how the preview reads** (``import_template_name``, :func:`preview_context`): one row per
+  record with its action, its slug and name, and only the fields it changes (a new record:
+  the fields it sets), wrapped to the page's width; a row that cannot be imported lists each
+  error in the row itself, naming the row and the column ("row 3, column country: …"),
+  instead of import-export's table of every column (about 3,500 px wide for a facility)
+  with its errors behind a badge.
 
 A refused confirmation sends the user back to the import page with a message saying why;
 nothing is ever a 500. Rows are still checked and written all or nothing by the admin class
@@ -36,6 +44,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import json
 import os
 import re
 import secrets
@@ -48,14 +57,19 @@ import tablib
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.html import strip_tags
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from import_export.formats.base_formats import CSV, JSON
-from import_export.forms import ConfirmImportForm, ImportForm
+from import_export.forms import ConfirmImportForm, ImportForm, SelectableFieldsExportForm
 from import_export.tmp_storages import BaseStorage
 
 from directory import jsonlimits
+from directory.resources import SpreadsheetCSV
 
 #: Bytes a file may hold per allowed row: far above any real row (the seed data's facility
 #: rows are 2.5 kB on average in CSV, 7.6 kB at most), low enough to refuse a huge file
@@ -66,16 +80,16 @@ PREVIEW_MAX_AGE = datetime.timedelta(days=1)
 SIGNING_SALT = "directory.admin_import.confirm"
 STORAGE_DIRECTORY = "facility-directory-admin-imports"
 
-BIGGER_IMPORTS = (
-    "Split it into files of at most {limit:,} rows, or load bigger sets with "
+BIGGER_IMPORTS = _(
+    "Split it into files of at most %(limit)s rows, or load bigger sets with "
     "manage.py import_directory (a whole-directory JSON document: see the README)."
 )
-ALREADY_IMPORTED = (
+ALREADY_IMPORTED = _(
     "this preview has already been confirmed (or has expired): check the list for the "
     "imported records, or upload the file again."
 )
-FORGED = "the confirmation does not match a preview of this site: upload the file again."
-EXPIRED = "the preview is more than a day old: upload the file again."
+FORGED = _("the confirmation does not match a preview of this site: upload the file again.")
+EXPIRED = _("the preview is more than a day old: upload the file again.")
 
 
 class ImportRefused(Exception):
@@ -90,10 +104,18 @@ def max_bytes() -> int:
     return max_rows() * BYTES_PER_ROW
 
 
+def bigger_imports() -> str:
+    """What to do with a file above the limit."""
+    return BIGGER_IMPORTS % {"limit": f"{max_rows():,}"}
+
+
 def limit_text() -> str:
     """The limit, as the import form states it under the file field."""
-    limit = f"At most {max_rows():,} rows ({size(max_bytes())}) per file."
-    return f"{limit} {BIGGER_IMPORTS.format(limit=max_rows())}"
+    limit = gettext("At most %(rows)s rows (%(size)s) per file.") % {
+        "rows": f"{max_rows():,}",
+        "size": size(max_bytes()),
+    }
+    return f"{limit} {bigger_imports()}"
 
 
 def size(count: int) -> str:
@@ -158,7 +180,11 @@ class ImportFileStorage(BaseStorage):
             claimed.unlink(missing_ok=True)
 
     def _read(self, path: Path):
-        with open(path, self.read_mode, encoding=self.encoding) as file:
+        # Text as stored: no newline translation, which would turn a carriage return inside
+        # a quoted CSV cell (a CRLF line break in a description, a CR-led value the export
+        # neutralised) into "\n" and change the data (the csv module wants newline="").
+        newline = {} if "b" in self.read_mode else {"newline": ""}
+        with open(path, self.read_mode, encoding=self.encoding, **newline) as file:
             return file.read()
 
     def remove(self):
@@ -191,11 +217,11 @@ class LimitedImportForm(ImportForm):
     def clean_import_file(self):
         upload = self.cleaned_data["import_file"]
         if upload.size > max_bytes():
-            raise ValidationError(
-                f"This file is {size(upload.size)}; the admin imports files of at most "
-                f"{size(max_bytes())} ({max_rows():,} rows). "
-                + BIGGER_IMPORTS.format(limit=max_rows())
-            )
+            refused = gettext(
+                "This file is %(size)s; the admin imports files of at most %(most)s "
+                "(%(rows)s rows)."
+            ) % {"size": size(upload.size), "most": size(max_bytes()), "rows": f"{max_rows():,}"}
+            raise ValidationError(f"{refused} {bigger_imports()}")
         return upload
 
 
@@ -237,16 +263,34 @@ class SignedConfirmImportForm(ConfirmImportForm):
         return cleaned
 
 
+class LabelledExportForm(SelectableFieldsExportForm):
+    """import-export's export form, each column's box labelled with the field's name in the
+    admin's language and the column it becomes: "名称（英語） (name)", not "Name"."""
+
+    def __init__(self, formats, resources, **kwargs):
+        super().__init__(formats, resources, **kwargs)
+        for resource in resources:
+            model = resource._meta.model
+            prefix = f"{resource.__name__.lower()}_"
+            for name in self.resource_fields.get(resource.__name__, []):
+                column = name[len(prefix) :]
+                try:
+                    verbose = model._meta.get_field(column).verbose_name
+                except FieldDoesNotExist:
+                    continue
+                self.fields[name].label = f"{capfirst(verbose)} ({column})"
+
+
 # --- formats: rows counted, files read in words ---------------------------------------------
 
 
 def check_row_count(count: int) -> None:
     if count > max_rows():
-        raise ImportRefused(
-            f"This file has {count:,} rows; the admin imports at most {max_rows():,} at a "
-            "time (so that an import finishes within the server's time limit). "
-            + BIGGER_IMPORTS.format(limit=max_rows())
-        )
+        refused = gettext(
+            "This file has %(count)s rows; the admin imports at most %(most)s at a time (so "
+            "that an import finishes within the server's time limit)."
+        ) % {"count": f"{count:,}", "most": f"{max_rows():,}"}
+        raise ImportRefused(f"{refused} {bigger_imports()}")
 
 
 def check_rows(dataset: tablib.Dataset) -> None:
@@ -255,13 +299,19 @@ def check_rows(dataset: tablib.Dataset) -> None:
     headers = dataset.headers or []
     for header in headers:
         if _holds_nul(header):
-            raise ImportRefused(f"The column name {header!r} contains a NUL character.")
+            raise ImportRefused(
+                gettext("The column name %(name)s contains a NUL character.")
+                % {"name": repr(header)}
+            )
     for number, row in enumerate(dataset, start=1):
         for header, value in zip(headers, row, strict=False):
             if _holds_nul(value):
                 raise ImportRefused(
-                    f"Row {number}, column {header}, contains a NUL character, which cannot "
-                    "be stored: remove it and upload the file again."
+                    gettext(
+                        "Row %(number)s, column %(column)s, contains a NUL character, which "
+                        "cannot be stored: remove it and upload the file again."
+                    )
+                    % {"number": number, "column": header}
                 )
 
 
@@ -276,20 +326,114 @@ def _holds_nul(value) -> bool:
     return False
 
 
-class LimitedCSV(CSV):
-    """CSV with the row limit, and reading errors in words."""
+class LimitedCSV(SpreadsheetCSV):
+    """CSV with the row limit, and reading errors in words; the ``'`` that the export puts
+    before a would-be formula is removed again (``SpreadsheetCSV``)."""
 
     def create_dataset(self, in_stream, **kwargs):
         try:
             dataset = super().create_dataset(in_stream, **kwargs)
         except csv.Error as error:
-            raise ImportRefused(f"This file could not be read as CSV: {error}.") from None
+            raise ImportRefused(
+                gettext("This file could not be read as CSV: %(error)s.") % {"error": error}
+            ) from None
         except tablib.InvalidDimensions:
             raise ImportRefused(
-                "A row of this file has more cells than the header row has columns."
+                gettext("A row of this file has more cells than the header row has columns.")
             ) from None
         check_rows(dataset)
         return dataset
+
+
+#: What JSON's reader found missing where it stopped, in words (English: its own, lower-cased,
+#: "expecting ',' delimiter"), and what belongs there.
+JSON_PROBLEMS = {
+    "Expecting value": (
+        _("expecting a value"),
+        _(
+            "A value must come there: text in double quotes, a number, true, false, null, a "
+            "list […] or an object {…}."
+        ),
+    ),
+    "Expecting ',' delimiter": (
+        _("expecting ',' delimiter"),
+        _(
+            "A comma must come there, between two values, or the ] or } that closes the list "
+            "or object."
+        ),
+    ),
+    "Expecting ':' delimiter": (
+        _("expecting ':' delimiter"),
+        _('A colon must follow each field name: {"name": "…"}.'),
+    ),
+    "Expecting property name enclosed in double quotes": (
+        _("expecting property name enclosed in double quotes"),
+        _(
+            "A field name in double quotes must come there (JSON allows no comma before } and "
+            "no single quotes)."
+        ),
+    ),
+    "Unterminated string starting at": (
+        _("unterminated string starting at"),
+        _("A text value is not closed by a double quote."),
+    ),
+    "Invalid control character at": (
+        _("invalid control character at"),
+        _("A text value holds a line break or a tab: write it as \\n or \\t."),
+    ),
+    "Extra data": (
+        _("extra data"),
+        _("The file goes on after its JSON value has ended: a file holds one list of rows."),
+    ),
+}
+#: How much of the offending line the message quotes, either side of the column.
+QUOTED_CHARACTERS = 40
+
+
+class NotJSON(ImportRefused):
+    """A file the JSON reader stopped in: where, what it expected there, the line itself."""
+
+    def __init__(self, error: json.JSONDecodeError, text: str):
+        super().__init__(jsonlimits.describe(error, subject="This file"))
+        self.error = error
+        self.text = text
+
+    def describe(self, file_name: str = "") -> str:
+        """ "“rows.json” is not valid JSON: expecting ',' delimiter at line 3, column 14. A
+        comma must come there, … Line 3 reads: {"slug": "x" "name": …" (what was expected
+        there and why it belongs there in the admin's language)."""
+        error = self.error
+        subject = f"“{file_name}”" if file_name else gettext("This file")
+        if not self.text.strip():
+            return gettext("%(file)s is empty: it holds no JSON at all.") % {"file": subject}
+        problem, hint = JSON_PROBLEMS.get(error.msg, (error.msg[:1].lower() + error.msg[1:], None))
+        parts = [
+            gettext("%(file)s is not valid JSON: %(problem)s at line %(line)s, column %(column)s.")
+            % {"file": subject, "problem": problem, "line": error.lineno, "column": error.colno}
+        ]
+        if hint is not None:
+            parts.append(str(hint))
+        stripped = self.text.lstrip()
+        at_start = error.pos == len(self.text) - len(stripped)
+        lines = self.text.splitlines()
+        looks_like_csv = stripped[:1] not in "[{" and "," in stripped.split("\n", 1)[0]
+        if error.msg == "Expecting value" and at_start and looks_like_csv:
+            parts.append(gettext("It looks like a CSV file: choose the format csv."))
+        line = lines[error.lineno - 1] if error.lineno <= len(lines) else ""
+        if line.strip():
+            parts.append(
+                gettext("Line %(line)s reads: %(text)s")
+                % {"line": error.lineno, "text": _excerpt(line, error.colno)}
+            )
+        return " ".join(parts)
+
+
+def _excerpt(line: str, column: int) -> str:
+    """The part of ``line`` around ``column`` (1-based), with "…" where it is cut."""
+    start = max(0, column - 1 - QUOTED_CHARACTERS)
+    end = column - 1 + QUOTED_CHARACTERS
+    text = line[start:end].strip()
+    return f"{'…' if start > 0 else ''}{text}{'…' if end < len(line) else ''}"
 
 
 class LimitedJSON(JSON):
@@ -300,6 +444,8 @@ class LimitedJSON(JSON):
             in_stream = in_stream.decode(self.encoding)
         try:
             rows = jsonlimits.loads(in_stream)
+        except json.JSONDecodeError as error:
+            raise NotJSON(error, in_stream) from None
         except ValueError as error:
             raise ImportRefused(jsonlimits.describe(error, subject="This file")) from None
         dataset = self.rows_to_dataset(rows)
@@ -313,12 +459,13 @@ class LimitedJSON(JSON):
         (tablib's own JSON reader takes the fields of the first row and each row's values in
         its own order, so a row listing its fields in another order lands in wrong columns.)
         """
-        shape = (
+        shape = gettext(
             'A JSON import file holds a list of rows, one object per row: [{"slug": "…", '
             '"name": "…", …}, …].'
         )
         if not isinstance(rows, list):
-            raise ImportRefused(f"{shape} This file holds {_kind(rows)} instead.")
+            instead = gettext("This file holds %(kind)s instead.") % {"kind": _kind(rows)}
+            raise ImportRefused(f"{shape} {instead}")
         check_row_count(len(rows))  # before building anything
         if not rows:
             return tablib.Dataset()
@@ -326,16 +473,21 @@ class LimitedJSON(JSON):
         dataset = tablib.Dataset()
         for number, row in enumerate(rows, start=1):
             if not isinstance(row, dict):
-                raise ImportRefused(f"{shape} Row {number} is {_kind(row)}.")
+                is_kind = gettext("Row %(number)s is %(kind)s.")
+                raise ImportRefused(f"{shape} {is_kind % {'number': number, 'kind': _kind(row)}}")
             if headers is None:
                 headers = list(row)
                 dataset.headers = headers
             elif row.keys() != set(headers):
-                missing = ", ".join(sorted(set(headers) - row.keys())) or "none"
-                extra = ", ".join(sorted(row.keys() - set(headers))) or "none"
+                none = gettext("none")
+                missing = ", ".join(sorted(set(headers) - row.keys())) or none
+                extra = ", ".join(sorted(row.keys() - set(headers))) or none
                 raise ImportRefused(
-                    f"Row {number} does not have the fields of row 1 (missing: {missing}; "
-                    f"not in row 1: {extra}). Every row needs the same fields."
+                    gettext(
+                        "Row %(number)s does not have the fields of row 1 (missing: "
+                        "%(missing)s; not in row 1: %(extra)s). Every row needs the same fields."
+                    )
+                    % {"number": number, "missing": missing, "extra": extra}
                 )
             dataset.append([row[name] for name in headers])
         return dataset
@@ -343,19 +495,97 @@ class LimitedJSON(JSON):
 
 def _kind(value) -> str:
     if isinstance(value, dict):
-        return "an object"
+        return gettext("an object")
     if isinstance(value, list):
-        return "a list"
+        return gettext("a list")
     if isinstance(value, str):
-        return "a string"
+        return gettext("a string")
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "true or false"
-    return "a number"
+        return gettext("true or false")
+    return gettext("a number")
 
 
-LIMITED_FORMATS = {CSV: LimitedCSV, JSON: LimitedJSON}
+LIMITED_FORMATS = {CSV: LimitedCSV, SpreadsheetCSV: LimitedCSV, JSON: LimitedJSON}
+
+
+# --- the preview -----------------------------------------------------------------------------
+
+ACTIONS = {
+    "new": _("New"),
+    "update": _("Update"),
+    "skip": _("No change"),
+    "delete": _("Delete"),
+}
+
+
+def _changed(diff_html: str) -> bool:
+    """Whether import-export's diff of a cell (diff-match-patch's HTML) shows a change."""
+    return "<ins" in diff_html or "<del" in diff_html
+
+
+def _cell(values, headers: list[str], column: str) -> str:
+    return str(values[headers.index(column)]) if column in headers else ""
+
+
+def preview_context(result) -> dict:
+    """What the preview shows of an import's dry run (admin/directory/import.html).
+
+    ``preview_rows``: one per valid row, with its number in the file, its action, the record
+    (slug and name) and only the cells it changes, each with import-export's diff
+    (a new record: every cell it fills). ``problem_rows``: one per row that cannot be
+    imported, with every error as "column: message" (or the row's own message).
+    """
+    headers = [str(header) for header in result.diff_headers]
+    rows = []
+    for number, row in enumerate(result.rows, start=1):
+        if row.import_type not in ACTIONS or row.diff is None:
+            continue
+        changes = [
+            {"column": column, "diff": diff}
+            for column, diff in zip(headers, row.diff, strict=False)
+            if _changed(str(diff)) and column != "slug"
+        ]
+        slug = strip_tags(str(row.diff[headers.index("slug")])) if "slug" in headers else ""
+        rows.append(
+            {
+                "number": number,
+                "import_type": row.import_type,
+                "action": ACTIONS[row.import_type],
+                "slug": slug,
+                "name": row.object_repr or "",
+                "changes": changes,
+            }
+        )
+    problems = []
+    for invalid in result.invalid_rows:
+        errors = [
+            {"column": column, "message": message}
+            for column, messages in invalid.field_specific_errors.items()
+            for message in messages
+        ] + [{"column": "", "message": message} for message in invalid.non_field_specific_errors]
+        problems.append(
+            {
+                "number": invalid.number,
+                "slug": _cell(invalid.values, headers, "slug"),
+                "name": _cell(invalid.values, headers, "name"),
+                "errors": errors,
+            }
+        )
+    for number, errors in result.row_errors():
+        row = getattr(errors[0], "row", None) or {}
+        problems.append(
+            {
+                "number": number,
+                "slug": str(row.get("slug", "")) if hasattr(row, "get") else "",
+                "name": str(row.get("name", "")) if hasattr(row, "get") else "",
+                "errors": [{"column": "", "message": str(error.error)} for error in errors],
+            }
+        )
+    problems.sort(key=lambda problem: problem["number"])
+    counts = {kind: sum(1 for row in rows if row["import_type"] == kind) for kind in ACTIONS}
+    return {"preview_rows": rows, "problem_rows": problems, "preview_counts": counts}
 
 
 # --- the admin mixin -------------------------------------------------------------------------
@@ -367,6 +597,8 @@ class SafeImportMixin:
     tmp_storage_class = ImportFileStorage
     import_form_class = LimitedImportForm
     confirm_form_class = SignedConfirmImportForm
+    #: import-export's page, its preview and errors readable (see :func:`preview_context`).
+    import_template_name = "admin/directory/import.html"
 
     def get_import_formats(self):
         """The admin's formats, each with the row limit (CSV and JSON: what the admin offers)."""
@@ -389,13 +621,18 @@ class SafeImportMixin:
         return initial
 
     def add_data_read_fail_error_to_form(self, form, e):
-        if isinstance(e, ImportRefused):
+        if isinstance(e, NotJSON):
+            upload = (getattr(form, "cleaned_data", None) or {}).get("import_file")
+            form.add_error("import_file", e.describe(getattr(upload, "name", "") or ""))
+        elif isinstance(e, ImportRefused):
             form.add_error("import_file", str(e))
         elif isinstance(e, UnicodeDecodeError):
             form.add_error(
                 "import_file",
-                "This file is not UTF-8 text: save it as UTF-8 (in Excel: CSV UTF-8) and "
-                "upload it again.",
+                gettext(
+                    "This file is not UTF-8 text: save it as UTF-8 (in Excel: CSV UTF-8) and "
+                    "upload it again."
+                ),
             )
         else:
             super().add_data_read_fail_error_to_form(form, e)
@@ -403,6 +640,8 @@ class SafeImportMixin:
     def import_action(self, request, **kwargs):
         response = super().import_action(request, **kwargs)
         context = getattr(response, "context_data", None) or {}
+        if context.get("result") is not None:
+            context.update(preview_context(context["result"]))
         if request.method == "POST" and "confirm_form" not in context:
             # Nothing to confirm (the file or a row is bad): the upload is of no further use.
             # import-export names the stored file on the upload it came from.
@@ -419,12 +658,13 @@ class SafeImportMixin:
                 # The signature's own words (forged, expired); any other field missing or
                 # malformed means the form did not come from a preview page either.
                 signature = form.errors.get("import_file_name", [])
-                return self.refuse_import(request, EXPIRED if EXPIRED in signature else FORGED)
+                expired = str(EXPIRED) in signature
+                return self.refuse_import(request, str(EXPIRED if expired else FORGED))
         try:
             return super().process_import(request, **kwargs)
         except ImportRefused as refused:
             return self.refuse_import(request, str(refused))
 
     def refuse_import(self, request, problem: str):
-        messages.error(request, f"Nothing was imported: {problem}")
+        messages.error(request, gettext("Nothing was imported: %(problem)s") % {"problem": problem})
         return redirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_import"))

@@ -18,8 +18,11 @@ from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from directory import services
+from directory.admin_history import author
+from directory.i18n import verbose_name
 
 
 def _concrete_names(model) -> set[str]:
@@ -119,7 +122,8 @@ class ServiceWritesMixin:
         """Each changed, added or deleted record of an inline, through its own service call."""
         self._note_formset_changes(formset)
         parent_field = formset.fk.name
-        reason_of = f"in the admin, on {parent._meta.verbose_name} {parent.slug}"
+        # Stored in the history: English, whatever the curator's language.
+        reason_of = f"in the admin, on {verbose_name(parent)} {parent.slug}"
         for child in formset.deleted_objects:
             services.record_delete(record=child, user=request.user, reason=f"Deleted {reason_of}")
         for form in formset.forms:
@@ -167,6 +171,9 @@ class ServiceWritesMixin:
             historical, **{self.model._meta.pk.attname: object_id, "history_id": version_id}
         )
         request.history_version = version
+        # The page says which version it shows: when, by whom (or which system path), why.
+        extra_context = {**(extra_context or {}), "version": version}
+        extra_context["version_author"] = author(version)
         if request.method != "POST" or self.revert_disabled(request, version.instance):
             return super().history_form_view(request, object_id, version_id, extra_context)
         instance = version.instance
@@ -200,7 +207,13 @@ class ServiceWritesMixin:
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), messages.ERROR)
             return HttpResponseRedirect(request.path)
+        if verb == "reverted":
+            message = gettext("The %(kind)s “%(record)s” was reverted.")
+        else:
+            message = gettext("The %(kind)s “%(record)s” was restored.")
         self.message_user(
-            request, f'The {self.model._meta.verbose_name} "{record}" was {verb}.', messages.SUCCESS
+            request,
+            message % {"kind": self.model._meta.verbose_name, "record": record},
+            messages.SUCCESS,
         )
         return self.response_post_save_change(request, record)

@@ -1,11 +1,12 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DirectoryConfig(AppConfig):
     """The domain: facilities, programmes, calls, institutions and their links."""
 
     name = "directory"
-    verbose_name = "Facility directory"
+    verbose_name = _("Facility directory")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

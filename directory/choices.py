@@ -1,135 +1,199 @@
-"""Controlled vocabularies of the directory, one class per choice set."""
+"""Controlled vocabularies of the directory, one class per choice set.
 
+Each label is marked for translation with its vocabulary as context (``pgettext_lazy``), so the
+admin shows it in the curator's language (directory/locale). The API and the widgets never
+take a label from the active language: :func:`choice_label` gives the English source text or
+the Japanese of :data:`JAPANESE_LABELS`, whatever language a request activated (the admin's
+catalogue repeats those Japanese labels: tests/test_admin_ja.py checks that they agree).
+"""
+
+import functools
 import json
 from pathlib import Path
 
 from django.db import models
+from django.utils import translation
+from django.utils.translation import pgettext_lazy
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 class InstitutionKind(models.TextChoices):
-    UNIVERSITY = "university", "University"
-    NATIONAL_INSTITUTE = "national_institute", "National research institute"
-    FUNDING_AGENCY = "funding_agency", "Funding agency"
-    MINISTRY = "ministry", "Government ministry"
-    COMPANY = "company", "Company"
-    INTERNATIONAL_ORGANISATION = "international_organisation", "International organisation"
-    REGIONAL_BODY = "regional_body", "Regional body or consortium"
-    EMBASSY = "embassy", "Embassy or trade office"
-    INDUSTRY_ASSOCIATION = "industry_association", "Industry association or business federation"
+    UNIVERSITY = "university", pgettext_lazy("institution kind", "University")
+    NATIONAL_INSTITUTE = (
+        "national_institute",
+        pgettext_lazy("institution kind", "National research institute"),
+    )
+    FUNDING_AGENCY = "funding_agency", pgettext_lazy("institution kind", "Funding agency")
+    MINISTRY = "ministry", pgettext_lazy("institution kind", "Government ministry")
+    COMPANY = "company", pgettext_lazy("institution kind", "Company")
+    INTERNATIONAL_ORGANISATION = (
+        "international_organisation",
+        pgettext_lazy("institution kind", "International organisation"),
+    )
+    REGIONAL_BODY = (
+        "regional_body",
+        pgettext_lazy("institution kind", "Regional body or consortium"),
+    )
+    EMBASSY = "embassy", pgettext_lazy("institution kind", "Embassy or trade office")
+    INDUSTRY_ASSOCIATION = (
+        "industry_association",
+        pgettext_lazy("institution kind", "Industry association or business federation"),
+    )
 
 
 class FacilityKind(models.TextChoices):
-    SYNCHROTRON = "synchrotron", "Synchrotron light source"
-    XFEL = "xfel", "X-ray free-electron laser"
-    SPALLATION_NEUTRON = "spallation_neutron", "Spallation neutron source"
-    RESEARCH_REACTOR = "research_reactor", "Research reactor"
-    MUON = "muon", "Muon source"
-    ACCELERATOR = "accelerator", "Particle or ion accelerator"
-    HEAVY_ION_THERAPY = "heavy_ion_therapy", "Heavy-ion therapy accelerator"
-    FUSION = "fusion", "Fusion device"
-    HIGH_FIELD_MAGNET = "high_field_magnet", "High magnetic field facility"
-    LASER = "laser", "High-power laser facility"
-    NANOFABRICATION = "nanofabrication", "Nanofabrication and cleanroom facility"
-    COMPUTING = "computing", "Supercomputer or computing centre"
-    RESEARCH_CAMPUS = "research_campus", "Research campus or site"
+    SYNCHROTRON = "synchrotron", pgettext_lazy("facility kind", "Synchrotron light source")
+    XFEL = "xfel", pgettext_lazy("facility kind", "X-ray free-electron laser")
+    SPALLATION_NEUTRON = (
+        "spallation_neutron",
+        pgettext_lazy("facility kind", "Spallation neutron source"),
+    )
+    RESEARCH_REACTOR = "research_reactor", pgettext_lazy("facility kind", "Research reactor")
+    MUON = "muon", pgettext_lazy("facility kind", "Muon source")
+    ACCELERATOR = "accelerator", pgettext_lazy("facility kind", "Particle or ion accelerator")
+    HEAVY_ION_THERAPY = (
+        "heavy_ion_therapy",
+        pgettext_lazy("facility kind", "Heavy-ion therapy accelerator"),
+    )
+    FUSION = "fusion", pgettext_lazy("facility kind", "Fusion device")
+    HIGH_FIELD_MAGNET = (
+        "high_field_magnet",
+        pgettext_lazy("facility kind", "High magnetic field facility"),
+    )
+    LASER = "laser", pgettext_lazy("facility kind", "High-power laser facility")
+    NANOFABRICATION = (
+        "nanofabrication",
+        pgettext_lazy("facility kind", "Nanofabrication and cleanroom facility"),
+    )
+    COMPUTING = "computing", pgettext_lazy("facility kind", "Supercomputer or computing centre")
+    RESEARCH_CAMPUS = "research_campus", pgettext_lazy("facility kind", "Research campus or site")
 
 
 class FacilityStatus(models.TextChoices):
-    PLANNED = "planned", "Planned"
-    UNDER_CONSTRUCTION = "under_construction", "Under construction"
-    COMMISSIONING = "commissioning", "Commissioning"
-    OPERATIONAL = "operational", "Operational"
-    UPGRADING = "upgrading", "Upgrading"
-    CLOSED = "closed", "Closed"
+    PLANNED = "planned", pgettext_lazy("facility status", "Planned")
+    UNDER_CONSTRUCTION = (
+        "under_construction",
+        pgettext_lazy("facility status", "Under construction"),
+    )
+    COMMISSIONING = "commissioning", pgettext_lazy("facility status", "Commissioning")
+    OPERATIONAL = "operational", pgettext_lazy("facility status", "Operational")
+    UPGRADING = "upgrading", pgettext_lazy("facility status", "Upgrading")
+    CLOSED = "closed", pgettext_lazy("facility status", "Closed")
 
 
 class FacilityRoleKind(models.TextChoices):
-    OPERATOR = "operator", "Operator"
-    OWNER = "owner", "Owner"
-    CO_OPERATOR = "co_operator", "Co-operator"
-    REGIONAL_PARTNER = "regional_partner", "Regional partner"
-    FUNDER = "funder", "Funder"
-    HOST = "host", "Host institution"
-    DOMESTIC_AGENCY = "domestic_agency", "Member's domestic agency"
+    OPERATOR = "operator", pgettext_lazy("facility role", "Operator")
+    OWNER = "owner", pgettext_lazy("facility role", "Owner")
+    CO_OPERATOR = "co_operator", pgettext_lazy("facility role", "Co-operator")
+    REGIONAL_PARTNER = "regional_partner", pgettext_lazy("facility role", "Regional partner")
+    FUNDER = "funder", pgettext_lazy("facility role", "Funder")
+    HOST = "host", pgettext_lazy("facility role", "Host institution")
+    DOMESTIC_AGENCY = "domestic_agency", pgettext_lazy("facility role", "Member's domestic agency")
 
 
 class Probe(models.TextChoices):
-    XRAY = "xray", "X-ray"
-    NEUTRON = "neutron", "Neutron"
-    MUON = "muon", "Muon"
-    ION = "ion", "Ion"
-    ELECTRON = "electron", "Electron"
-    LASER = "laser", "Laser"
-    PLASMA = "plasma", "Plasma"
+    XRAY = "xray", pgettext_lazy("probe", "X-ray")
+    NEUTRON = "neutron", pgettext_lazy("probe", "Neutron")
+    MUON = "muon", pgettext_lazy("probe", "Muon")
+    ION = "ion", pgettext_lazy("probe", "Ion")
+    ELECTRON = "electron", pgettext_lazy("probe", "Electron")
+    LASER = "laser", pgettext_lazy("probe", "Laser")
+    PLASMA = "plasma", pgettext_lazy("probe", "Plasma")
 
 
 class AccessModeKind(models.TextChoices):
-    PEER_REVIEWED = "peer_reviewed", "Peer-reviewed proposal"
-    PROPRIETARY = "proprietary", "Proprietary / paid access"
-    COALITION = "coalition", "Coalition membership"
-    COLLABORATIVE = "collaborative", "Collaborative research"
+    PEER_REVIEWED = "peer_reviewed", pgettext_lazy("access mode kind", "Peer-reviewed proposal")
+    PROPRIETARY = "proprietary", pgettext_lazy("access mode kind", "Proprietary / paid access")
+    COALITION = "coalition", pgettext_lazy("access mode kind", "Coalition membership")
+    COLLABORATIVE = "collaborative", pgettext_lazy("access mode kind", "Collaborative research")
 
 
 class InstrumentKind(models.TextChoices):
-    BEAMLINE = "beamline", "Beamline"
-    INSTRUMENT = "instrument", "Instrument"
-    END_STATION = "end_station", "End station"
+    BEAMLINE = "beamline", pgettext_lazy("instrument kind", "Beamline")
+    INSTRUMENT = "instrument", pgettext_lazy("instrument kind", "Instrument")
+    END_STATION = "end_station", pgettext_lazy("instrument kind", "End station")
 
 
 class ProgrammeKind(models.TextChoices):
-    BILATERAL_CALL = "bilateral_call", "Bilateral joint call"
-    MULTILATERAL_FRAMEWORK = "multilateral_framework", "Multilateral framework programme"
-    NATIONAL_FLAGSHIP = "national_flagship", "National flagship programme"
-    FACILITY_ACCESS = "facility_access", "Facility access / proposal system"
-    INDUSTRY_GRANT = "industry_grant", "Industry collaboration grant"
-    MOBILITY = "mobility", "Researcher mobility or fellowship"
-    RESEARCH_GRANT = "research_grant", "Competitive research grant programme"
+    BILATERAL_CALL = "bilateral_call", pgettext_lazy("programme kind", "Bilateral joint call")
+    MULTILATERAL_FRAMEWORK = (
+        "multilateral_framework",
+        pgettext_lazy("programme kind", "Multilateral framework programme"),
+    )
+    NATIONAL_FLAGSHIP = (
+        "national_flagship",
+        pgettext_lazy("programme kind", "National flagship programme"),
+    )
+    FACILITY_ACCESS = (
+        "facility_access",
+        pgettext_lazy("programme kind", "Facility access / proposal system"),
+    )
+    INDUSTRY_GRANT = (
+        "industry_grant",
+        pgettext_lazy("programme kind", "Industry collaboration grant"),
+    )
+    MOBILITY = "mobility", pgettext_lazy("programme kind", "Researcher mobility or fellowship")
+    RESEARCH_GRANT = (
+        "research_grant",
+        pgettext_lazy("programme kind", "Competitive research grant programme"),
+    )
 
 
 class ProgrammeStatus(models.TextChoices):
-    PLANNED = "planned", "Planned"
-    ACTIVE = "active", "Active"
-    CLOSED = "closed", "Closed"
+    PLANNED = "planned", pgettext_lazy("programme status", "Planned")
+    ACTIVE = "active", pgettext_lazy("programme status", "Active")
+    CLOSED = "closed", pgettext_lazy("programme status", "Closed")
 
 
 class ProgrammeRoleKind(models.TextChoices):
-    FUNDER = "funder", "Funder"
-    IMPLEMENTING_AGENCY = "implementing_agency", "Implementing agency"
-    PARTNER = "partner", "Partner"
+    FUNDER = "funder", pgettext_lazy("programme role", "Funder")
+    IMPLEMENTING_AGENCY = (
+        "implementing_agency",
+        pgettext_lazy("programme role", "Implementing agency"),
+    )
+    PARTNER = "partner", pgettext_lazy("programme role", "Partner")
 
 
 class CallFrequency(models.TextChoices):
-    ANNUAL = "annual", "Annual"
-    TWICE_A_YEAR = "twice_a_year", "Twice a year"
-    ROLLING = "rolling", "Rolling"
-    ONE_OFF = "one_off", "One-off"
-    IRREGULAR = "irregular", "Irregular"
+    ANNUAL = "annual", pgettext_lazy("call frequency", "Annual")
+    TWICE_A_YEAR = "twice_a_year", pgettext_lazy("call frequency", "Twice a year")
+    ROLLING = "rolling", pgettext_lazy("call frequency", "Rolling")
+    ONE_OFF = "one_off", pgettext_lazy("call frequency", "One-off")
+    IRREGULAR = "irregular", pgettext_lazy("call frequency", "Irregular")
 
 
 class DatePrecision(models.TextChoices):
     """How much of a stored date is known: a programme that "runs 2021–2027" is year-precise."""
 
-    DAY = "day", "Day"
-    MONTH = "month", "Month"
-    YEAR = "year", "Year"
+    DAY = "day", pgettext_lazy("date precision", "Day")
+    MONTH = "month", pgettext_lazy("date precision", "Month")
+    YEAR = "year", pgettext_lazy("date precision", "Year")
 
 
 class CallStatus(models.TextChoices):
     """Derived from a call's dates at read time; never stored."""
 
-    UPCOMING = "upcoming", "Upcoming"
-    OPEN = "open", "Open"
-    CLOSED = "closed", "Closed"
+    UPCOMING = "upcoming", pgettext_lazy("call status", "Upcoming")
+    OPEN = "open", pgettext_lazy("call status", "Open")
+    CLOSED = "closed", pgettext_lazy("call status", "Closed")
 
 
 class AgreementKind(models.TextChoices):
-    MOU = "mou", "Memorandum of understanding"
-    COOPERATION_ARRANGEMENT = "cooperation_arrangement", "Cooperation arrangement"
-    FRAMEWORK_AGREEMENT = "framework_agreement", "Framework agreement"
-    INTERGOVERNMENTAL = "intergovernmental", "Intergovernmental agreement"
-    JOINT_STATEMENT = "joint_statement", "Joint statement"
+    MOU = "mou", pgettext_lazy("agreement kind", "Memorandum of understanding")
+    COOPERATION_ARRANGEMENT = (
+        "cooperation_arrangement",
+        pgettext_lazy("agreement kind", "Cooperation arrangement"),
+    )
+    FRAMEWORK_AGREEMENT = (
+        "framework_agreement",
+        pgettext_lazy("agreement kind", "Framework agreement"),
+    )
+    INTERGOVERNMENTAL = (
+        "intergovernmental",
+        pgettext_lazy("agreement kind", "Intergovernmental agreement"),
+    )
+    JOINT_STATEMENT = "joint_statement", pgettext_lazy("agreement kind", "Joint statement")
 
 
 def _load_currency_choices() -> list[tuple[str, str]]:
@@ -271,7 +335,13 @@ def choice_label(choices: type[models.TextChoices], value: str, language: str = 
         label = JAPANESE_LABELS.get(choices, {}).get(value)
         if label:
             return label
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value
+    return english_labels(choices).get(value, value)
+
+
+@functools.cache
+def english_labels(choices: type[models.TextChoices]) -> dict[str, str]:
+    """{value: English label} of a vocabulary: its labels' source text, untranslated (the
+    labels are lazy translations: read in the active language, an API request with
+    ``Accept-Language: ja`` would get the admin's Japanese instead of English)."""
+    with translation.override(None):
+        return {member.value: str(member.label) for member in choices}

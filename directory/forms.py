@@ -13,12 +13,13 @@ import datetime
 from django import forms
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from directory import deadlines
 from directory.models import Call
 from directory.validators import validate_timezone_name
 
-DEADLINE_HELP_TEXT = (
+DEADLINE_HELP_TEXT = _(
     "Local date and time in the deadline time zone, e.g. 2027-01-31 12:00 Asia/Tokyo. "
     "A time the clocks pass twice (when they go back) is read as the earlier one."
 )
@@ -50,7 +51,7 @@ class CallForm(forms.ModelForm):
     """
 
     closes_at = LocalDateTimeField(
-        label="Deadline", widget=AdminSplitDateTime, help_text=DEADLINE_HELP_TEXT
+        label=_("Deadline"), widget=AdminSplitDateTime, help_text=DEADLINE_HELP_TEXT
     )
 
     class Meta:

@@ -5,17 +5,25 @@ are written by slug: lists as ``slug; slug``, role links as ``slug:role; slug:ro
 Every row is written by the write services (directory.services) — the same rules, history and
 change feed as the admin and the API — and an import runs in one transaction: one bad row
 and nothing is written.
+
+CSV files are written and read by :class:`SpreadsheetCSV`: a byte-order mark first, text cells
+that a spreadsheet would run as a formula neutralised on export and restored on import
+(``directory.csvsafe``); numeric fields are exported as numbers (:class:`NumbersAsNumbers`),
+so a negative longitude stays a number.
 """
 
 from __future__ import annotations
 
 import datetime
 
+import tablib
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from import_export import resources, widgets
 from import_export.fields import Field
+from import_export.formats.base_formats import CSV
 
-from directory import services
+from directory import csvsafe, services
 from directory.choices import FacilityRoleKind, ProgrammeRoleKind
 from directory.models import (
     AccessMode,
@@ -34,6 +42,51 @@ from directory.services import RoleLink
 LIST_SEPARATOR = ";"
 
 
+class SpreadsheetCSV(CSV):
+    """import-export's CSV, safe to open in a spreadsheet (see ``directory.csvsafe``).
+
+    Export: the UTF-8 byte-order mark first (Excel shows Japanese correctly), and every text
+    cell beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return prefixed with
+    ``'`` (OWASP's CSV-injection rule); numbers are written untouched. Import: that ``'`` is
+    removed again, exactly where the export added it (``csvsafe.restore``), so an exported
+    file imports back unchanged; the admin reads files as ``utf-8-sig``, which drops the BOM.
+
+    (import-export's own ``IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT`` is not used: in 4.4 it
+    only handles ``=``, and deletes it, changing the data instead of quoting it.)
+    """
+
+    def export_data(self, dataset, **kwargs):
+        rows = [dataset.headers, *dataset] if dataset.headers else list(dataset)
+        return csvsafe.write_rows(rows, **kwargs)
+
+    def create_dataset(self, in_stream, **kwargs):
+        dataset = super().create_dataset(in_stream, **kwargs)
+        headers = [csvsafe.restore(name) for name in dataset.headers or []]
+        restored = tablib.Dataset(headers=headers or None)
+        for row in dataset:
+            restored.append([csvsafe.restore(value) for value in row])
+        return restored
+
+
+class NumbersAsNumbers(resources.ModelResource):
+    """A resource whose numeric fields export as numbers, not as text.
+
+    import-export renders every value as text by default; here integer, float and decimal
+    fields keep their type (the widget's public ``coerce_to_string=False``), so the CSV export
+    can tell a longitude of -87.98 (data, written as it is) from a name "-2+3" (text,
+    neutralised). In the JSON export, integers and floats are JSON numbers and decimals
+    exact strings, as in the API; an empty number is null. Import reads either form.
+    """
+
+    @classmethod
+    def widget_kwargs_for_field(cls, field_name, django_field):
+        kwargs = super().widget_kwargs_for_field(field_name, django_field)
+        widget = cls.widget_from_django_field(django_field)  # a class, or a partial (relations)
+        if isinstance(widget, type) and issubclass(widget, widgets.NumberWidget):
+            kwargs.setdefault("coerce_to_string", False)
+        return kwargs
+
+
 class SlugListWidget(widgets.ManyToManyWidget):
     """Related records by slug (or code), separated by semicolons; unknown ones are an error."""
 
@@ -46,7 +99,12 @@ class SlugListWidget(widgets.ManyToManyWidget):
         missing = sorted(set(wanted) - {str(getattr(obj, self.field)) for obj in found})
         if missing:
             raise ValueError(
-                f"unknown {self.model._meta.verbose_name} {self.field}(s): {', '.join(missing)}"
+                gettext("unknown %(kind)s %(field)s(s): %(values)s")
+                % {
+                    "kind": self.model._meta.verbose_name,
+                    "field": self.field,
+                    "values": ", ".join(missing),
+                }
             )
         return found
 
@@ -66,7 +124,8 @@ class ForeignKeyBySlugWidget(widgets.ForeignKeyWidget):
             return super().clean(str(value).strip(), row, **kwargs)
         except self.model.DoesNotExist:
             raise ValueError(
-                f"unknown {self.model._meta.verbose_name} {self.field}: {value}"
+                gettext("unknown %(kind)s %(field)s: %(value)s")
+                % {"kind": self.model._meta.verbose_name, "field": self.field, "value": value}
             ) from None
 
 
@@ -99,20 +158,24 @@ class RoleLinksWidget(widgets.Widget):
             slug, role = slug.strip(), role.strip()
             if role not in self.role_choices.values:
                 raise ValueError(
-                    f"'{part.strip()}': role must be one of {', '.join(self.role_choices.values)}"
+                    gettext("'%(link)s': role must be one of %(roles)s")
+                    % {"link": part.strip(), "roles": ", ".join(self.role_choices.values)}
                 )
             links.append((slug, role))
         slugs = {slug for slug, _ in links}
         known = set(Institution.objects.filter(slug__in=slugs).values_list("slug", flat=True))
         if slugs - known:
-            raise ValueError(f"unknown institution slug(s): {', '.join(sorted(slugs - known))}")
+            raise ValueError(
+                gettext("unknown institution slug(s): %(slugs)s")
+                % {"slugs": ", ".join(sorted(slugs - known))}
+            )
         return links
 
     def render(self, value, obj=None, **kwargs):
         return f"{LIST_SEPARATOR} ".join(f"{slug}:{role}" for slug, role in value or [])
 
 
-class DirectoryResource(resources.ModelResource):
+class DirectoryResource(NumbersAsNumbers):
     """Shared behaviour: rows keyed by slug, validated by the model's own rules, one transaction."""
 
     #: (column, role-link model, owner field, role choices) for records with role links
@@ -289,8 +352,11 @@ class DeadlineWidget(widgets.Widget):
             return datetime.datetime.fromisoformat(text)
         except ValueError:
             raise ValueError(
-                f"{value!r} is not a date and time: write 2027-01-31 12:00 (the funder's local "
-                "time) or 2027-01-31T12:00:00+09:00."
+                gettext(
+                    "%(value)s is not a date and time: write 2027-01-31 12:00 (the funder's "
+                    "local time) or 2027-01-31T12:00:00+09:00."
+                )
+                % {"value": repr(value)}
             ) from None
 
     def render(self, value, obj=None, **kwargs):

@@ -1,7 +1,9 @@
 """The two curation roles, as permission groups.
 
 - **curator**: views, adds and changes every directory record; cannot delete or publish.
-- **editor**: everything a curator does, plus delete, publish/unpublish, and API tokens.
+- **editor**: everything a curator does, plus delete, publish/unpublish, and their own API
+  tokens in the admin (issue, rename, revoke). Other users' tokens need
+  ``api.manage_others_tokens``, which no role grants (superusers have it).
 
 The groups are created by a data migration and re-synced after every migrate, so a model
 added later gets its permissions in the groups too.
@@ -49,8 +51,11 @@ def sync_role_groups(apps=None, using: str = "default") -> None:
         .filter(content_type__app_label="directory")
         .select_related("content_type")
     )
+    # API tokens (api.ApiToken): the model's permissions, never the one over others' tokens.
     token_permissions = list(
-        Permission.objects.using(using).filter(content_type__app_label="authtoken")
+        Permission.objects.using(using)
+        .filter(content_type__app_label="api", content_type__model="apitoken")
+        .exclude(codename="manage_others_tokens")
     )
     for role in ROLES:
         group, _ = Group.objects.using(using).get_or_create(name=role)

@@ -4,18 +4,20 @@ The filtering is the API's own (``directory.filtersets``), so
 ``/embed/calls/?country=GB&status=open`` lists exactly what
 ``/api/v1/calls/?country=GB&status=open`` returns, in the same order.
 Every piece of record text leaves here escaped (``format_html``/``conditional_escape``), with a
-``lang`` attribute where its language differs from the page's.
+``lang`` attribute where its language differs from the page's. The widget's own words
+(embed.words) and messages are in the active language: the views build a listing inside
+``translation.override`` of the page's language.
 """
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass, field
 
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from directory import selectors, validators
 from directory.choices import (
@@ -31,46 +33,14 @@ from directory.choices import (
 from directory.countries import countries_by_code
 from directory.filtersets import CallFilterSet, FacilityFilterSet, ProgrammeFilterSet
 from directory.models import Call, Facility, Programme
+from embed.dates import format_date, format_deadline
 from embed.themes import DEFAULT_THEME, THEMES
+from embed.words import WORDS
 
 LANGUAGES = ("en", "ja")
 DEFAULT_LIMIT, MAX_LIMIT = 10, 50
 #: Parameters of the widget itself; every other parameter is an API filter.
 WIDGET_PARAMETERS = ("lang", "theme", "limit")
-PROVIDER_NAME = "Facility Directory"
-
-UI = {
-    "en": {
-        "facilities": "Research facilities",
-        "programmes": "Funding programmes",
-        "calls": "Calls for proposals",
-        "data_from": "Data from",
-        "updated": "updated",
-        "deadline": "Deadline",
-        "opens": "Opens",
-        "programme": "Programme",
-        "empty": "No records match these filters.",
-        "shown": "{shown} of {total}",
-        "new_tab": "(opens in a new tab)",
-        "error_title": "This widget cannot be shown",
-        "error_intro": "Please correct these parameters of the widget address:",
-    },
-    "ja": {
-        "facilities": "研究施設",
-        "programmes": "資金・利用制度",
-        "calls": "公募",
-        "data_from": "データ提供",
-        "updated": "更新",
-        "deadline": "締切",
-        "opens": "受付開始",
-        "programme": "制度",
-        "empty": "条件に合う記録はありません。",
-        "shown": "{total}件中{shown}件",
-        "new_tab": "（新しいタブで開きます）",
-        "error_title": "このウィジェットは表示できません",
-        "error_intro": "ウィジェットのアドレスの次のパラメータを修正してください：",
-    },
-}
 
 
 class BadParameters(Exception):
@@ -179,29 +149,29 @@ def programme_items(records, page_lang: str, api_root: str, now) -> list[Item]:
     return items
 
 
+def dated(value, text: str) -> SafeString:
+    """``<time datetime="ISO">text</time>``."""
+    return format_html('<time datetime="{}">{}</time>', value.isoformat(), text)
+
+
 def call_items(records, page_lang: str, api_root: str, now) -> list[Item]:
     items = []
-    words = UI[page_lang]
     for call in records:
         programme = call.programme
         status = call.status_at(now)
         local = call.closes_at_local
-        deadline = format_html(
-            '{}: <time datetime="{}">{}</time> ({})',
-            words["deadline"],
-            local.isoformat(),
-            local.strftime("%Y-%m-%d %H:%M %Z"),
-            call.deadline_timezone,
-        )
+        when = format_deadline(local, call.deadline_timezone, page_lang)
+        # The words come from our own catalogue (embed/locale); format_html escapes the values.
+        deadline = format_html(str(WORDS["deadline"]), date=dated(local, when))
         facts = [
             format_html(
-                "{}: {}",
-                words["programme"],
-                localised(programme.name, programme.name_ja, page_lang),
+                str(WORDS["programme"]),
+                name=localised(programme.name, programme.name_ja, page_lang),
             )
         ]
         if status == CallStatus.UPCOMING and call.opens_on:
-            facts.append(format_html("{}: {}", words["opens"], call.opens_on.isoformat()))
+            opens = dated(call.opens_on, format_date(call.opens_on, page_lang))
+            facts.append(format_html(str(WORDS["opens"]), date=opens))
         items.append(
             Item(
                 name=localised(call.name, call.name_ja, page_lang),
@@ -263,7 +233,8 @@ class Listing:
     total: int = 0
 
     def title(self) -> str:
-        return UI[self.lang][self.resource.name]
+        """The widget's heading, in the active language (the views set the listing's)."""
+        return str(WORDS[self.resource.name])
 
 
 def check_widget_parameters(query: QueryDict, default_lang: str) -> tuple[dict, dict]:
@@ -274,11 +245,14 @@ def check_widget_parameters(query: QueryDict, default_lang: str) -> tuple[dict, 
     if lang is None:
         lang = default_lang if default_lang in LANGUAGES else "en"
     elif lang not in LANGUAGES:
-        errors["lang"] = [f"'{lang}' is not supported: use en or ja."]
+        errors["lang"] = [_("'%(value)s' is not supported: use en or ja.") % {"value": lang}]
         lang = "en"
     theme = query.get("theme", DEFAULT_THEME)
     if theme not in THEMES:
-        errors["theme"] = [f"'{theme}' is not a theme: use {' or '.join(THEMES)}."]
+        errors["theme"] = [
+            _("'%(value)s' is not a theme: use %(themes)s.")
+            % {"value": theme, "themes": _(" or ").join(THEMES)}
+        ]
         theme = DEFAULT_THEME
     raw_limit = query.get("limit", str(DEFAULT_LIMIT))
     try:
@@ -288,7 +262,7 @@ def check_widget_parameters(query: QueryDict, default_lang: str) -> tuple[dict, 
         limit = DEFAULT_LIMIT
     for name in WIDGET_PARAMETERS:
         if len(query.getlist(name)) > 1:
-            errors.setdefault(name, []).append(f"Give {name} once.")
+            errors.setdefault(name, []).append(_("Give %(name)s once.") % {"name": name})
     values = {"lang": lang, "theme": theme, "limit": limit, "explicit_lang": explicit}
     return values, errors
 
@@ -313,8 +287,8 @@ def build_listing(
     allowed = set(resource.filterset_class.base_filters)
     for name in sorted(set(filters) - allowed):
         errors[name] = [
-            "Unknown parameter. Allowed here: "
-            f"{', '.join(sorted(allowed | set(WIDGET_PARAMETERS)))}."
+            _("Unknown parameter. Allowed here: %(names)s.")
+            % {"names": ", ".join(sorted(allowed | set(WIDGET_PARAMETERS)))}
         ]
         filters.pop(name)
     user = getattr(request, "user", None)
@@ -332,7 +306,3 @@ def build_listing(
         api_root = request.build_absolute_uri("/api/v1/")
         listing.items = resource.build_items(records, listing.lang, api_root, timezone.now())
     return listing
-
-
-def updated_on(changed_at: datetime.datetime) -> str:
-    return changed_at.astimezone(datetime.UTC).date().isoformat()

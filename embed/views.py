@@ -17,7 +17,10 @@ from csp.decorators import csp
 from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
@@ -29,22 +32,21 @@ from directory.choices import (
     ProgrammeKind,
     ProgrammeStatus,
     choice_label,
+    localised,
 )
 from directory.freshness import answer_freshness
-from directory.kinds import kinds_of_model
-from directory.models import DirectoryState, Programme
+from directory.models import Programme
+from embed.dates import format_date, updated_date
 from embed.listing import (
     DEFAULT_LIMIT,
     LANGUAGES,
     MAX_LIMIT,
-    PROVIDER_NAME,
     RESOURCES,
-    UI,
     BadParameters,
     build_listing,
-    updated_on,
 )
 from embed.themes import DEFAULT_THEME, THEMES, css_variables
+from embed.words import PROVIDER_NAME, words
 
 #: The widgets: framable anywhere, no script, styles inline, images only as data: URLs.
 WIDGET_CSP = {
@@ -81,19 +83,31 @@ def _negotiated_language(request) -> str:
     return "ja" if code.lower().startswith("ja") else "en"
 
 
+def page_language(request) -> str:
+    """The language of a widget or builder page: ``?lang=`` when it is en or ja, else the
+    browser's (Accept-Language, through LocaleMiddleware), else English."""
+    requested = request.GET.get("lang")
+    return requested if requested in LANGUAGES else _negotiated_language(request)
+
+
 def _theme_css() -> str:
     return "\n".join(f".theme-{name} {{ {css_variables(name)} }}" for name in THEMES)
 
 
-def _cache_headers(response, request, lang: str, model):
+def _cache_headers(response, request, lang: str, max_age: int):
     if selectors.shows_drafts(getattr(request, "user", None)):
         response["Cache-Control"] = "private, no-cache"
     else:
-        _changed, max_age = answer_freshness(request, model)
         response["Cache-Control"] = f"public, max-age={max_age}"
     response["Vary"] = "Accept-Language, Cookie"
     response["Content-Language"] = lang
     return response
+
+
+def _message_language(message: str, page_lang: str) -> str:
+    """The language of a message shown on a ``page_lang`` page: a Japanese page shows a
+    message no catalogue translates (all ASCII) in English, marked as such."""
+    return "en" if page_lang == "ja" and message.isascii() else page_lang
 
 
 # --- Widgets ----------------------------------------------------------------------------------
@@ -103,30 +117,44 @@ def _cache_headers(response, request, lang: str, model):
 @xframe_options_exempt
 @require_safe
 def widget(request, resource: str):
-    """A list of facilities, programmes or calls, filtered as the API filters them."""
-    try:
-        listing = build_listing(
-            resource, request.GET, request, default_lang=_negotiated_language(request)
-        )
-    except BadParameters as bad:
-        lang = request.GET.get("lang")
-        lang = lang if lang in LANGUAGES else "en"
-        theme = request.GET.get("theme")
-        response = render(
-            request,
-            "embed/error.html",
-            {
-                "lang": lang,
-                "ui": UI[lang],
-                "theme": theme if theme in THEMES else DEFAULT_THEME,
-                "theme_css": _theme_css(),
-                "errors": bad.errors,
-            },
-            status=400,
-        )
-        response["Cache-Control"] = "no-cache"
-        return response
+    """A list of facilities, programmes or calls, filtered as the API filters them.
 
+    Everything it says is in the page's language (``?lang=``, else Accept-Language): its
+    words (embed.words), its dates (embed.dates) and its 400 messages.
+    """
+    lang = page_language(request)
+    with translation.override(lang):
+        try:
+            listing = build_listing(resource, request.GET, request, default_lang=lang)
+        except BadParameters as bad:
+            return _bad_parameters(request, bad, lang)
+        return _widget_page(request, resource, listing)
+
+
+def _bad_parameters(request, bad: BadParameters, lang: str):
+    theme = request.GET.get("theme")
+    errors = {
+        name: [(message, _message_language(str(message), lang)) for message in messages]
+        for name, messages in bad.errors.items()
+    }
+    response = render(
+        request,
+        "embed/error.html",
+        {
+            "lang": lang,
+            "ui": words(lang),
+            "theme": theme if theme in THEMES else DEFAULT_THEME,
+            "theme_css": _theme_css(),
+            "errors": errors,
+        },
+        status=400,
+    )
+    response["Cache-Control"] = "no-cache"
+    response["Content-Language"] = lang
+    return response
+
+
+def _widget_page(request, resource: str, listing):
     api_query = listing.filters.copy()
     if listing.explicit_lang:
         api_query["lang"] = listing.lang
@@ -137,68 +165,95 @@ def widget(request, resource: str):
     oembed_url = (
         request.build_absolute_uri("/oembed") + "?" + urlencode({"url": self_url, "format": "json"})
     )
+    ui = words(listing.lang)
+    # The moment the API's Last-Modified gives for the same list (the script widget shows it).
+    changed, max_age = answer_freshness(request, listing.resource.model)
+    updated = updated_date(changed)
+    provider = format_html('<span lang="en">{}</span>', PROVIDER_NAME)
     response = render(
         request,
         "embed/widget.html",
         {
             "listing": listing,
             "lang": listing.lang,
-            "ui": UI[listing.lang],
+            "ui": ui,
             "theme": listing.theme,
             "theme_css": _theme_css(),
             "title": listing.title(),
-            "shown": UI[listing.lang]["shown"].format(
-                shown=len(listing.items), total=listing.total
-            ),
-            "updated": updated_on(
-                DirectoryState.for_request(request).changed_at_of(
-                    kinds_of_model(listing.resource.model)
-                )
+            "shown": ui["shown"].format(shown=len(listing.items), total=listing.total),
+            "credit": format_html(ui["credit"], provider=provider),
+            "updated": format_html(
+                ui["updated"],
+                date=format_html(
+                    '<time datetime="{}">{}</time>',
+                    updated.isoformat(),
+                    format_date(updated, listing.lang),
+                ),
             ),
             "api_url": api_url,
             "oembed_url": oembed_url,
             "provider": PROVIDER_NAME,
         },
     )
-    return _cache_headers(response, request, listing.lang, listing.resource.model)
+    return _cache_headers(response, request, listing.lang, max_age)
 
 
 # --- Builder ----------------------------------------------------------------------------------
 
 
-def _choice_options(choices) -> list[tuple[str, str]]:
-    return [(value, choice_label(choices, value, "en")) for value in choices.values]
+def _choice_options(choices, lang: str) -> list[tuple[str, str]]:
+    return [(value, choice_label(choices, value, lang)) for value in choices.values]
 
 
-def _builder_fields(resource: str, user) -> list[dict]:
+SEARCH_TEXT = gettext_lazy("Search text")
+SEARCH_HINT = gettext_lazy("e.g. spring8")
+COUNTRY_CODES = gettext_lazy("Country codes")
+COUNTRY_HINT = gettext_lazy("ISO codes, comma-separated: JP,GB")
+KIND, STATUS, PROGRAMME = (
+    pgettext_lazy("widget builder", "Kind"),
+    pgettext_lazy("widget builder", "Status"),
+    pgettext_lazy("widget builder", "Programme"),
+)
+THEME_NAMES = {
+    "light": pgettext_lazy("widget builder", "Light"),
+    "dark": pgettext_lazy("widget builder", "Dark"),
+}
+
+
+def _builder_fields(resource: str, user, lang: str) -> list[dict]:
+    """The filters of one resource's form, labelled in ``lang`` (the page's language)."""
     text = {"type": "text"}
-    query = {"name": "q", "label": "Search text", **text, "hint": "e.g. spring8"}
-    country = {
-        "name": "country",
-        "label": "Country codes",
-        **text,
-        "hint": "ISO codes, comma-separated: JP,GB",
-    }
+    query = {"name": "q", "label": SEARCH_TEXT, **text, "hint": SEARCH_HINT}
+    country = {"name": "country", "label": COUNTRY_CODES, **text, "hint": COUNTRY_HINT}
     if resource == "facilities":
         return [
             query,
             country,
-            {"name": "kind", "label": "Kind", "options": _choice_options(FacilityKind)},
-            {"name": "status", "label": "Status", "options": _choice_options(FacilityStatus)},
+            {"name": "kind", "label": KIND, "options": _choice_options(FacilityKind, lang)},
+            {"name": "status", "label": STATUS, "options": _choice_options(FacilityStatus, lang)},
         ]
     if resource == "programmes":
         return [
             query,
             country,
-            {"name": "kind", "label": "Kind", "options": _choice_options(ProgrammeKind)},
-            {"name": "status", "label": "Status", "options": _choice_options(ProgrammeStatus)},
+            {"name": "kind", "label": KIND, "options": _choice_options(ProgrammeKind, lang)},
+            {"name": "status", "label": STATUS, "options": _choice_options(ProgrammeStatus, lang)},
         ]
-    programmes = selectors.visible_to(Programme.objects.all(), user).values_list("slug", "name")
+    programmes = [
+        (slug, localised(name, name_ja, lang))
+        for slug, name, name_ja in selectors.visible_to(Programme.objects.all(), user).values_list(
+            "slug", "name", "name_ja"
+        )
+    ]
     return [
         query,
         country,
-        {"name": "programme", "label": "Programme", "options": list(programmes)},
-        {"name": "status", "label": "Status", "options": _choice_options(CallStatus)},
+        {
+            "name": "programme",
+            "label": PROGRAMME,
+            "options": programmes,
+        },
+        {"name": "status", "label": STATUS, "options": _choice_options(CallStatus, lang)},
     ]
 
 
@@ -210,7 +265,7 @@ def embed_parameters(resource: str, query: QueryDict, fields: list[dict]) -> lis
     pairs = []
     for field in fields:
         value = query.get(field["name"], "").strip()
-        if "options" in field and value not in {option for option, _ in field["options"]}:
+        if "options" in field and value not in {option for option, _label in field["options"]}:
             value = ""
         pairs.append((field["name"], value))
     lang = query.get("lang", "")
@@ -230,26 +285,37 @@ def embed_parameters(resource: str, query: QueryDict, fields: list[dict]) -> lis
 @xframe_options_exempt
 @require_safe
 def builder(request):
-    """Pick a resource and filters, see the live preview, copy the iframe or script snippet."""
+    """Pick a resource and filters, see the live preview, copy the iframe or script snippet.
+
+    The page speaks the language of ``?lang=`` (which is also the widget's) or else the
+    browser's; the snippets' titles are in the widget's language.
+    """
+    page_lang = page_language(request)
+    with translation.override(page_lang):
+        return _builder_page(request, page_lang)
+
+
+def _builder_page(request, page_lang: str):
     resource = request.GET.get("resource", "facilities")
     if resource not in RESOURCES:
         resource = "facilities"
     user = getattr(request, "user", None)
-    fields = {name: _builder_fields(name, user) for name in RESOURCES}
+    fields = {name: _builder_fields(name, user, page_lang) for name in RESOURCES}
     pairs = embed_parameters(resource, request.GET, fields[resource])
     params = dict(pairs)
     origin = request.build_absolute_uri("/").rstrip("/")
     embed_url = f"{origin}/embed/{resource}/"
     if pairs:
         embed_url += "?" + urlencode(pairs)
-    lang = params.get("lang", "en")
+    widget_lang = params.get("lang", "en")
     limit = params.get("limit", str(DEFAULT_LIMIT))
     try:
         shown = validators.parse_count(limit, name="limit", maximum=MAX_LIMIT)
     except ValueError:
         shown = DEFAULT_LIMIT  # the snippet is still shown; the widget itself names the error
     height = frame_height(shown)
-    title = f"{UI.get(lang, UI['en'])[resource]} · {PROVIDER_NAME}"
+    titles = {lang: {name: words(lang)[name] for name in RESOURCES} for lang in LANGUAGES}
+    title = f"{titles[widget_lang][resource]} · {PROVIDER_NAME}"
     iframe = format_html(
         '<iframe src="{}" title="{}" width="100%" height="{}" style="border:0" '
         'loading="lazy"></iframe>',
@@ -262,7 +328,7 @@ def builder(request):
     resources = [
         {
             "name": name,
-            "label": UI["en"][name],
+            "label": titles[page_lang][name],
             "selected": name == resource,
             "fields": [
                 {**field, "value": params.get(field["name"], "") if name == resource else ""}
@@ -271,16 +337,18 @@ def builder(request):
         }
         for name in RESOURCES
     ]
+    theme = request.GET.get("theme", DEFAULT_THEME)
     response = render(
         request,
         "embed/builder.html",
         {
+            "lang": page_lang,
             "theme_css": _theme_css(),
             "resources": resources,
             "resource": resource,
-            "lang": params.get("lang", ""),
-            "theme": request.GET.get("theme", DEFAULT_THEME),
-            "themes": list(THEMES),
+            "widget_lang": params.get("lang", ""),
+            "theme": theme if theme in THEMES else DEFAULT_THEME,
+            "themes": [(name, THEME_NAMES.get(name, name)) for name in THEMES],
             "limit": limit,
             "max_limit": MAX_LIMIT,
             "origin": origin,
@@ -289,10 +357,12 @@ def builder(request):
             "iframe_snippet": iframe,
             "script_snippet": script,
             "provider": PROVIDER_NAME,
-            "titles_json": json.dumps({lang: {n: UI[lang][n] for n in RESOURCES} for lang in UI}),
+            "titles_json": json.dumps(titles, ensure_ascii=False),
         },
     )
     response["Cache-Control"] = "no-cache"
+    response["Content-Language"] = page_lang
+    response["Vary"] = "Accept-Language, Cookie"
     return response
 
 
@@ -338,17 +408,22 @@ def oembed(request):
     """oEmbed 1.0 (https://oembed.com/) for widget URLs and API list URLs of this host."""
     url = request.GET.get("url", "").strip()
     if not url:
-        return _oembed_error("url is required: a /embed/… or /api/v1/… list URL of this site.", 400)
+        return _oembed_error(
+            _("url is required: a /embed/… or /api/v1/… list URL of this site."), 400
+        )
     requested_format = request.GET.get("format", "json")
     if requested_format != "json":
-        return _oembed_error(f"format={requested_format} is not offered; use format=json.", 501)
+        return _oembed_error(
+            _("format=%(format)s is not offered; use format=json.") % {"format": requested_format},
+            501,
+        )
     sizes, errors = {}, []
     for name in ("maxwidth", "maxheight"):
         raw = request.GET.get(name)
         if raw is None:
             continue
         if not raw.isdigit() or int(raw) < 1:
-            errors.append(f"{name} must be a positive integer (pixels).")
+            errors.append(_("%(name)s must be a positive integer (pixels).") % {"name": name})
         else:
             sizes[name] = int(raw)
     if errors:
@@ -361,7 +436,7 @@ def oembed(request):
         or parts.netloc.lower() != request.get_host().lower()
         or match is None
     ):
-        return _oembed_error(f"No embeddable listing at {url}.", 404)
+        return _oembed_error(_("No embeddable listing at %(url)s.") % {"url": url}, 404)
     resource = match.group(1)
     query = QueryDict(parts.query, mutable=True)
     if parts.path.startswith("/api/"):
@@ -373,15 +448,19 @@ def oembed(request):
     try:
         listing = build_listing(resource, query, request, fetch=False)
     except BadParameters as bad:
-        names = ", ".join(bad.errors)
-        return _oembed_error(f"No embeddable listing at {url}: bad parameter(s) {names}.", 404)
+        message = _("No embeddable listing at %(url)s: bad parameter(s) %(names)s.") % {
+            "url": url,
+            "names": ", ".join(bad.errors),
+        }
+        return _oembed_error(message, 404)
 
     src = request.build_absolute_uri(f"/embed/{resource}/")
     if query:
         src += "?" + query.urlencode()
     width = min(OEMBED_DEFAULT_WIDTH, sizes.get("maxwidth", OEMBED_DEFAULT_WIDTH))
     height = min(frame_height(listing.limit), sizes.get("maxheight", 10_000))
-    title = f"{listing.title()} · {PROVIDER_NAME}"
+    with translation.override(listing.lang):
+        title = f"{listing.title()} · {PROVIDER_NAME}"
     html = format_html(
         '<iframe src="{}" width="{}" height="{}" title="{}" style="border:0" '
         'loading="lazy"></iframe>',

@@ -1,7 +1,9 @@
 """Helpers for the real-browser tests (tests/test_browser.py): Chromium, the admin UI, artifacts.
 
-The browser is Debian's Chromium (``apt-get install chromium chromium-driver``) driven by
-Playwright's sync API; ``playwright install`` is never needed.
+The browser is Debian's Chromium driven by Playwright's sync API, with Debian's CJK fonts for
+the Japanese pages (``apt-get install -y chromium fonts-noto-cjk``); ``playwright install`` is
+never needed. What is missing is named in pytest's header (tests/conftest.py) and in each skip
+reason; in CI (``$CI`` set) a missing piece fails the browser tests instead.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -34,21 +37,67 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 15_000
 
 
-def chromium_or_skip() -> str:
-    """The Chromium executable; fails in CI (``$CI`` set) and skips elsewhere when absent."""
-    problem = None
+#: Debian's packages the browser tests need: the browser, and fonts for the Japanese pages.
+APT_PACKAGES = ("chromium", "fonts-noto-cjk")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no", "off"}
+
+
+def chromium_executable() -> str | None:
+    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+
+
+def has_cjk_fonts() -> bool:
+    """Whether fontconfig knows a Japanese font (Debian's fonts-noto-cjk, or another)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return False
+    try:
+        found = subprocess.run(
+            [fc_list, ":lang=ja", "family"], capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return bool(found.stdout.strip())
+
+
+def missing_browser_requirements() -> dict[str, str]:
+    """What the browser tests lack: {what: how to install it}; empty when all is there."""
+    missing = {}
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        problem = "the playwright package is not installed (pip install -r requirements.txt)"
-    executable = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
-    if problem is None and not executable:
-        problem = "chromium is not installed (apt-get install -y chromium chromium-driver)"
-    if problem is None:
-        return executable
-    if os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no", "off"}:
-        pytest.fail(f"Browser test cannot run in CI: {problem}.", pytrace=False)
-    pytest.skip(f"Browser test skipped outside CI: {problem}.")
+        missing["the playwright package"] = "pip install -r requirements-dev.txt"
+    if not chromium_executable():
+        missing["chromium"] = "apt-get install -y chromium"
+    if not has_cjk_fonts():
+        missing["fonts-noto-cjk"] = "apt-get install -y fonts-noto-cjk"
+    return missing
+
+
+def install_hint(missing: dict[str, str]) -> str:
+    """One line naming what is missing and the commands that install it."""
+    packages = [name for name in APT_PACKAGES if name in missing]
+    commands = [f"apt-get install -y {' '.join(packages)}"] if packages else []
+    commands += [how for how in missing.values() if not how.startswith("apt-get")]
+    return f"missing {', '.join(missing)}; install with: {' && '.join(commands)}"
+
+
+def chromium_or_skip() -> str:
+    """The Chromium executable, or a skip naming what to install (a failure in CI).
+
+    Without the CJK fonts the tests still run outside CI (Japanese text shows as boxes in
+    the screenshots); in CI every piece is required.
+    """
+    missing = missing_browser_requirements()
+    blocking = missing if in_ci() else {k: v for k, v in missing.items() if k != "fonts-noto-cjk"}
+    if not blocking:
+        return chromium_executable()
+    if in_ci():
+        pytest.fail(f"Browser test cannot run in CI: {install_hint(missing)}.", pytrace=False)
+    pytest.skip(f"Browser test skipped: {install_hint(missing)}.")
 
 
 def on_worker_thread(function, *args):

@@ -13,6 +13,22 @@ from rest_framework.test import APIClient
 SEED_FIXTURES = ["taxonomy", "institutions", "facilities", "programmes", "agreements"]
 
 
+def pytest_report_header(config):
+    """A line at the top of every run: whether the browser tests can run, else what to install."""
+    from tests import browser_support as ui
+
+    missing = ui.missing_browser_requirements()
+    if not missing:
+        return f"browser tests: Chromium at {ui.chromium_executable()}, CJK fonts installed"
+    if ui.in_ci():
+        outcome = "will FAIL (CI)"
+    elif set(missing) == {"fonts-noto-cjk"}:
+        outcome = "run, but Japanese text shows as boxes in their screenshots"
+    else:
+        outcome = "will be SKIPPED"
+    return f"browser tests {outcome}: {ui.install_hint(missing)}"
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttle counters and cached answers never leak from one test into another."""
@@ -95,3 +111,19 @@ def chromium():
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """Django's cache on a real Redis server (REDIS_TEST_URL), under a prefix no other test
+    shares, with the response cache on."""
+    from django.core.cache import caches
+
+    from tests.test_response_cache import redis_caches
+
+    settings.CACHES = redis_caches()
+    settings.RESPONSE_CACHE_SECONDS = 60
+    backend = caches["default"]
+    backend.is_available()  # fails loudly (not a skip) when Redis is not there
+    yield backend
+    backend.clear()

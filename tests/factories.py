@@ -219,3 +219,11 @@ def update(record, reason: str = "Test change", **fields):
 def delete(record, reason: str = "Test deletion"):
     """Delete a record through the write service."""
     services.record_delete(record=record, reason=reason)
+
+
+def api_token(user, name: str = "Test client") -> str:
+    """A new API token of ``user`` (as the API, the admin and ``issue_token`` issue them): its
+    key, for ``Authorization: Token <key>``."""
+    from api.tokens import issue
+
+    return issue(user, name)[1]

@@ -6,9 +6,9 @@ from http import HTTPStatus
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection, connections
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from api.models import ApiToken
 from directory.models import Facility, FacilityRole, Institution
 from directory.roles import sync_role_groups
 from tests.factories import (
@@ -16,6 +16,7 @@ from tests.factories import (
     FacilityRoleFactory,
     InstitutionFactory,
     TechniqueFactory,
+    api_token,
 )
 
 pytestmark = pytest.mark.django_db
@@ -26,9 +27,8 @@ def client_for(django_user_model, username: str, role: str | None) -> APIClient:
     user = django_user_model.objects.create_user(username, password="x", is_staff=True)
     if role:
         user.groups.add(Group.objects.get(name=role))
-    token = Token.objects.create(user=user)
     client = APIClient(HTTP_HOST="localhost")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     client.user = user
     return client
 
@@ -193,7 +193,7 @@ def test_user_without_role_gets_403(django_user_model):
 
 
 def test_revoked_token_gets_401(curator):
-    Token.objects.filter(user=curator.user).delete()
+    ApiToken.objects.filter(user=curator.user).delete()
     response = curator.post("/api/v1/facilities/", facility_payload(), format="json")
     assert response.status_code == HTTPStatus.UNAUTHORIZED
 

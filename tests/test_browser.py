@@ -25,7 +25,7 @@ PASSWORD = "Kestrel-Orbit-4412"
 CURATOR, EDITOR = "browser-curator", "browser-editor"
 SLUG = "test-synchrotron-browser"
 NAME, NAME_JA = "Test Synchrotron Radiation Facility", "試験用放射光施設"
-SOURCES = '[{"title": "Facility brochure", "url": "https://example.org/brochure"}]'
+SOURCE_TITLE, SOURCE_URL = "Facility brochure", "https://example.org/brochure"
 
 
 @pytest.fixture
@@ -76,7 +76,9 @@ def test_curator_drafts_editor_publishes_curator_cannot_delete(
         page.select_option("#id_kind", "synchrotron")
         page.select_option("#id_status", "operational")
         ui.pick_autocomplete(page, "id_country", "Japan", "Japan (JP)")
-        page.fill("#id_sources", SOURCES)
+        # Sources are rows (directory.admin_rows): the first row's title and URL.
+        page.fill("#id_sources_0_title", SOURCE_TITLE)
+        page.fill("#id_sources_0_url", SOURCE_URL)
         ui.pick_autocomplete(page, "id_roles-0-institution", "photon science", operator.name)
         page.select_option("#id_roles-0-role", "operator")
         ui.screenshot(page, "02-curator-add-form-filled")
@@ -99,6 +101,7 @@ def test_curator_drafts_editor_publishes_curator_cannot_delete(
         assert facility.name_ja == NAME_JA
         assert facility.country_id == "JP"
         assert facility.is_published is False
+        assert facility.sources == [{"title": SOURCE_TITLE, "url": SOURCE_URL}]
         assert roles == [("tpsi", "operator")]
 
         page.goto(f"{base}/admin/directory/facility/{facility.pk}/change/")
@@ -120,7 +123,7 @@ def test_curator_drafts_editor_publishes_curator_cannot_delete(
         ui.screenshot(page, "05-editor-publish-action-selected", full_page=False)
         page.click("button[name=index]")
         page.wait_for_selector("ul.messagelist li.success")
-        assert "Published 1 record(s)." in ui.messages(page)
+        assert "Published 1 record." in ui.messages(page)
         ui.screenshot(page, "06-editor-published", full_page=False)
         ui.log_out(page, base)
 

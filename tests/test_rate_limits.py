@@ -147,3 +147,66 @@ def test_with_redis_a_widget_hit_is_one_round_trip_and_each_request_one_count(
     (counter,) = raw.keys(f"{prefix}:*throttle*")
     assert int(raw.get(counter)) == LIMIT + 1
     raw.delete(*raw.keys(f"{prefix}:*"))
+
+
+# --- Client address: X-Forwarded-For only from trusted proxies (TRUSTED_PROXIES) ---------------
+
+#: docker-compose.yml's network, as its TRUSTED_PROXIES names it; a proxy on the host reaches the
+#: app from the network's gateway.
+PROXY_NETWORK = "172.31.250.0/24"
+PROXY = "172.31.250.1"
+API = "/api/v1/facilities/"
+
+
+@pytest.fixture
+def behind_proxies(settings):
+    settings.TRUSTED_PROXIES = [PROXY_NETWORK]
+
+
+@pytest.mark.parametrize("path", [API, *PUBLIC_PATHS])
+def test_a_direct_client_rotating_x_forwarded_for_cannot_escape_the_limit(
+    client, limit, behind_proxies, path
+):
+    """Issue 14: a client reaching the app directly, a new X-Forwarded-For on every request,
+    is still one client: its socket address (not a trusted proxy's) is all that counts."""
+    answers = [
+        client.get(path, REMOTE_ADDR="198.51.100.77", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
+        for n in range(LIMIT + 3)
+    ]
+    assert [a.status_code for a in answers] == [200] * LIMIT + [429] * 3
+    if path == API:
+        assert "throttled" in answers[-1].json()["detail"].lower()
+    else:
+        assert_refused(answers[-1], path)
+    # Posing as the proxy's client in the header does not help either.
+    posing = client.get(
+        path, REMOTE_ADDR="198.51.100.77", HTTP_X_FORWARDED_FOR=f"203.0.113.200, {PROXY}"
+    )
+    assert posing.status_code == 429
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_counter(
+    client, limit, behind_proxies
+):
+    def get(forwarded):
+        return client.get(WIDGET, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert [get("203.0.113.7").status_code for _ in range(LIMIT + 1)] == [200] * LIMIT + [429]
+    # Another client behind the same proxy: its own allowance.
+    assert get("203.0.113.8").status_code == 200
+    # The first client relayed by a second proxy of the network (which appends its own peer
+    # after the client's entry): still the same, spent counter.
+    assert get("203.0.113.7, 172.31.250.9").status_code == 429
+
+
+def test_behind_a_trusted_proxy_a_forged_left_most_entry_is_ignored(client, limit, behind_proxies):
+    """The proxy appends the address it saw; whatever the client wrote left of it, rotated on
+    every request, names no new client."""
+    answers = [
+        client.get(WIDGET, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, 203.0.113.7")
+        for n in range(LIMIT + 2)
+    ]
+    assert [a.status_code for a in answers] == [200] * LIMIT + [429] * 2
+    # ...while a colleague behind the same proxy is still served.
+    colleague = client.get(WIDGET, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="203.0.113.8")
+    assert colleague.status_code == 200

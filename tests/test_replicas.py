@@ -13,7 +13,6 @@ import contextlib
 import datetime
 import json
 import os
-import re
 import shutil
 import socket
 import sqlite3
@@ -390,8 +389,10 @@ def server(database_pair, tmp_path_factory):
         database_url=primary.url,
         CURATOR_PASSWORD="a-long-password-for-eddie-1",
     )
-    created = _manage("drf_create_token", "eddie", database_url=primary.url)
-    token = re.search(r"Generated token (\w+)", created).group(1)
+    created = _manage(
+        "issue_token", "--user", "eddie", "--name", "replica tests", database_url=primary.url
+    )
+    token = created.strip()
 
     log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     env = _server_env(DATABASE_URL=primary.url, DATABASE_REPLICA_URLS=replica_url)

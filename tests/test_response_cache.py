@@ -17,12 +17,11 @@ from django.contrib.auth.models import Group
 from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from config.throttles import AnonymousRateThrottle
 from directory.models import DirectoryState, Facility
-from tests.factories import FacilityFactory
+from tests.factories import FacilityFactory, api_token
 
 REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
 LIST = "/api/v1/facilities/"
@@ -38,17 +37,6 @@ def redis_caches(location: str = REDIS_TEST_URL) -> dict:
             "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
         }
     }
-
-
-@pytest.fixture
-def redis_cache(settings):
-    """Django's cache on a real Redis server, under a prefix no other test shares."""
-    settings.CACHES = redis_caches()
-    settings.RESPONSE_CACHE_SECONDS = 60
-    backend = caches["default"]
-    backend.is_available()  # fails loudly (not a skip) when Redis is not there
-    yield backend
-    backend.clear()
 
 
 @pytest.fixture
@@ -168,9 +156,9 @@ def test_signed_in_staff_see_drafts_never_a_cached_public_answer(
 @pytest.mark.django_db
 def test_requests_with_a_token_bypass_the_cache(api, facility, redis_cache, django_user_model):
     user = django_user_model.objects.create_user("reader", password="x")
-    token = Token.objects.create(user=user)
+    token = api_token(user)
     api.get(LIST)
-    with_token = api.get(LIST, HTTP_AUTHORIZATION=f"Token {token.key}")
+    with_token = api.get(LIST, HTTP_AUTHORIZATION=f"Token {token}")
     assert "X-Cache" not in with_token
 
 
@@ -190,7 +178,7 @@ def editor_client(django_user_model) -> APIClient:
     user = django_user_model.objects.create_user("eddie", password="x", is_staff=True)
     user.groups.add(Group.objects.get(name="editor"))
     client = APIClient(HTTP_HOST="localhost")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return client
 
 
@@ -398,7 +386,7 @@ def test_behind_a_trusted_proxy_each_client_address_has_its_own_limit(
     api, facility, redis_cache, monkeypatch, settings
 ):
     """The limit and the sign-in lockout share one rule for the client address."""
-    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]  # the test client's address: the proxy's
     monkeypatch.setattr(AnonymousRateThrottle, "THROTTLE_RATES", {"anon": "1/minute"})
 
     def get(client_address):

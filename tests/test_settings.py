@@ -1,19 +1,24 @@
 """Deployment settings come from the environment, and production refuses an unsafe start."""
 
 import os
+import re
+import secrets
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
+
+from config.settings_checks import secret_key_problem
 
 SETUP = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
 
 
-def run_settings(**env_overrides) -> subprocess.CompletedProcess:
+def run_settings(code: str = SETUP, **env_overrides) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
     env.update(DJANGO_SETTINGS_MODULE="config.settings", **env_overrides)
     return subprocess.run(
-        [sys.executable, "-c", SETUP],
+        [sys.executable, "-c", code],
         env=env,
         capture_output=True,
         text=True,
@@ -29,9 +34,97 @@ def test_production_without_secret_key_refuses_to_start_and_says_why():
 
 
 def test_production_with_a_secret_key_starts():
-    result = run_settings(SECRET_KEY="a-long-random-value-for-this-test-0123456789")
+    result = run_settings(SECRET_KEY=secrets.token_urlsafe(50))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def _env_example_secret_key() -> str:
+    from pathlib import Path
+
+    example = (Path(settings.BASE_DIR) / ".env.example").read_text()
+    return re.search(r"^SECRET_KEY=(.*)$", example, re.MULTILINE).group(1)
+
+
+UNSAFE_KEYS = [
+    ("change-me", "a well-known placeholder"),
+    ("changeme", "a well-known placeholder"),
+    ("secret", "a well-known placeholder"),
+    ("Change_Me", "a well-known placeholder"),
+    (".env.example", 'it is a placeholder (it contains "changeme")'),
+    ("change-me-" + "x7Kq2" * 10, 'it is a placeholder (it contains "changeme")'),
+    ("insecure-" + "x7Kq2" * 10, 'it starts with "insecure-"'),
+    ("django-insecure-" + "x7Kq2" * 10, 'it starts with "django-insecure-"'),
+    ("x7Kq2-a-random-looking-but-short-key-0123456789", "47 characters long; at least 50"),
+    ("abcd" * 20, "it has 4 distinct characters; at least 5"),
+]
+
+
+@pytest.mark.parametrize(("key", "why"), UNSAFE_KEYS)
+def test_unsafe_secret_keys_are_named_with_the_reason(key, why):
+    key = _env_example_secret_key() if key == ".env.example" else key
+    assert why in secret_key_problem(key)
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [UNSAFE_KEYS[0], UNSAFE_KEYS[4], UNSAFE_KEYS[7], UNSAFE_KEYS[8]],
+    ids=["change-me", ".env.example", "django-insecure", "short"],
+)
+def test_production_refuses_an_unsafe_secret_key_and_says_why(key, why):
+    key = _env_example_secret_key() if key == ".env.example" else key
+    result = run_settings(SECRET_KEY=key)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY is unsafe for production: " in result.stderr
+    assert why in result.stderr
+    assert 'python -c "import secrets; print(secrets.token_urlsafe(50))"' in result.stderr
+
+
+def test_development_accepts_any_secret_key():
+    result = run_settings(SECRET_KEY="change-me", DEBUG="true")
+    assert result.returncode == 0, result.stderr
+
+
+def test_good_secret_keys_pass():
+    assert secret_key_problem(secrets.token_urlsafe(50)) is None
+    # The keys other tests and bench/load.sh start production with.
+    assert secret_key_problem("deploy-test-" + "s3cr3t" * 8) is None
+    assert secret_key_problem("bench-only-secret-key-not-for-production-0123456789") is None
+
+
+PROXIES = SETUP.replace("settings.DEBUG", "settings.TRUSTED_PROXIES")
+
+
+def test_trusted_proxies_are_networks_read_from_the_environment():
+    result = run_settings(
+        PROXIES, DEBUG="true", TRUSTED_PROXIES=" 172.31.250.0/24, 10.0.0.7,2001:db8::/48"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['172.31.250.0/24', '10.0.0.7/32', '2001:db8::/48']"
+    assert run_settings(PROXIES, DEBUG="true").stdout.strip() == "[]"  # default: none
+
+
+@pytest.mark.parametrize(
+    "value", ["172.31.250.0/33", "10.0.0.0/8,proxy.example.org", "10.0.0.0/8;10.1.0.0/16"]
+)
+def test_an_invalid_trusted_proxy_network_stops_the_start_and_says_which(value):
+    result = run_settings(PROXIES, DEBUG="true", TRUSTED_PROXIES=value)
+
+    assert result.returncode != 0
+    assert (
+        "ImproperlyConfigured: TRUSTED_PROXIES must be comma-separated IP networks" in result.stderr
+    )
+    bad = value.split(",")[-1]
+    assert f"got {bad!r}" in result.stderr
+
+
+def test_the_replaced_trusted_proxy_count_stops_the_start_and_names_its_successor():
+    result = run_settings(PROXIES, DEBUG="true", TRUSTED_PROXY_COUNT="1")
+
+    assert result.returncode != 0
+    assert "TRUSTED_PROXY_COUNT was replaced by TRUSTED_PROXIES" in result.stderr
+    assert run_settings(PROXIES, DEBUG="true", TRUSTED_PROXY_COUNT="").returncode == 0
 
 
 def test_development_mode_uses_a_throwaway_key():

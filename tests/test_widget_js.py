@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import json
 import re
 import shutil
 import subprocess
@@ -25,6 +26,9 @@ from django.test import Client
 from django.urls import path
 
 from config import urls as project_urls
+from embed.dates import format_date, format_deadline
+from embed.themes import THEMES
+from embed.words import script_words
 from tests import browser_support as ui
 from tests.factories import CallFactory, FacilityFactory, ProgrammeFactory
 
@@ -86,6 +90,85 @@ def test_the_script_parses():
         ["node", "--check", str(WIDGET)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+# --- the same words, dates and colours as the iframe widget ---------------------------------
+
+
+def script_table(name: str) -> str:
+    """The source of widget.js's ``var NAME = {…};`` (its closing brace at column 0 or 2)."""
+    found = re.search(rf"^var {name} = (\{{.*?^\}});$", source(), flags=re.S | re.M)
+    assert found, f"widget.js has no var {name}"
+    return found.group(1)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_script_words_things_as_the_iframe_widget(lang):
+    """widget.js's TEXT is embed.words' catalogue (embed/locale) in each language."""
+    assert json.loads(script_table("TEXT"))[lang] == script_words(lang)
+
+
+def test_the_script_colours_are_the_themes():
+    """widget.js's palette is embed/themes.py's, in the order its variables name them."""
+    order = ("bg", "fg", "muted", "link", "border", "focus")
+    order += ("open-fg", "open-bg", "upcoming-fg", "upcoming-bg", "closed-fg", "closed-bg")
+    found = dict(re.findall(r'^  (\w+): "([#0-9a-f ]+)",$', script_table("THEMES"), flags=re.M))
+    assert sorted(found) == sorted(THEMES)
+    for theme, colours in found.items():
+        assert colours.split() == [THEMES[theme][key] for key in order], theme
+
+
+# Dates the widgets show: every month, one- and two-digit days, midnight, the year's ends.
+DATE_CASES = [
+    (datetime.datetime(2027, 1, 31, 17, 0), "Asia/Tokyo"),
+    (datetime.datetime(2027, 2, 1, 0, 0), "UTC"),
+    (datetime.datetime(2026, 12, 31, 23, 59), "Europe/London"),
+    *(
+        (datetime.datetime(2030, month, 9 + month, 8, 5), "America/New_York")
+        for month in range(1, 13)
+    ),
+]
+
+
+def test_the_script_writes_dates_as_the_server_does():
+    """widget.js's ``day``/``deadline`` (run in node) and embed.dates give the same strings."""
+    if shutil.which("node") is None:
+        if ui.in_ci():
+            pytest.fail("node is needed in CI (apt-get install -y nodejs)", pytrace=False)
+        pytest.skip("node is not installed")
+    functions = re.search(r"^var MONTHS = .*?;$", source(), flags=re.M).group(0)
+    for name in ("day", "deadline"):
+        functions += "\n" + re.search(
+            rf"^function {name}\(.*?^\}}$", source(), flags=re.S | re.M
+        ).group(0)
+    calls = [
+        {
+            "closes_at_local": when.replace(tzinfo=zoneinfo.ZoneInfo(zone)).isoformat(),
+            "deadline_timezone": zone,
+        }
+        for when, zone in DATE_CASES
+    ]
+    program = functions + (
+        "\nconst calls = JSON.parse(process.argv[1]);"
+        "\nconsole.log(JSON.stringify(calls.map(c => [false, true].map(ja =>"
+        " [day(c.closes_at_local, ja), deadline(c, ja)]))));"
+    )
+    result = subprocess.run(
+        ["node", "-e", program, json.dumps(calls)], capture_output=True, text=True, check=True
+    )
+    from_script = json.loads(result.stdout)
+    expected = [
+        [
+            [format_date(when.date(), lang), format_deadline(when, zone, lang)]
+            for lang in ("en", "ja")
+        ]
+        for when, zone in DATE_CASES
+    ]
+    assert from_script == expected
+    assert expected[0] == [
+        ["31 Jan 2027", "31 Jan 2027, 17:00 (Asia/Tokyo)"],
+        ["2027年1月31日", "2027年1月31日 17:00（Asia/Tokyo）"],
+    ]
 
 
 # --- in a real browser, on another site ---------------------------------------------------
@@ -211,9 +294,11 @@ def widget_items(page, index: int) -> list[dict]:
         .nth(index)
         .evaluate(
             """host => [...host.shadowRoot.querySelectorAll('li')].map(li => {
-            const a = li.querySelector('a');
-            return {text: a.textContent, href: a.getAttribute('href'), rel: a.rel,
-                    meta: li.querySelector('.meta').textContent};
+            const a = li.querySelector('a'), status = li.querySelector('.st');
+            return {text: a.firstChild.textContent, href: a.getAttribute('href'), rel: a.rel,
+                    hidden: a.querySelector('.vh').textContent,
+                    status: status ? status.textContent : null,
+                    meta: [...li.querySelectorAll('.meta')].map(m => m.textContent).join('\\n')};
         })"""
         )
     )
@@ -270,9 +355,10 @@ def test_widgets_on_a_partner_page(live_server, widget_records, widget_src, part
         assert items[0]["href"] == "https://example.org/tokyo-call"
         assert items[1]["href"] == f"{base}/api/v1/calls/xss-call/"
         assert all(item["rel"] == "noopener" for item in items)
-        assert "2030" in items[0]["meta"] and "12:00" in items[0]["meta"]  # Tokyo time
-        assert "締切" in items[0]["meta"] and "日英共同基金" in items[0]["meta"]
-        assert items[0]["meta"].startswith(calls[0]["status_label"])  # 公募中 (open)
+        # The programme, then the deadline in the funder's time zone (embed.dates).
+        assert items[0]["meta"] == "制度：日英共同基金\n締切：2030年1月31日 12:00（Asia/Tokyo）"
+        assert items[0]["status"] == calls[0]["status_label"] == "公募中"
+        assert items[0]["hidden"] == " （新しいタブで開きます）"
         first = page.locator("fd-embed").nth(0)
         assert first.locator("h2").inner_text() == "公募"
         assert first.locator(".credit a").inner_text() == "データ提供：Facility Directory"

@@ -16,13 +16,12 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from directory import services
 from directory.models import ChangeEvent, Facility, FeedEntry, Technique
 from directory.roles import sync_role_groups
-from tests.factories import FacilityFactory, InstitutionFactory, TechniqueFactory
+from tests.factories import FacilityFactory, InstitutionFactory, TechniqueFactory, api_token
 from tests.test_history import form_data, page_text
 
 pytestmark = pytest.mark.django_db
@@ -193,7 +192,7 @@ def editor(django_user_model):
     user = django_user_model.objects.create_user("eddie", password="x", is_staff=True)
     user.groups.add(Group.objects.get(name="editor"))
     client = APIClient(HTTP_HOST="localhost")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     client.user = user
     return client
 

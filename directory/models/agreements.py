@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from directory.choices import AgreementKind
@@ -16,33 +17,35 @@ class Agreement(NamedRecord):
 
     API_RESOURCE = "agreements"
 
-    kind = models.CharField("kind", max_length=40, choices=AgreementKind.choices)
+    kind = models.CharField(_("kind"), max_length=40, choices=AgreementKind.choices)
     institutions = models.ManyToManyField(
         "directory.Institution",
         related_name="agreements",
         blank=True,
-        verbose_name="institution parties",
+        verbose_name=_("institution parties"),
     )
     facilities = models.ManyToManyField(
         "directory.Facility",
         related_name="agreements",
         blank=True,
-        verbose_name="facility parties",
+        verbose_name=_("facility parties"),
     )
-    signed_on = models.DateField("first signed on", null=True, blank=True)
-    renewed_on = models.DateField("last renewed on", null=True, blank=True)
-    expires_on = models.DateField("expires on", null=True, blank=True)
+    signed_on = models.DateField(_("first signed on"), null=True, blank=True)
+    renewed_on = models.DateField(_("last renewed on"), null=True, blank=True)
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
     renewal_period_years = models.IntegerField(
-        "renewal period (years)",
+        _("renewal period (years)"),
         null=True,
         blank=True,
-        help_text="e.g. 5 for a five-yearly renewal.",
+        help_text=_("e.g. 5 for a five-yearly renewal."),
     )
 
     history = HistoricalRecords(m2m_fields=[institutions, facilities])
 
     class Meta(NamedRecord.Meta):
         permissions = publish_permission("agreement")
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
         constraints = [
             FieldCheckConstraint(
                 field="renewed_on",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
 
 from directory.search import build_search_key
 from directory.validators import nul_character_error, validate_aliases, validate_sources
@@ -135,42 +136,42 @@ class ProvenanceFields(GuardedWrites):
     """Where a record's facts come from, who checked them and whether the public sees it."""
 
     sources = models.JSONField(
-        "sources",
+        _("sources"),
         default=list,
         blank=True,
         validators=[validate_sources],
-        help_text=(
+        help_text=_(
             'Citations, e.g. [{"title": "…", "url": "https://…"}] or '
             '[{"title": "…", "document": "seeds/001_….txt:63", "passage": "…"}]'
         ),
     )
     last_verified_on = models.DateField(
-        "last verified on",
+        _("last verified on"),
         null=True,
         blank=True,
-        help_text="When a curator last checked every fact of this record against its sources.",
+        help_text=_("When a curator last checked every fact of this record against its sources."),
     )
     needs_review = models.BooleanField(
-        "needs review",
+        _("needs review"),
         default=False,
-        help_text="A fact here is doubtful or not yet sourced from a primary document.",
+        help_text=_("A fact here is doubtful or not yet sourced from a primary document."),
     )
     review_note = models.TextField(
-        "review note",
+        _("review note"),
         blank=True,
-        help_text="Which fact a curator must check, and why.",
+        help_text=_("Which fact a curator must check, and why."),
     )
     is_published = models.BooleanField(
-        "published", default=False, help_text="Visible to anonymous users of the API."
+        _("published"), default=False, help_text=_("Visible to anonymous users of the API.")
     )
     is_synthetic = models.BooleanField(
-        "synthetic",
+        _("synthetic"),
         default=False,
         editable=False,
-        help_text="Generated for scale tests (seed_synthetic); never real data.",
+        help_text=_("Generated for scale tests (seed_synthetic); never real data."),
     )
-    created_at = models.DateTimeField("created at", auto_now_add=True)
-    updated_at = models.DateTimeField("updated at", auto_now=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
     class Meta:
         abstract = True
@@ -184,31 +185,31 @@ class NamedRecord(ProvenanceFields):
     #: The record's collection in the public API ("" when it has no endpoint of its own).
     API_RESOURCE = ""
 
-    slug = models.SlugField("slug", max_length=100, unique=True)
-    name = models.CharField("name (English)", max_length=255)
-    name_ja = models.CharField("name (Japanese)", max_length=255, blank=True)
-    acronym = models.CharField("acronym", max_length=50, blank=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    name = models.CharField(_("name (English)"), max_length=255)
+    name_ja = models.CharField(_("name (Japanese)"), max_length=255, blank=True)
+    acronym = models.CharField(_("acronym"), max_length=50, blank=True)
     aliases = models.JSONField(
-        "aliases",
+        _("aliases"),
         default=list,
         blank=True,
         validators=[validate_aliases],
-        help_text='Other spellings and names, e.g. ["SPring–8", "Spring8", "スプリングエイト"].',
+        help_text=_('Other spellings and names, e.g. ["SPring–8", "Spring8", "スプリングエイト"].'),
     )
-    description = models.TextField("description (English)", blank=True)
-    description_ja = models.TextField("description (Japanese)", blank=True)
-    website = models.URLField("website", max_length=500, blank=True)
+    description = models.TextField(_("description (English)"), blank=True)
+    description_ja = models.TextField(_("description (Japanese)"), blank=True)
+    website = models.URLField(_("website"), max_length=500, blank=True)
     search_key = models.TextField(
-        "search key",
+        _("search key"),
         blank=True,
         editable=False,
-        help_text="Normalised names, acronyms and aliases; rebuilt on every save.",
+        help_text=_("Normalised names, acronyms and aliases; rebuilt on every save."),
     )
     version = models.PositiveBigIntegerField(
-        "representation version",
+        _("representation version"),
         default=1,
         editable=False,
-        help_text=(
+        help_text=_(
             "Grows with every write of the record and of what its representation shows of "
             "other records (a technique's new name); cached representations are keyed by it."
         ),

@@ -14,44 +14,46 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ChangeEvent(models.Model):
     """One write of one record by a service: who, when, what, why."""
 
     class Action(models.TextChoices):
-        CREATED = "created", "created"
-        UPDATED = "updated", "updated"
-        PUBLISHED = "published", "published"
-        UNPUBLISHED = "unpublished", "unpublished"
-        DELETED = "deleted", "deleted"
-        RESTORED = "restored", "restored"
-        REVERTED = "reverted", "reverted"
+        CREATED = "created", pgettext_lazy("change event action", "created")
+        UPDATED = "updated", pgettext_lazy("change event action", "updated")
+        PUBLISHED = "published", pgettext_lazy("change event action", "published")
+        UNPUBLISHED = "unpublished", pgettext_lazy("change event action", "unpublished")
+        DELETED = "deleted", pgettext_lazy("change event action", "deleted")
+        RESTORED = "restored", pgettext_lazy("change event action", "restored")
+        REVERTED = "reverted", pgettext_lazy("change event action", "reverted")
 
-    at = models.DateTimeField("at", db_index=True)
+    at = models.DateTimeField(_("at"), db_index=True)
     model = models.CharField(
-        "model", max_length=60, help_text='The record\'s model, e.g. "directory.facility".'
+        _("model"), max_length=60, help_text=_('The record\'s model, e.g. "directory.facility".')
     )
-    record_id = models.BigIntegerField("record id")
-    slug = models.CharField("slug", max_length=100)
-    action = models.CharField("action", max_length=20, choices=Action.choices)
+    record_id = models.BigIntegerField(_("record id"))
+    slug = models.CharField(_("slug"), max_length=100)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="by",
+        verbose_name=_("by"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    reason = models.TextField("reason", blank=True)
+    reason = models.TextField(_("reason"), blank=True)
     history_id = models.BigIntegerField(
-        "history entry", null=True, blank=True, help_text="The record's history row it wrote."
+        _("history entry"), null=True, blank=True, help_text=_("The record's history row it wrote.")
     )
     context = models.JSONField(
-        "context",
+        _("context"),
         default=dict,
         blank=True,
-        help_text=(
+        help_text=_(
             "What a later restore needs: for a deletion, the records that linked to this one "
             "and the records deleted with it."
         ),
@@ -59,7 +61,8 @@ class ChangeEvent(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        verbose_name = "change event"
+        verbose_name = _("change event")
+        verbose_name_plural = _("change events")
         indexes = [
             models.Index(fields=["model", "record_id", "id"], name="changeevent_record"),
         ]
@@ -76,20 +79,20 @@ class FeedEntry(models.Model):
         UPDATED = "updated", "updated"
         DELETED = "deleted", "deleted"
 
-    at = models.DateTimeField("at", db_index=True)
-    kind = models.CharField("kind", max_length=20, help_text='e.g. "facility", "call".')
-    record_id = models.BigIntegerField("record id")
-    slug = models.CharField("slug", max_length=100)
-    action = models.CharField("action", max_length=10, choices=Action.choices)
+    at = models.DateTimeField(_("at"), db_index=True)
+    kind = models.CharField(_("kind"), max_length=20, help_text=_('e.g. "facility", "call".'))
+    record_id = models.BigIntegerField(_("record id"))
+    slug = models.CharField(_("slug"), max_length=100)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
     data = models.JSONField(
-        "public fields",
+        _("public fields"),
         null=True,
         blank=True,
-        help_text="The record as the public sees it after this change (none for a deletion).",
+        help_text=_("The record as the public sees it after this change (none for a deletion)."),
     )
     event = models.ForeignKey(
         ChangeEvent,
-        verbose_name="caused by",
+        verbose_name=_("caused by"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -98,8 +101,8 @@ class FeedEntry(models.Model):
 
     class Meta:
         ordering = ["id"]
-        verbose_name = "feed entry"
-        verbose_name_plural = "feed entries"
+        verbose_name = _("feed entry")
+        verbose_name_plural = _("feed entries")
         indexes = [
             # The last public state of a record: the newest entry of (kind, record).
             models.Index(fields=["kind", "record_id", "id"], name="feedentry_record"),

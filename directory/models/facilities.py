@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from directory.choices import (
@@ -52,18 +53,26 @@ class FacilityRole(GuardedWrites):
     """The part an institution plays at a facility (operator, owner, funder, …)."""
 
     facility = models.ForeignKey(
-        "directory.Facility", on_delete=models.CASCADE, related_name="roles"
+        "directory.Facility",
+        verbose_name=_("facility"),
+        on_delete=models.CASCADE,
+        related_name="roles",
     )
     institution = models.ForeignKey(
-        "directory.Institution", on_delete=models.PROTECT, related_name="facility_roles"
+        "directory.Institution",
+        verbose_name=_("institution"),
+        on_delete=models.PROTECT,
+        related_name="facility_roles",
     )
-    role = models.CharField("role", max_length=30, choices=FacilityRoleKind.choices)
-    note = models.CharField("note", max_length=255, blank=True)
+    role = models.CharField(_("role"), max_length=30, choices=FacilityRoleKind.choices)
+    note = models.CharField(_("note"), max_length=255, blank=True)
 
     objects = FacilityRoleManager()
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("facility role")
+        verbose_name_plural = _("operators and partners")
         ordering = ["facility_id", "role", "institution_id"]
         base_manager_name = "objects"  # guarded too (see NamedRecord.Meta)
         constraints = [
@@ -88,70 +97,76 @@ class Facility(NamedRecord, Located):
 
     API_RESOURCE = "facilities"
 
-    kind = models.CharField("kind", max_length=40, choices=FacilityKind.choices)
-    status = models.CharField("status", max_length=40, choices=FacilityStatus.choices)
+    kind = models.CharField(_("kind"), max_length=40, choices=FacilityKind.choices)
+    status = models.CharField(_("status"), max_length=40, choices=FacilityStatus.choices)
     country = models.ForeignKey(
         "directory.Country",
-        verbose_name="country",
+        verbose_name=_("country"),
         on_delete=models.PROTECT,
         related_name="facilities",
         error_messages={"invalid": UNKNOWN_COUNTRY_MESSAGE},
     )
-    city = models.CharField("city", max_length=120, blank=True)
+    city = models.CharField(_("city"), max_length=120, blank=True)
     site = models.CharField(
-        "site", max_length=255, blank=True, help_text="Campus or site, e.g. Aobayama New Campus."
+        _("site"),
+        max_length=255,
+        blank=True,
+        help_text=_("Campus or site, e.g. Aobayama New Campus."),
     )
     energy_gev = models.DecimalField(
-        "beam energy (GeV)",
+        _("beam energy (GeV)"),
         max_digits=10,
         decimal_places=3,
         null=True,
         blank=True,
     )
     circumference_m = models.DecimalField(
-        "circumference (m)",
+        _("circumference (m)"),
         max_digits=10,
         decimal_places=1,
         null=True,
         blank=True,
     )
     beamline_count = models.IntegerField(
-        "number of beamlines or instruments",
+        _("number of beamlines or instruments"),
         null=True,
         blank=True,
     )
-    first_operation_year = models.IntegerField("year of first operation", null=True, blank=True)
+    first_operation_year = models.IntegerField(_("year of first operation"), null=True, blank=True)
     user_programme_year = models.IntegerField(
-        "year the user programme opened", null=True, blank=True
+        _("year the user programme opened"), null=True, blank=True
     )
     construction_cost = models.DecimalField(
-        "construction cost",
+        _("construction cost"),
         max_digits=20,
         decimal_places=2,
         null=True,
         blank=True,
     )
     construction_cost_currency = models.CharField(
-        "construction cost currency", max_length=3, choices=CURRENCY_CHOICES, blank=True
+        _("construction cost currency"), max_length=3, choices=CURRENCY_CHOICES, blank=True
     )
     institutions = models.ManyToManyField(
         "directory.Institution",
         through=FacilityRole,
         related_name="facilities",
-        verbose_name="operators and partners",
+        verbose_name=_("operators and partners"),
         blank=True,
     )
     techniques = models.ManyToManyField(
-        "directory.Technique", related_name="facilities", blank=True
+        "directory.Technique", related_name="facilities", blank=True, verbose_name=_("techniques")
     )
     access_modes = models.ManyToManyField(
-        "directory.AccessMode", related_name="facilities", blank=True
+        "directory.AccessMode",
+        related_name="facilities",
+        blank=True,
+        verbose_name=_("access modes"),
     )
     fields = models.ManyToManyField(
         "directory.ResearchField",
         related_name="facilities",
         blank=True,
-        verbose_name="research fields",
+        verbose_name=_("research fields"),
     )
 
     objects = SlugManager.from_queryset(FacilityQuerySet)()
@@ -164,7 +179,8 @@ class Facility(NamedRecord, Located):
 
     class Meta(NamedRecord.Meta):
         permissions = publish_permission("facility")
-        verbose_name_plural = "facilities"
+        verbose_name = _("facility")
+        verbose_name_plural = _("facilities")
         constraints = [
             *Located.Meta.constraints,
             non_negative("energy_gev", "Beam energy"),
@@ -203,19 +219,24 @@ class Instrument(NamedRecord):
     API_RESOURCE = ""
 
     facility = models.ForeignKey(
-        "directory.Facility", on_delete=models.CASCADE, related_name="instruments"
+        "directory.Facility",
+        verbose_name=_("facility"),
+        on_delete=models.CASCADE,
+        related_name="instruments",
     )
     kind = models.CharField(
-        "kind", max_length=20, choices=InstrumentKind.choices, default=InstrumentKind.BEAMLINE
+        _("kind"), max_length=20, choices=InstrumentKind.choices, default=InstrumentKind.BEAMLINE
     )
     techniques = models.ManyToManyField(
-        "directory.Technique", related_name="instruments", blank=True
+        "directory.Technique", related_name="instruments", blank=True, verbose_name=_("techniques")
     )
 
     history = HistoricalRecords(m2m_fields=[techniques])
 
     class Meta(NamedRecord.Meta):
         permissions = publish_permission("instrument")
+        verbose_name = _("instrument")
+        verbose_name_plural = _("instruments")
         constraints = [
             models.UniqueConstraint(
                 fields=["facility", "name"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from directory.constraints import FieldCheckConstraint
 
@@ -12,16 +13,16 @@ class Located(models.Model):
     """Optional WGS 84 coordinates; both or neither, each within its range."""
 
     latitude = models.FloatField(
-        "latitude",
+        _("latitude"),
         null=True,
         blank=True,
-        help_text="WGS 84 decimal degrees, -90 to 90.",
+        help_text=_("WGS 84 decimal degrees, -90 to 90."),
     )
     longitude = models.FloatField(
-        "longitude",
+        _("longitude"),
         null=True,
         blank=True,
-        help_text="WGS 84 decimal degrees, -180 to 180.",
+        help_text=_("WGS 84 decimal degrees, -180 to 180."),
     )
 
     class Meta:

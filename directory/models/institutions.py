@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from directory.choices import InstitutionKind
@@ -52,32 +53,32 @@ class Institution(NamedRecord, Located):
 
     API_RESOURCE = "institutions"
 
-    kind = models.CharField("kind", max_length=40, choices=InstitutionKind.choices)
+    kind = models.CharField(_("kind"), max_length=40, choices=InstitutionKind.choices)
     country = models.ForeignKey(
         "directory.Country",
-        verbose_name="country",
+        verbose_name=_("country"),
         on_delete=models.PROTECT,
         related_name="institutions",
         error_messages={"invalid": UNKNOWN_COUNTRY_MESSAGE},
     )
-    city = models.CharField("city", max_length=120, blank=True)
+    city = models.CharField(_("city"), max_length=120, blank=True)
     ror_id = models.CharField(
-        "ROR id",
+        _("ROR id"),
         max_length=9,
         null=True,
         blank=True,
         unique=True,
         validators=[validate_ror_id],
-        help_text="Research Organization Registry id, e.g. 01dq60k83 (Tohoku University).",
+        help_text=_("Research Organization Registry id, e.g. 01dq60k83 (Tohoku University)."),
     )
     parent = models.ForeignKey(
         "self",
-        verbose_name="parent institution",
+        verbose_name=_("parent institution"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="children",
-        help_text="The body this one belongs to, e.g. UKRI for STFC.",
+        help_text=_("The body this one belongs to, e.g. UKRI for STFC."),
     )
 
     objects = SlugManager.from_queryset(InstitutionQuerySet)()
@@ -85,6 +86,8 @@ class Institution(NamedRecord, Located):
 
     class Meta(NamedRecord.Meta):
         permissions = publish_permission("institution")
+        verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
         constraints = [
             *Located.Meta.constraints,
             FieldCheckConstraint(

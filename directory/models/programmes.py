@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import F, Max, Min, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from directory.choices import (
@@ -92,18 +93,26 @@ class ProgrammeRole(GuardedWrites):
     """The part an institution plays in a programme (funder, implementing agency, partner)."""
 
     programme = models.ForeignKey(
-        "directory.Programme", on_delete=models.CASCADE, related_name="roles"
+        "directory.Programme",
+        verbose_name=_("programme"),
+        on_delete=models.CASCADE,
+        related_name="roles",
     )
     institution = models.ForeignKey(
-        "directory.Institution", on_delete=models.PROTECT, related_name="programme_roles"
+        "directory.Institution",
+        verbose_name=_("institution"),
+        on_delete=models.PROTECT,
+        related_name="programme_roles",
     )
-    role = models.CharField("role", max_length=30, choices=ProgrammeRoleKind.choices)
-    note = models.CharField("note", max_length=255, blank=True)
+    role = models.CharField(_("role"), max_length=30, choices=ProgrammeRoleKind.choices)
+    note = models.CharField(_("note"), max_length=255, blank=True)
 
     objects = ProgrammeRoleManager()
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("programme role")
+        verbose_name_plural = _("funders and implementing agencies")
         ordering = ["programme_id", "role", "institution_id"]
         base_manager_name = "objects"  # guarded too (see NamedRecord.Meta)
         constraints = [
@@ -128,76 +137,76 @@ class Programme(NamedRecord):
 
     API_RESOURCE = "programmes"
 
-    kind = models.CharField("kind", max_length=40, choices=ProgrammeKind.choices)
-    status = models.CharField("status", max_length=20, choices=ProgrammeStatus.choices)
+    kind = models.CharField(_("kind"), max_length=40, choices=ProgrammeKind.choices)
+    status = models.CharField(_("status"), max_length=20, choices=ProgrammeStatus.choices)
     institutions = models.ManyToManyField(
         "directory.Institution",
         through=ProgrammeRole,
         related_name="programmes",
-        verbose_name="funders and implementing agencies",
+        verbose_name=_("funders and implementing agencies"),
         blank=True,
     )
     countries = models.ManyToManyField(
         "directory.Country",
         related_name="programmes",
         blank=True,
-        verbose_name="participating countries",
+        verbose_name=_("participating countries"),
     )
     fields = models.ManyToManyField(
         "directory.ResearchField",
         related_name="programmes",
         blank=True,
-        verbose_name="research fields",
+        verbose_name=_("research fields"),
     )
     facilities = models.ManyToManyField(
         "directory.Facility",
         related_name="programmes",
         blank=True,
-        verbose_name="facilities it gives access to",
+        verbose_name=_("facilities it gives access to"),
     )
-    starts_on = models.DateField("starts on", null=True, blank=True)
+    starts_on = models.DateField(_("starts on"), null=True, blank=True)
     starts_on_precision = models.CharField(
-        "start date precision",
+        _("start date precision"),
         max_length=5,
         choices=DatePrecision.choices,
         default=DatePrecision.DAY,
-        help_text="A year-precise start is stored as 1 January of that year.",
+        help_text=_("A year-precise start is stored as 1 January of that year."),
     )
-    ends_on = models.DateField("ends on", null=True, blank=True)
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
     ends_on_precision = models.CharField(
-        "end date precision",
+        _("end date precision"),
         max_length=5,
         choices=DatePrecision.choices,
         default=DatePrecision.DAY,
-        help_text="A year-precise end is stored as 31 December of that year.",
+        help_text=_("A year-precise end is stored as 31 December of that year."),
     )
     total_budget = models.DecimalField(
-        "total budget",
+        _("total budget"),
         max_digits=20,
         decimal_places=2,
         null=True,
         blank=True,
     )
     total_budget_currency = models.CharField(
-        "total budget currency", max_length=3, choices=CURRENCY_CHOICES, blank=True
+        _("total budget currency"), max_length=3, choices=CURRENCY_CHOICES, blank=True
     )
     max_funding_per_project = models.DecimalField(
-        "maximum funding per project",
+        _("maximum funding per project"),
         max_digits=20,
         decimal_places=2,
         null=True,
         blank=True,
     )
     max_funding_currency = models.CharField(
-        "maximum funding currency", max_length=3, choices=CURRENCY_CHOICES, blank=True
+        _("maximum funding currency"), max_length=3, choices=CURRENCY_CHOICES, blank=True
     )
     typical_duration_months = models.IntegerField(
-        "typical project duration (months)",
+        _("typical project duration (months)"),
         null=True,
         blank=True,
     )
     call_frequency = models.CharField(
-        "call frequency", max_length=20, choices=CallFrequency.choices, blank=True
+        _("call frequency"), max_length=20, choices=CallFrequency.choices, blank=True
     )
 
     objects = SlugManager.from_queryset(ProgrammeQuerySet)()
@@ -208,6 +217,8 @@ class Programme(NamedRecord):
 
     class Meta(NamedRecord.Meta):
         permissions = publish_permission("programme")
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
         constraints = [
             FieldCheckConstraint(
                 field="ends_on",
@@ -311,24 +322,31 @@ class Call(NamedRecord):
     API_RESOURCE = "calls"
 
     programme = models.ForeignKey(
-        "directory.Programme", on_delete=models.CASCADE, related_name="calls"
+        "directory.Programme",
+        verbose_name=_("programme"),
+        on_delete=models.CASCADE,
+        related_name="calls",
     )
-    opens_on = models.DateField("opens on", null=True, blank=True)
-    closes_at = models.DateTimeField("deadline", help_text="Deadline instant (stored in UTC).")
+    opens_on = models.DateField(_("opens on"), null=True, blank=True)
+    closes_at = models.DateTimeField(
+        _("deadline"), help_text=_("Deadline instant (stored in UTC).")
+    )
     deadline_timezone = models.CharField(
-        "deadline time zone",
+        _("deadline time zone"),
         max_length=64,
         default="UTC",
         validators=[validate_timezone_name],
-        help_text="The time zone the funder states the deadline in, e.g. Asia/Tokyo.",
+        help_text=_("The time zone the funder states the deadline in, e.g. Asia/Tokyo."),
     )
-    url = models.URLField("call page", max_length=500, blank=True)
+    url = models.URLField(_("call page"), max_length=500, blank=True)
 
     objects = SlugManager.from_queryset(CallQuerySet)()
     history = HistoricalRecords()
 
     class Meta(NamedRecord.Meta):
         permissions = publish_permission("call")
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
         ordering = ["closes_at", "name"]
         constraints = [
             FieldCheckConstraint(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from directory.choices import AccessModeKind, Probe
@@ -14,13 +15,14 @@ UNKNOWN_COUNTRY_MESSAGE = "%(value)s is not an ISO 3166-1 alpha-2 country code (
 class Country(models.Model):
     """An ISO 3166-1 country; the alpha-2 code is the primary key, so references read "JP", "GB"."""
 
-    code = models.CharField("ISO 3166-1 alpha-2 code", max_length=2, primary_key=True)
-    name = models.CharField("name (English)", max_length=100)
-    name_ja = models.CharField("name (Japanese)", max_length=100, blank=True)
+    code = models.CharField(_("ISO 3166-1 alpha-2 code"), max_length=2, primary_key=True)
+    name = models.CharField(_("name (English)"), max_length=100)
+    name_ja = models.CharField(_("name (Japanese)"), max_length=100, blank=True)
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "countries"
+        verbose_name = _("country")
+        verbose_name_plural = _("countries")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(code__regex=r"^[A-Z]{2}$"),
@@ -38,12 +40,14 @@ class Technique(NamedRecord):
 
     API_RESOURCE = "techniques"
 
-    probe = models.CharField("probe", max_length=20, choices=Probe.choices)
+    probe = models.CharField(_("probe"), max_length=20, choices=Probe.choices)
 
     history = HistoricalRecords()
 
     class Meta(NamedRecord.Meta):
         permissions = publish_permission("technique")
+        verbose_name = _("technique")
+        verbose_name_plural = _("techniques")
 
 
 class ResearchField(NamedRecord):
@@ -55,6 +59,8 @@ class ResearchField(NamedRecord):
 
     class Meta(NamedRecord.Meta):
         permissions = publish_permission("researchfield")
+        verbose_name = _("research field")
+        verbose_name_plural = _("research fields")
 
 
 class AccessMode(NamedRecord):
@@ -62,12 +68,14 @@ class AccessMode(NamedRecord):
 
     API_RESOURCE = ""
 
-    kind = models.CharField("kind", max_length=20, choices=AccessModeKind.choices, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=AccessModeKind.choices, unique=True)
 
     history = HistoricalRecords()
 
     class Meta(NamedRecord.Meta):
         permissions = publish_permission("accessmode")
+        verbose_name = _("access mode")
+        verbose_name_plural = _("access modes")
 
     def get_absolute_url(self) -> str:
         """The facilities open through this mode."""

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from django.db import models
 
+from directory.i18n import english, verbose_name
+
 #: {relation name: [the link rows' values, by attname]}
 Snapshot = dict[str, list[dict]]
 
@@ -147,10 +149,10 @@ def recorded_relations(entry) -> RecordedRelations:
         target_model = field.related_model
         wanted = [getattr(row, f"{target_field}_id") for row in rows]
         existing = target_model._base_manager.in_bulk(wanted)
-        label = model._meta.get_field(field.name).verbose_name
+        label = english(model._meta.get_field(field.name).verbose_name)
         gone = sorted({str(pk) for pk in wanted if pk not in existing})
         if gone:
-            missing.append(f"{label}: {target_model._meta.verbose_name} #{', #'.join(gone)}")
+            missing.append(f"{label}: {verbose_name(target_model)} #{', #'.join(gone)}")
         if field.remote_field.through._meta.auto_created:
             relations[field.name] = [existing[pk] for pk in wanted if pk in existing]
         else:

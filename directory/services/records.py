@@ -26,6 +26,7 @@ from django.db.models.deletion import PROTECT, RESTRICT
 from django.utils import timezone
 
 from directory import publishing
+from directory.i18n import english, verbose_name
 from directory.models import ChangeEvent, NamedRecord
 from directory.services import feed, history, versions
 from directory.writes import service_write
@@ -59,7 +60,8 @@ def _label(record_or_model) -> str:
 
 
 def _describe(record) -> str:
-    return f"{record._meta.verbose_name} {record.slug}"
+    # English whatever the request's language: it is stored in reasons, and the API says it.
+    return f"{verbose_name(record)} {record.slug}"
 
 
 def _assign(record, fields: Mapping[str, Any], *, keep_timestamps: bool = False) -> None:
@@ -185,7 +187,7 @@ def _check_publication(user, model, was_published: bool, is_published: bool) -> 
         return
     if not publishing.may_publish(user, model):
         raise PermissionDenied(
-            f"Publishing or unpublishing {model._meta.verbose_name_plural} needs the editor role."
+            f"Publishing or unpublishing {verbose_name(model, plural=True)} needs the editor role."
         )
 
 
@@ -485,7 +487,7 @@ def _blockers(record) -> list[str]:
             continue
         rows = relation.related_model._base_manager.filter(**{relation.field.name: record.pk})
         for row in rows[:5]:
-            found.append(str(row))
+            found.append(english(row))  # a role link names its role: in English
     return found
 
 

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from directory.i18n import verbose_name
 from directory.models import ChangeEvent, Country, NamedRecord
 from directory.services import feed, history
 from directory.services.records import RoleLink, change_event, record_create
@@ -140,7 +141,7 @@ def _resolve(record: SeedRecord, report: SeedReport) -> tuple[dict, dict] | None
         if found is None:
             if not model_field.null:
                 report.notes.append(
-                    f"{record.model._meta.verbose_name} {record.slug} not seeded: its "
+                    f"{verbose_name(record.model)} {record.slug} not seeded: its "
                     f"{name} {key} is not in the directory"
                 )
                 return None

@@ -92,15 +92,17 @@
     }, now ? 0 : 350);
   }
 
+  // The page's own words (its language), from the attributes the server wrote.
   function copy(button) {
     var source = document.getElementById(button.getAttribute("data-copy"));
+    var selectHint = status.getAttribute("data-select-hint");
     var done = function () {
-      status.textContent = button.textContent.replace(/^Copy/, "Copied") + ".";
+      status.textContent = button.getAttribute("data-copied");
     };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(source.value).then(done, function () {
         source.select();
-        status.textContent = "Press Ctrl+C (⌘C) to copy the selected snippet.";
+        status.textContent = selectHint;
       });
     } else {
       source.focus();
@@ -109,7 +111,7 @@
         document.execCommand("copy");
         done();
       } catch (error) {
-        status.textContent = "Press Ctrl+C (⌘C) to copy the selected snippet.";
+        status.textContent = selectHint;
       }
     }
   }
