@@ -65,10 +65,7 @@ class IssueTokenForm(forms.ModelForm):
         owner = cleaned.get("user") or self.issuer
         mine = tokens.live(ApiToken.objects.filter(user=owner))
         if owner is not None and mine.count() >= tokens.MAX_LIVE_PER_USER:
-            raise forms.ValidationError(
-                f"{owner.get_username()} holds {tokens.MAX_LIVE_PER_USER} tokens that have "
-                "not expired, the most one user may hold: revoke those no longer used first."
-            )
+            raise forms.ValidationError(tokens.too_many_message(owner))
         return cleaned
 
 

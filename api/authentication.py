@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext_lazy as _
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 #: Every key this service issues or has issued: knox's (an optional "fd_" prefix and 64 hex
 #: digits) and DRF's migrated ones (40 hex digits).
 PLAUSIBLE_KEY = re.compile(rb"[A-Za-z0-9_-]{1,128}")
-REFUSED = "Invalid, expired or revoked token."
+#: Lazy: AuthenticationFailed reads it in the language of the request refused.
+REFUSED = _("Invalid, expired or revoked token.")
 
 
 class TokenAuthentication(KnoxTokenAuthentication):

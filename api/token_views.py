@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -79,7 +80,9 @@ class NewApiTokenSerializer(serializers.Serializer):
     def validate_expires_in_days(self, days: int) -> int:
         most = tokens.max_ttl().days
         if days > most:
-            raise serializers.ValidationError(f"At most {most} days on this server.")
+            raise serializers.ValidationError(
+                _("At most %(days)s days on this server.") % {"days": most}
+            )
         return days
 
 
@@ -143,7 +146,9 @@ class TokenListView(SignedInView):
             known = set(NewApiTokenSerializer().fields)
             unknown = sorted(set(data.keys()) - known)
             if unknown:
-                message = f"Unknown field. Allowed: {', '.join(sorted(known))}."
+                message = _("Unknown field. Allowed: %(names)s.") % {
+                    "names": ", ".join(sorted(known))
+                }
                 raise ValidationError({name: [message] for name in unknown})
         asked = NewApiTokenSerializer(data=data)
         asked.is_valid(raise_exception=True)
@@ -187,7 +192,7 @@ class TokenDetailView(SignedInView):
         },
     )
     def delete(self, request, token_key: str):
-        revoked, _ = ApiToken.objects.filter(user=request.user, token_key=token_key).delete()
+        revoked = ApiToken.objects.filter(user=request.user, token_key=token_key).delete()[0]
         if not revoked:
-            raise NotFound(f"You have no token starting {token_key}.")
+            raise NotFound(_("You have no token starting %(key)s.") % {"key": token_key})
         return Response(status=status.HTTP_204_NO_CONTENT)

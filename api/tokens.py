@@ -11,6 +11,7 @@ import datetime
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from knox.models import get_digest_token
 from knox.settings import CONSTANTS, knox_settings
 
@@ -24,6 +25,14 @@ MAX_LIVE_PER_USER = 50
 
 class TooManyTokens(Exception):
     """The user holds MAX_LIVE_PER_USER live tokens already."""
+
+
+def too_many_message(user) -> str:
+    """Why ``user`` may not have another token (in the active language)."""
+    return _(
+        "%(user)s holds %(count)s tokens that have not expired, the most one user may hold: "
+        "revoke those no longer used first."
+    ) % {"user": user.get_username(), "count": MAX_LIVE_PER_USER}
 
 
 def max_ttl() -> datetime.timedelta:
@@ -46,10 +55,7 @@ def issue(
     ``token``: an unsaved token to fill in and save (the admin's form), else a new one.
     """
     if live(ApiToken.objects.filter(user=user)).count() >= MAX_LIVE_PER_USER:
-        raise TooManyTokens(
-            f"{user.get_username()} holds {MAX_LIVE_PER_USER} tokens that have not expired, "
-            "the most one user may hold: revoke those no longer used first."
-        )
+        raise TooManyTokens(too_many_message(user))
     ttl = max_ttl() if expires_in is None else min(expires_in, max_ttl())
     expiry = timezone.now() + ttl
     if not_after is not None:

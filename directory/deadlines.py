@@ -21,6 +21,8 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 
+from django.utils.translation import gettext as _
+
 __all__ = [
     "DeadlineError",
     "NonExistentLocalTime",
@@ -50,7 +52,8 @@ def deadline_zone(zone_name: str) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(zone_name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
         raise UnknownTimeZone(
-            f"{zone_name!r} is not a time zone name (expected e.g. Asia/Tokyo)."
+            _("%(value)s is not a time zone name (expected e.g. Asia/Tokyo).")
+            % {"value": repr(zone_name)}
         ) from None
 
 
@@ -68,8 +71,11 @@ def deadline_instant(local: datetime.datetime, zone_name: str) -> datetime.datet
     # A skipped time does not come back unchanged from the round trip through UTC.
     if instant.astimezone(zone).replace(tzinfo=None, fold=0) != local.replace(fold=0):
         raise NonExistentLocalTime(
-            f"{local:%Y-%m-%d %H:%M} does not exist in {zone_name}: the clocks skip it when "
-            "they go forward. Enter the deadline as the funder states it, e.g. an hour later."
+            _(
+                "%(time)s does not exist in %(zone)s: the clocks skip it when they go forward. "
+                "Enter the deadline as the funder states it, e.g. an hour later."
+            )
+            % {"time": f"{local:%Y-%m-%d %H:%M}", "zone": zone_name}
         )
     return instant
 

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 
 from directory import search, selectors
@@ -78,7 +79,9 @@ class MultiValueField(forms.Field):
     def clean(self, value):
         values = [item for item in (value or []) if item != ""]
         if len(values) > MAX_VALUES:
-            raise ValidationError(f"At most {MAX_VALUES} values are allowed.")
+            raise ValidationError(
+                _("At most %(count)s values are allowed."), params={"count": MAX_VALUES}
+            )
         cleaned, errors = [], []
         for item in values:
             try:
@@ -90,12 +93,20 @@ class MultiValueField(forms.Field):
         return list(dict.fromkeys(cleaned))
 
 
+def not_one_of(value: str, allowed: list[str]) -> ValidationError:
+    """The error for a value that is none of ``allowed`` (the API's codes, listed as they are)."""
+    return ValidationError(
+        _("'%(value)s' is not one of: %(allowed)s."),
+        params={"value": value, "allowed": ", ".join(allowed)},
+    )
+
+
 def check_choice(choices):
     allowed = list(choices.values)
 
     def check(value: str) -> str:
         if value not in allowed:
-            raise ValidationError(f"'{value}' is not one of: {', '.join(allowed)}.")
+            raise not_one_of(value, allowed)
         return value
 
     return check
@@ -104,13 +115,18 @@ def check_choice(choices):
 def check_country(value: str) -> str:
     code = value.upper()
     if code not in COUNTRY_CODES:
-        raise ValidationError(f"'{value}' is not an ISO 3166-1 alpha-2 country code (e.g. JP, GB).")
+        raise ValidationError(
+            _("'%(value)s' is not an ISO 3166-1 alpha-2 country code (e.g. JP, GB)."),
+            params={"value": value},
+        )
     return code
 
 
 def check_slug(value: str) -> str:
     if not SLUG_PATTERN.match(value):
-        raise ValidationError(f"'{value}' is not a slug (letters, digits, hyphens).")
+        raise ValidationError(
+            _("'%(value)s' is not a slug (letters, digits, hyphens)."), params={"value": value}
+        )
     return value.lower()
 
 
@@ -237,7 +253,9 @@ class UpdatedSinceField(forms.CharField):
             except ValueError:
                 moment = None
             if moment is None:
-                raise ValidationError(f"'{value}' is not an ISO 8601 date-time.")
+                raise ValidationError(
+                    _("'%(value)s' is not an ISO 8601 date-time."), params={"value": value}
+                )
         else:
             day = _parse_day(value)
             moment = datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
@@ -252,7 +270,10 @@ def _parse_day(value: str) -> datetime.date:
     except ValueError:
         day = None
     if day is None:
-        raise ValidationError(f"'{value}' is not a date (YYYY-MM-DD) or date-time (ISO 8601).")
+        raise ValidationError(
+            _("'%(value)s' is not a date (YYYY-MM-DD) or date-time (ISO 8601)."),
+            params={"value": value},
+        )
     return day
 
 
@@ -271,12 +292,12 @@ class PointField(forms.CharField):
         value = super().clean(value)
         if not value:
             return None
-        numbers = _parse_numbers(value, 2, "lat,lon, e.g. 38.26,140.87")
+        numbers = _parse_numbers(value, 2, _("lat,lon, e.g. 38.26,140.87"))
         lat, lon = numbers
         if not -90 <= lat <= 90:
-            raise ValidationError("Latitude must be between -90 and 90.")
+            raise ValidationError(_("Latitude must be between -90 and 90."))
         if not -180 <= lon <= 180:
-            raise ValidationError("Longitude must be between -180 and 180.")
+            raise ValidationError(_("Longitude must be between -180 and 180."))
         return lat, lon
 
 
@@ -288,27 +309,31 @@ class BoxField(forms.CharField):
         if not value:
             return None
         min_lon, min_lat, max_lon, max_lat = _parse_numbers(
-            value, 4, "min_lon,min_lat,max_lon,max_lat, e.g. 129,30,146,46"
+            value, 4, _("min_lon,min_lat,max_lon,max_lat, e.g. 129,30,146,46")
         )
         if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
-            raise ValidationError("Longitudes must be between -180 and 180.")
+            raise ValidationError(_("Longitudes must be between -180 and 180."))
         if not (-90 <= min_lat <= 90 and -90 <= max_lat <= 90):
-            raise ValidationError("Latitudes must be between -90 and 90.")
+            raise ValidationError(_("Latitudes must be between -90 and 90."))
         if min_lat > max_lat:
-            raise ValidationError("min_lat must not be greater than max_lat.")
+            raise ValidationError(_("min_lat must not be greater than max_lat."))
         return min_lon, min_lat, max_lon, max_lat
 
 
 def _parse_numbers(value: str, count: int, shape: str) -> list[float]:
+    """``count`` comma-separated numbers; ``shape`` (translated) says which, with an example."""
     parts = value.split(",")
     if len(parts) != count:
-        raise ValidationError(f"Expected {count} comma-separated numbers: {shape}.")
+        raise ValidationError(
+            _("Expected %(count)s comma-separated numbers: %(shape)s."),
+            params={"count": count, "shape": shape},
+        )
     try:
         numbers = [float(part) for part in parts]
     except ValueError:
-        raise ValidationError(f"Expected numbers: {shape}.") from None
+        raise ValidationError(_("Expected numbers: %(shape)s."), params={"shape": shape}) from None
     if any(number != number or number in (float("inf"), float("-inf")) for number in numbers):
-        raise ValidationError(f"Expected finite numbers: {shape}.")
+        raise ValidationError(_("Expected finite numbers: %(shape)s."), params={"shape": shape})
     return numbers
 
 
@@ -326,7 +351,9 @@ class BooleanChoiceField(forms.CharField):
             return True
         if lowered in self.FALSE:
             return False
-        raise ValidationError(f"'{value}' is not a boolean: use true or false.")
+        raise ValidationError(
+            _("'%(value)s' is not a boolean: use true or false."), params={"value": value}
+        )
 
 
 class ValueFilter(django_filters.Filter):
@@ -463,17 +490,18 @@ class FacilityFilterForm(forms.Form):
         data = super().clean()
         near, radius = data.get("near"), data.get("radius_km")
         if near is not None and radius is None and "radius_km" not in self.errors:
-            self.add_error("radius_km", "radius_km is required with near.")
+            self.add_error("radius_km", _("radius_km is required with near."))
         if radius is not None and near is None and "near" not in self.errors:
-            self.add_error("near", "near (lat,lon) is required with radius_km.")
+            self.add_error("near", _("near (lat,lon) is required with radius_km."))
         if radius is not None and not 0 < radius <= HALF_EARTH_CIRCUMFERENCE_KM:
             self.add_error(
                 "radius_km",
-                f"radius_km must be above 0 and at most {HALF_EARTH_CIRCUMFERENCE_KM}.",
+                _("radius_km must be above 0 and at most %(most)s.")
+                % {"most": HALF_EARTH_CIRCUMFERENCE_KM},
             )
         orders = data.get("ordering") or []
         if near is None and any(order.lstrip("-") == "distance" for order in orders):
-            self.add_error("ordering", "ordering=distance needs near and radius_km.")
+            self.add_error("ordering", _("ordering=distance needs near and radius_km."))
         return data
 
 
@@ -773,7 +801,7 @@ class InstitutionFilterSet(DirectoryFilterSet):
 
 def check_choice_list(value: str, allowed: list[str]) -> str:
     if value not in allowed:
-        raise ValidationError(f"'{value}' is not one of: {', '.join(allowed)}.")
+        raise not_one_of(value, allowed)
     return value
 
 

@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 TERM_SEPARATOR = "|"
 
@@ -109,15 +110,15 @@ def search_terms(query: str | None) -> list[str]:
     text = (query or "").strip()
     if len(text) > MAX_QUERY_LENGTH:
         raise ValidationError(
-            f"A search may be at most {MAX_QUERY_LENGTH} characters long "
-            f"(this one has {len(text)}).",
+            _("A search may be at most %(most)s characters long (this one has %(length)s)."),
             code="max_length",
+            params={"most": MAX_QUERY_LENGTH, "length": len(text)},
         )
     terms = list(dict.fromkeys(word for word in map(normalise, text.split()) if word))
     if len(terms) > MAX_QUERY_TERMS:
         raise ValidationError(
-            f"A search may have at most {MAX_QUERY_TERMS} different words "
-            f"(this one has {len(terms)}).",
+            _("A search may have at most %(most)s different words (this one has %(count)s)."),
             code="max_terms",
+            params={"most": MAX_QUERY_TERMS, "count": len(terms)},
         )
     return terms

@@ -7,6 +7,9 @@ import re
 from urllib.parse import urlparse
 
 from django.core.exceptions import ValidationError
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 # ROR ids: "0" + 6 characters of Crockford base32 (no i, l, o, u) + a 2-digit checksum.
 ROR_ID_PATTERN = re.compile(r"^0[0-9a-hjkmnp-tv-z]{6}[0-9]{2}$")
@@ -42,14 +45,16 @@ def validate_ror_id(value: str | None) -> None:
         return
     if not ROR_ID_PATTERN.match(ror_id):
         raise ValidationError(
-            "%(value)s is not a ROR id: expected 9 characters such as 057zh3y96 "
-            "(or https://ror.org/057zh3y96).",
+            _(
+                "%(value)s is not a ROR id: expected 9 characters such as 057zh3y96 "
+                "(or https://ror.org/057zh3y96)."
+            ),
             code="invalid_ror_id",
             params={"value": value},
         )
     if not _ror_checksum_ok(ror_id):
         raise ValidationError(
-            "%(value)s is not a valid ROR id: its checksum digits do not match.",
+            _("%(value)s is not a valid ROR id: its checksum digits do not match."),
             code="invalid_ror_checksum",
             params={"value": value},
         )
@@ -58,9 +63,9 @@ def validate_ror_id(value: str | None) -> None:
 def validate_aliases(value) -> None:
     """Aliases are a list of distinct non-empty strings."""
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ValidationError("Aliases must be a list of names.", code="invalid_aliases")
+        raise ValidationError(_("Aliases must be a list of names."), code="invalid_aliases")
     if any(not item.strip() for item in value):
-        raise ValidationError("An alias cannot be blank.", code="blank_alias")
+        raise ValidationError(_("An alias cannot be blank."), code="blank_alias")
 
 
 def _is_http_url(value: str) -> bool:
@@ -74,18 +79,18 @@ def validate_sources(value) -> None:
     Shape: ``[{"title", "url"?, "document"?, "passage"?, "date": "YYYY-MM-DD"?}]``.
     """
     if not isinstance(value, list):
-        raise ValidationError("Sources must be a list of citations.", code="invalid_sources")
+        raise ValidationError(_("Sources must be a list of citations."), code="invalid_sources")
     for position, citation in enumerate(value, start=1):
         if not isinstance(citation, dict):
             raise ValidationError(
-                "Source %(n)s must be an object with a title and a url or document.",
+                _("Source %(n)s must be an object with a title and a url or document."),
                 code="invalid_source",
                 params={"n": position},
             )
         unknown = set(citation) - SOURCE_KEYS
         if unknown:
             raise ValidationError(
-                "Source %(n)s has unknown keys: %(keys)s (allowed: %(allowed)s).",
+                _("Source %(n)s has unknown keys: %(keys)s (allowed: %(allowed)s)."),
                 code="invalid_source",
                 params={
                     "n": position,
@@ -95,19 +100,21 @@ def validate_sources(value) -> None:
             )
         if not str(citation.get("title") or "").strip():
             raise ValidationError(
-                "Source %(n)s needs a title.", code="source_without_title", params={"n": position}
+                _("Source %(n)s needs a title."),
+                code="source_without_title",
+                params={"n": position},
             )
         url = str(citation.get("url") or "").strip()
         document = str(citation.get("document") or "").strip()
         if not url and not document:
             raise ValidationError(
-                "Source %(n)s needs a url or a document reference.",
+                _("Source %(n)s needs a url or a document reference."),
                 code="source_without_locator",
                 params={"n": position},
             )
         if url and not _is_http_url(url):
             raise ValidationError(
-                "Source %(n)s has an invalid url: %(url)s.",
+                _("Source %(n)s has an invalid url: %(url)s."),
                 code="invalid_source_url",
                 params={"n": position, "url": url},
             )
@@ -117,7 +124,7 @@ def validate_sources(value) -> None:
                 datetime.date.fromisoformat(str(date))
             except ValueError:
                 raise ValidationError(
-                    "Source %(n)s has an invalid date %(date)s (expected YYYY-MM-DD).",
+                    _("Source %(n)s has an invalid date %(date)s (expected YYYY-MM-DD)."),
                     code="invalid_source_date",
                     params={"n": position, "date": date},
                 ) from None
@@ -131,13 +138,14 @@ def validate_timezone_name(value: str) -> None:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ValidationError(
-            "%(value)s is not a time zone name (expected e.g. Asia/Tokyo).",
+            _("%(value)s is not a time zone name (expected e.g. Asia/Tokyo)."),
             code="invalid_timezone",
             params={"value": value},
         ) from None
 
 
-NUL_MESSAGE = "Contains a NUL character (\\x00), which text cannot hold."
+#: Lazy: read in the language of the request that is refused.
+NUL_MESSAGE = gettext_lazy("Contains a NUL character (\\x00), which text cannot hold.")
 
 
 def _holds_nul(value) -> bool:
@@ -150,14 +158,16 @@ def _holds_nul(value) -> bool:
     return False
 
 
-def nul_character_error(value) -> str | None:
-    """The message for a text value (or a JSON value holding text) with a NUL character."""
+def nul_character_error(value) -> Promise | None:
+    """The message (lazy) for a text value (or a JSON value holding text) with a NUL character,
+    or None."""
     return NUL_MESSAGE if _holds_nul(value) else None
 
 
 def parse_count(raw: str, *, name: str, maximum: int) -> int:
     """A whole number from 1 to ``maximum`` given as the query parameter ``name`` (how many
-    items an answer holds); ValueError with the message naming it otherwise.
+    items an answer holds); ValueError with the message naming it otherwise, in the active
+    language (the callers answer it as a 400).
 
     ASCII digits only: ``int()`` would also take " 5", "+5" and other scripts' digits.
     """
@@ -165,4 +175,6 @@ def parse_count(raw: str, *, name: str, maximum: int) -> int:
         value = int(raw)
         if 1 <= value <= maximum:
             return value
-    raise ValueError(f"{name} must be an integer from 1 to {maximum}.")
+    raise ValueError(
+        _("%(name)s must be an integer from 1 to %(maximum)s.") % {"name": name, "maximum": maximum}
+    )

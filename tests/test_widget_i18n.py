@@ -18,6 +18,7 @@ from django.test import Client
 from django.utils import translation
 
 from embed.dates import format_date, format_deadline
+from embed.views import _message_language
 from tests.factories import FacilityFactory
 
 pytestmark = pytest.mark.django_db
@@ -201,11 +202,16 @@ def test_a_widget_error_page_in_japanese(client, query, headers):
 
 
 def test_a_message_no_catalogue_translates_is_marked_english(client):
-    """Messages of other layers may still be English: a Japanese page marks them lang="en"."""
+    """A message no catalogue translates (all ASCII) is English: a Japanese page marks it
+    lang="en". The widgets' and the domain's own are all translated (limit's included,
+    tests/test_messages_ja.py), so the rule is also checked on its own."""
     html = client.get("/embed/facilities/?limit=0&lang=ja").content.decode()
 
     for marked, message in re.findall(r"<dd( lang=\"en\")?>([^<]+)</dd>", html):
         assert bool(marked) == message.isascii(), message
+    assert _message_language("Only in English.", "ja") == "en"
+    assert _message_language("日本語のメッセージ。", "ja") == "ja"
+    assert _message_language("Only in English.", "en") == "en"
 
 
 def test_oembed_errors_follow_the_browser_language(client):

@@ -53,7 +53,9 @@ class Agreement(NamedRecord):
                 | Q(renewed_on__isnull=True)
                 | Q(renewed_on__gte=F("signed_on")),
                 name="%(app_label)s_%(class)s_renewed_after_signing",
-                violation_error_message="An agreement cannot be renewed before it is first signed.",
+                violation_error_message=_(
+                    "An agreement cannot be renewed before it is first signed."
+                ),
             ),
             FieldCheckConstraint(
                 field="expires_on",
@@ -61,12 +63,12 @@ class Agreement(NamedRecord):
                 | Q(expires_on__isnull=True)
                 | Q(expires_on__gte=F("signed_on")),
                 name="%(app_label)s_%(class)s_expires_after_signing",
-                violation_error_message="An agreement cannot expire before it is signed.",
+                violation_error_message=_("An agreement cannot expire before it is signed."),
             ),
             FieldCheckConstraint(
                 field="renewal_period_years",
                 condition=Q(renewal_period_years__isnull=True) | Q(renewal_period_years__gte=1),
                 name="%(app_label)s_%(class)s_renewal_period_positive",
-                violation_error_message="A renewal period is at least one year.",
+                violation_error_message=_("A renewal period is at least one year."),
             ),
         ]

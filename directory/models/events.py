@@ -112,7 +112,7 @@ class FeedEntry(models.Model):
                 condition=models.Q(action="deleted", data__isnull=True)
                 | (~models.Q(action="deleted") & models.Q(data__isnull=False)),
                 name="%(app_label)s_%(class)s_data_unless_deleted",
-                violation_error_message="A feed entry carries the record's data unless deleted.",
+                violation_error_message=_("A feed entry carries the record's data unless deleted."),
             )
         ]
 

@@ -79,7 +79,9 @@ class FacilityRole(GuardedWrites):
             models.UniqueConstraint(
                 fields=["facility", "institution", "role"],
                 name="%(app_label)s_%(class)s_unique_role",
-                violation_error_message="This institution already has this role at this facility.",
+                violation_error_message=_(
+                    "This institution already has this role at this facility."
+                ),
             )
         ]
 
@@ -183,14 +185,14 @@ class Facility(NamedRecord, Located):
         verbose_name_plural = _("facilities")
         constraints = [
             *Located.Meta.constraints,
-            non_negative("energy_gev", "Beam energy"),
-            non_negative("circumference_m", "Circumference"),
-            non_negative("beamline_count", "The number of beamlines"),
-            non_negative("construction_cost", "Construction cost"),
-            year_in_range("first_operation_year", "The year of first operation"),
-            year_in_range("user_programme_year", "The year the user programme opened"),
+            non_negative("energy_gev", _("Beam energy")),
+            non_negative("circumference_m", _("Circumference")),
+            non_negative("beamline_count", _("The number of beamlines")),
+            non_negative("construction_cost", _("Construction cost")),
+            year_in_range("first_operation_year", _("The year of first operation")),
+            year_in_range("user_programme_year", _("The year the user programme opened")),
             amount_needs_currency(
-                "construction_cost", "construction_cost_currency", "Construction cost"
+                "construction_cost", "construction_cost_currency", _("Construction cost")
             ),
         ]
         indexes = [
@@ -241,7 +243,9 @@ class Instrument(NamedRecord):
             models.UniqueConstraint(
                 fields=["facility", "name"],
                 name="%(app_label)s_%(class)s_unique_name_per_facility",
-                violation_error_message="This facility already has an instrument with this name.",
+                violation_error_message=_(
+                    "This facility already has an instrument with this name."
+                ),
             )
         ]
 

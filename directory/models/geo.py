@@ -32,20 +32,20 @@ class Located(models.Model):
                 field="latitude",
                 condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
                 name="%(app_label)s_%(class)s_latitude_range",
-                violation_error_message="Latitude must be between -90 and 90 degrees.",
+                violation_error_message=_("Latitude must be between -90 and 90 degrees."),
             ),
             FieldCheckConstraint(
                 field="longitude",
                 condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
                 name="%(app_label)s_%(class)s_longitude_range",
-                violation_error_message="Longitude must be between -180 and 180 degrees.",
+                violation_error_message=_("Longitude must be between -180 and 180 degrees."),
             ),
             FieldCheckConstraint(
                 field="longitude",
                 condition=Q(latitude__isnull=True, longitude__isnull=True)
                 | Q(latitude__isnull=False, longitude__isnull=False),
                 name="%(app_label)s_%(class)s_coordinates_pair",
-                violation_error_message="Give both latitude and longitude, or neither.",
+                violation_error_message=_("Give both latitude and longitude, or neither."),
             ),
         ]
 

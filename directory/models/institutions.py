@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -94,7 +95,7 @@ class Institution(NamedRecord, Located):
                 field="parent",
                 condition=Q(parent__isnull=True) | ~Q(parent=models.F("pk")),
                 name="%(app_label)s_%(class)s_not_own_parent",
-                violation_error_message="An institution cannot be its own parent.",
+                violation_error_message=_("An institution cannot be its own parent."),
             ),
         ]
         indexes = [
@@ -122,9 +123,8 @@ class Institution(NamedRecord, Located):
         ancestor, seen = self.parent, set()
         while ancestor is not None and ancestor.pk not in seen:
             if ancestor.parent_id == self.pk:
-                raise ValidationError(
-                    {"parent": f"This parent would make a cycle: {self.name} is already above it."}
-                )
+                message = gettext("This parent would make a cycle: %(name)s is already above it.")
+                raise ValidationError({"parent": message % {"name": self.name}})
             seen.add(ancestor.pk)
             ancestor = ancestor.parent
 

@@ -119,7 +119,9 @@ class ProgrammeRole(GuardedWrites):
             models.UniqueConstraint(
                 fields=["programme", "institution", "role"],
                 name="%(app_label)s_%(class)s_unique_role",
-                violation_error_message="This institution already has this role in this programme.",
+                violation_error_message=_(
+                    "This institution already has this role in this programme."
+                ),
             )
         ]
 
@@ -226,20 +228,22 @@ class Programme(NamedRecord):
                 | Q(ends_on__isnull=True)
                 | Q(ends_on__gte=F("starts_on")),
                 name="%(app_label)s_%(class)s_ends_after_start",
-                violation_error_message="A programme cannot end before it starts.",
+                violation_error_message=_("A programme cannot end before it starts."),
             ),
-            non_negative("total_budget", "The total budget"),
-            non_negative("max_funding_per_project", "The maximum funding per project"),
+            non_negative("total_budget", _("The total budget")),
+            non_negative("max_funding_per_project", _("The maximum funding per project")),
             FieldCheckConstraint(
                 field="typical_duration_months",
                 condition=Q(typical_duration_months__isnull=True)
                 | Q(typical_duration_months__gte=1),
                 name="%(app_label)s_%(class)s_duration_positive",
-                violation_error_message="A typical project lasts at least one month.",
+                violation_error_message=_("A typical project lasts at least one month."),
             ),
-            amount_needs_currency("total_budget", "total_budget_currency", "The total budget"),
+            amount_needs_currency("total_budget", "total_budget_currency", _("The total budget")),
             amount_needs_currency(
-                "max_funding_per_project", "max_funding_currency", "The maximum funding per project"
+                "max_funding_per_project",
+                "max_funding_currency",
+                _("The maximum funding per project"),
             ),
         ]
         indexes = [
@@ -354,7 +358,7 @@ class Call(NamedRecord):
                 condition=Q(opens_on__isnull=True)
                 | Q(closes_at__gte=Cast("opens_on", models.DateTimeField())),
                 name="%(app_label)s_%(class)s_closes_after_opening",
-                violation_error_message="A call cannot close before it opens.",
+                violation_error_message=_("A call cannot close before it opens."),
             ),
         ]
         indexes = [

@@ -9,7 +9,7 @@ from simple_history.models import HistoricalRecords
 from directory.choices import AccessModeKind, Probe
 from directory.models.base import NamedRecord, publish_permission
 
-UNKNOWN_COUNTRY_MESSAGE = "%(value)s is not an ISO 3166-1 alpha-2 country code (e.g. JP, GB)."
+UNKNOWN_COUNTRY_MESSAGE = _("%(value)s is not an ISO 3166-1 alpha-2 country code (e.g. JP, GB).")
 
 
 class Country(models.Model):
@@ -27,7 +27,7 @@ class Country(models.Model):
             models.CheckConstraint(
                 condition=models.Q(code__regex=r"^[A-Z]{2}$"),
                 name="%(app_label)s_%(class)s_code_alpha2",
-                violation_error_message="A country code is two capital letters (ISO 3166-1).",
+                violation_error_message=_("A country code is two capital letters (ISO 3166-1)."),
             )
         ]
 
