@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.test import RequestFactory
 from django.test.client import ClientMixin
+from django.utils import translation
 from rest_framework.test import APIClient
 
 SEED_FIXTURES = ["taxonomy", "institutions", "facilities", "programmes", "agreements"]
@@ -35,6 +36,14 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request's language stays with its thread (LocaleMiddleware activates it and nothing
+    deactivates it): a test after a Japanese request would read Japanese messages."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
