@@ -93,6 +93,11 @@ def answer_kinds(path: str) -> tuple[str, ...]:
     return KINDS
 
 
+def _claim(key: str) -> str:
+    """The key a worker computing the answer stored at ``key`` holds meanwhile."""
+    return f"{key}:computing"
+
+
 def answer_record(path: str) -> tuple[str, str] | None:
     """For a record's detail (``/api/v1/<resource>/<slug>/``): the record's kind and its
     directory.kinds.record_key; else None."""
@@ -193,7 +198,7 @@ class ResponseCacheMiddleware:
         # asking for it meanwhile wait for it (each still counted against its own limit).
         claim = None
         if shared and generations is not None:
-            claim = f"{key}:computing"
+            claim = _claim(key)
             if not cache.add(claim, 1, COALESCE_SECONDS):
                 entry = self._await(cache, key, generations)
                 if entry is not None:
@@ -263,8 +268,8 @@ class ResponseCacheMiddleware:
         deadline = time.monotonic() + COALESCE_SECONDS
         while time.monotonic() < deadline:
             time.sleep(COALESCE_POLL_SECONDS)
-            found = cache.get_many([key, f"{key}:computing"])
-            entry, computing = found.get(key), found.get(f"{key}:computing")
+            found = cache.get_many([key, _claim(key)])
+            entry, computing = found.get(key), found.get(_claim(key))
             if entry is not None and entry[0] == generations:
                 return entry
             if computing is None:

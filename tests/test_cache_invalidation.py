@@ -335,3 +335,22 @@ def test_a_hit_of_every_kind_is_one_redis_round_trip(api, response_cache, monkey
     trips = record_redis_round_trips(monkeypatch)
     assert api.get("/api/v1/search/?q=spring")["X-Cache"] == "hit"
     assert trips == ["pipeline"]
+
+
+def test_on_the_seed_data_an_edit_changes_its_own_detail_and_no_other(
+    reference_data, redis_cache, seed_data
+):
+    """The seed path `make run` loads, with Redis: editing SPring-8 leaves the other
+    facilities' cached details cached, and its own shows the edit."""
+    api = APIClient(HTTP_HOST="localhost")
+    urls = [f"/api/v1/facilities/{slug}/" for slug in ("spring-8", "nanoterasu", "j-parc")]
+    cached(api, *urls)
+
+    update(Facility.objects.get(slug="spring-8"), city="Sayo-cho")  # commits (reference_data)
+
+    assert {url: api.get(url)["X-Cache"] for url in urls} == {
+        urls[0]: "miss",
+        urls[1]: "hit",
+        urls[2]: "hit",
+    }
+    assert api.get(urls[0]).json()["city"] == "Sayo-cho"
