@@ -32,7 +32,7 @@ from api.renderers import (
     GeoJSONRenderer,
     JSONLDRenderer,
 )
-from directory import changes, filtersets, relations, selectors, services, validators
+from directory import changes, filtersets, kinds, relations, selectors, services, validators
 from directory.countries import countries_by_code
 from directory.cross_search import SEARCHABLE_KINDS, search_everything
 from directory.kinds import kinds_of_model
@@ -224,6 +224,13 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
         if self.facet_names:
             response.data["facets"] = self.filterset.facet_counts(
                 queryset, self.facet_names, self.language
+            )
+        if not self.drafts:
+            # What a shared response cache keeps this page against (config.response_cache).
+            response.answer_dependencies = kinds.list_dependencies(
+                kinds.MODEL_KINDS[queryset.model._meta.model_name],
+                [record.slug for record in page],
+                reads_every_write=self.filterset.reads_every_write(),
             )
         return response
 
@@ -589,14 +596,14 @@ class SearchView(CacheHeadersMixin, APIView):
                 search_terms(query)  # the lists' q limits: length and number of words
             except DjangoValidationError as error:
                 errors["q"] = error.messages
-        kinds = [
+        wanted = [
             kind.strip()
             for value in request.query_params.getlist("kind")
             for kind in value.split(",")
             if kind.strip()
         ]
         known = [kind.name for kind in SEARCHABLE_KINDS]
-        unknown = [kind for kind in kinds if kind not in known]
+        unknown = [kind for kind in wanted if kind not in known]
         if unknown:
             errors["kind"] = [
                 _("Unknown kind(s): %(unknown)s. Known: %(known)s.")
@@ -619,7 +626,7 @@ class SearchView(CacheHeadersMixin, APIView):
         self.language, limit, offset = values["lang"], values["limit"], values["offset"]
         total, hits = search_everything(
             query,
-            kinds=kinds or None,
+            kinds=wanted or None,
             drafts=selectors.shows_drafts(request.user),
             limit=limit,
             offset=offset,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
@@ -29,6 +30,28 @@ for i, key in ipairs(KEYS) do
     redis.call('SET', key, ARGV[i])
   end
 end
+"""
+
+
+#: The stored answer at KEYS[1] (a hash: ``entry``, and ``deps``: "<generation> <key> …") if
+#: every key it depends on exists and holds at most that generation — the directory's
+#: generation its data was read at (config.response_cache) — else false. The dependency keys
+#: are read inside the script, not passed as KEYS: this needs one Redis, not a cluster.
+_FRESH_SCRIPT = """
+local stored = redis.call('HMGET', KEYS[1], 'deps', 'entry')
+local deps, entry = stored[1], stored[2]
+if not deps or not entry then return false end
+local keys = {}
+for word in string.gmatch(deps, '%S+') do keys[#keys + 1] = word end
+local limit = tonumber(table.remove(keys, 1))
+for first = 1, #keys, 500 do
+  local values = redis.call('MGET', unpack(keys, first, math.min(first + 499, #keys)))
+  for _, value in ipairs(values) do
+    local generation = value and tonumber(value)
+    if not generation or generation > limit then return false end
+  end
+end
+return entry
 """
 
 
@@ -148,6 +171,76 @@ class ResilientRedisCache(RedisCache):
             client.eval(_RAISE_SCRIPT, len(keys), *keys, *(int(value) for value in values.values()))
 
         self._call("raise_many", None, scripted)
+
+    # --- answers kept with what they depend on (config.response_cache) -------------------
+
+    def fresh_entry_and_count(self, key, counter_key, window_seconds, version=None):
+        """The answer stored at ``key`` if still fresh (see :data:`_FRESH_SCRIPT`), and with a
+        ``counter_key`` its increment (a rate-limit window), in one round trip. Returns
+        ``(entry or None, count or None)``; ``(None, None)`` while Redis is unreachable."""
+
+        def pipelined():
+            client = self._cache.get_client(write=True)
+            pipeline = client.pipeline(transaction=False)
+            pipeline.eval(_FRESH_SCRIPT, 1, self.make_and_validate_key(key, version=version))
+            if counter_key:
+                counter = self.make_and_validate_key(counter_key, version=version)
+                pipeline.incr(counter)
+                pipeline.expire(counter, max(1, int(window_seconds)), nx=True)
+            replies = pipeline.execute()
+            entry = self._cache._serializer.loads(replies[0]) if replies[0] else None
+            return entry, (replies[1] if counter_key else None)
+
+        return self._call("fresh_entry_and_count", (None, None), pipelined)
+
+    def store_entry(
+        self,
+        key,
+        entry,
+        *,
+        generation: int,
+        dependencies: list[str],
+        timeout: float,
+        seed: Callable[[], int],
+        version=None,
+    ) -> bool:
+        """Keep ``entry`` at ``key`` for ``timeout`` seconds, fresh while every key of
+        ``dependencies`` holds at most ``generation``. A dependency key that does not exist
+        (never published, or evicted) is first set to ``seed()`` (called only then: the
+        directory's current generation), which may make the entry stale at once; then it is
+        not stored. False when not stored."""
+
+        def stored():
+            client = self._cache.get_client(write=True)
+            keys = [self.make_and_validate_key(name, version=version) for name in dependencies]
+            missing = [
+                name
+                for name, value in zip(keys, client.mget(keys) if keys else [], strict=True)
+                if value is None
+            ]
+            if missing:
+                value = int(seed())
+                pipeline = client.pipeline(transaction=False)
+                for name in missing:
+                    pipeline.set(name, value, nx=True)
+                pipeline.execute()
+                if value > generation:
+                    return False
+            target = self.make_and_validate_key(key, version=version)
+            pipeline = client.pipeline(transaction=True)
+            pipeline.delete(target)
+            pipeline.hset(
+                target,
+                mapping={
+                    "deps": " ".join([str(int(generation)), *keys]),
+                    "entry": self._cache._serializer.dumps(entry),
+                },
+            )
+            pipeline.expire(target, max(1, int(timeout)))
+            pipeline.execute()
+            return True
+
+        return self._call("store_entry", False, stored)
 
     def count_in_window(self, counter_key, window_seconds, version=None):
         """Increment ``counter_key`` (created to expire after ``window_seconds``) and return

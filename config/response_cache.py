@@ -35,11 +35,9 @@ from config.throttles import (
 from directory.kinds import CHANGES, KINDS, RECORD_KINDS, details, record_key
 from directory.models.state import (
     DirectoryState,
-    current_generations,
     generation_cache_key,
     generation_lives_in_cache,
     record_cache_key,
-    record_generation,
 )
 
 CACHE_ALIAS = "default"
@@ -91,6 +89,12 @@ def answer_kinds(path: str) -> tuple[str, ...]:
     elif path.startswith("/feeds/"):
         return (CHANGES,)
     return KINDS
+
+
+def _primary_generation() -> int:
+    """The directory's generation on the primary database (never a replica that may lag)."""
+    primary = DirectoryState.objects.using("default").filter(id=DirectoryState.SINGLETON_ID)
+    return primary.values_list("generation", flat=True).first() or 0
 
 
 def _claim(key: str) -> str:
@@ -159,98 +163,154 @@ class ResponseCacheMiddleware:
             or not _is_anonymous(request)
         ):
             return self.get_response(request)
-
         cache = caches[CACHE_ALIAS]
+        if generation_lives_in_cache(CACHE_ALIAS):
+            return self._shared(request, cache, timeout)
+        return self._local(request, cache, timeout)
+
+    # --- a cache every app server shares (Redis) ------------------------------------------
+
+    def _shared(self, request, cache, timeout):
+        """Each entry is kept with the keys it depends on and the directory's generation its
+        data was read at; it is fresh while none of those keys went past that generation
+        (config.cache: one script with the rate count, one round trip)."""
         key = response_cache_key(request)
-        kinds = answer_kinds(request.path)
-        shared = generation_lives_in_cache(CACHE_ALIAS)
-        # With a shared cache the generations of the answer's kinds (and of its record, for
-        # a detail) come with the entry.
-        record = answer_record(request.path) if shared else None
-        keys = [generation_cache_key(kind) for kind in kinds] if shared else []
-        if record:
-            keys.append(record_cache_key(record[1]))
         throttle = anonymous_throttle_for(request)
         counter_key = throttle.window_key(request) if throttle else None
-        found, count = fetch_and_count(
-            cache, [*keys, key], counter_key, throttle.duration if throttle else 0
+        entry, count = cache.fresh_entry_and_count(
+            key, counter_key, throttle.duration if throttle else 0
         )
         if counter_key:
             # Counted once here, whether the answer comes from the cache or from the view
             # (on a miss the view's throttle, or AnonymousRateLimitMiddleware, reads the count).
             setattr(request, COUNTED_ATTRIBUTE, count)
-        state = None if shared else DirectoryState.for_request(request)
-        if record:
-            generations = self._detail_generations(record, found)
-        else:
-            generations = current_generations(kinds, CACHE_ALIAS, found=found, state=state)
-        entry = found.get(key)
-        now = timezone.now().timestamp()
-        fresh = (
-            entry is not None and generations is not None and entry[0] == generations
-        ) and now < entry[1]
-        if fresh:
+        if entry is not None:
             if throttle and not throttle.admits(count):
                 return refusal(request, throttle)
             return self._rebuild(entry)
+        if not cache.answering:
+            # Redis is down: serve without the cache.
+            response = self.get_response(request)
+            response["X-Cache"] = "miss"
+            return response
 
-        # A miss. With a shared cache the first request computes the answer and the others
-        # asking for it meanwhile wait for it (each still counted against its own limit).
-        claim = None
-        if shared and generations is not None:
-            claim = _claim(key)
-            if not cache.add(claim, 1, COALESCE_SECONDS):
-                entry = self._await(cache, key, generations)
-                if entry is not None:
-                    if throttle and not throttle.admits(count):
-                        return refusal(request, throttle)
-                    return self._rebuild(entry, "coalesced")
-                claim = None  # waited long enough: compute it here
+        # A miss: the first request computes the answer and the others asking for it
+        # meanwhile wait for it (each still counted against its own limit).
+        claim = _claim(key)
+        if not cache.add(claim, 1, COALESCE_SECONDS):
+            entry = self._await(cache, key)
+            if entry is not None:
+                if throttle and not throttle.admits(count):
+                    return refusal(request, throttle)
+                return self._rebuild(entry, "coalesced")
+            claim = None  # waited long enough: compute it here
         try:
-            return self._compute(request, cache, key, generations, timeout, now)
+            # The generation of the data is read before the data: a write committed after
+            # it raises what it changed beyond it, so the entry is stale from then on (and a
+            # lagging read replica's older generation makes it stale sooner, never later).
+            generation = DirectoryState.for_request(request).generation
+            response = self.get_response(request)
+            lifetime = self._lifetime(response, timeout)
+            if lifetime:
+                cache.store_entry(
+                    key,
+                    self._entry(response, generation, lifetime),
+                    generation=generation,
+                    dependencies=self._dependencies(request.path, response),
+                    timeout=lifetime,
+                    seed=_primary_generation,
+                )
+            response["X-Cache"] = "miss"
+            return response
         finally:
             if claim:
                 cache.delete(claim)
 
-    def _compute(self, request, cache, key, generations, timeout, now):
-        # The data's own generation is read before the data (the view reuses it for
-        # Last-Modified): a read replica that has not replayed the latest write of the
-        # answer's kinds yet shows an older one, and its answer must not be stored as current.
-        # (Each kind's generation is the directory's generation its last write reached.)
-        served_generation = DirectoryState.for_request(request).generation
+    @staticmethod
+    def _dependencies(path: str, response) -> list[str]:
+        """The keys of the generations the answer depends on: what its view declared (a
+        list page: directory.kinds.list_dependencies), else what its path says — a detail,
+        its record's own and every detail of its kind; anything else, its kinds."""
+        declared = getattr(response, "answer_dependencies", None)
+        if declared is not None:
+            kinds, records = declared
+        else:
+            record = answer_record(path)
+            if record:
+                kinds, records = (details(record[0]),), (record[1],)
+            else:
+                kinds, records = answer_kinds(path), ()
+        return [
+            *(generation_cache_key(kind) for kind in kinds),
+            *(record_cache_key(name) for name in records),
+        ]
+
+    @staticmethod
+    def _await(cache, key):
+        """The entry another worker is computing, once stored fresh (None after
+        COALESCE_SECONDS, or if it stored none: an error, a stale answer)."""
+        deadline = time.monotonic() + COALESCE_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(COALESCE_POLL_SECONDS)
+            entry, _count = cache.fresh_entry_and_count(key, None, 0)
+            if entry is not None:
+                return entry
+            if cache.get(_claim(key)) is None:
+                entry, _count = cache.fresh_entry_and_count(key, None, 0)
+                return entry  # computed (stored or not), or the claim expired
+        return None
+
+    # --- a cache of this process only (locmem) ---------------------------------------------
+
+    def _local(self, request, cache, timeout):
+        """Another process's write cannot reach this cache: the generations of the answer's
+        kinds are read from the database with the entry's key, and kept with the entry."""
+        key = response_cache_key(request)
+        kinds = answer_kinds(request.path)
+        throttle = anonymous_throttle_for(request)
+        counter_key = throttle.window_key(request) if throttle else None
+        found, count = fetch_and_count(
+            cache, [key], counter_key, throttle.duration if throttle else 0
+        )
+        if counter_key:
+            setattr(request, COUNTED_ATTRIBUTE, count)
+        state = DirectoryState.for_request(request)
+        generations = state.generations(kinds)
+        entry = found.get(key)
+        now = timezone.now().timestamp()
+        if entry is not None and entry[0] == generations and now < entry[1]:
+            if throttle and not throttle.admits(count):
+                return refusal(request, throttle)
+            return self._rebuild(entry)
         response = self.get_response(request)
-        # A cached copy never outlives the answer's own freshness (Cache-Control max-age).
-        lifetime = min(timeout, get_max_age(response) or 0)
-        if (
-            generations is not None
-            and served_generation >= max(generations)
-            and lifetime > 0
-            and self._storable(response)
-        ):
-            # The validator is stored with the body (the same hash ConditionalGetMiddleware
-            # would take), so a hit never hashes the body again.
-            if not response.has_header("ETag"):
-                set_response_etag(response)
-            headers = [
-                (name, value)
-                for name, value in response.items()
-                if name.lower() not in _SKIPPED_HEADERS
-            ]
-            entry = (generations, now + lifetime, response.status_code, headers, response.content)
-            cache.set(key, entry, lifetime)
+        lifetime = self._lifetime(response, timeout)
+        if lifetime:
+            cache.set(key, self._entry(response, generations, lifetime), lifetime)
         response["X-Cache"] = "miss"
         return response
 
+    # --- both -------------------------------------------------------------------------------
+
+    def _lifetime(self, response, timeout) -> int:
+        """How long the answer may be kept: 0 if not at all. A cached copy never outlives
+        the answer's own freshness (Cache-Control max-age)."""
+        if not self._storable(response):
+            return 0
+        return max(0, min(timeout, get_max_age(response) or 0))
+
     @staticmethod
-    def _detail_generations(record: tuple[str, str], found: dict) -> tuple[int, int] | None:
-        """A detail's generations with a shared cache: every detail of its kind's, and its
-        record's own (which its kind's generation seeds: directory.models.state)."""
-        kind, name = record
-        (every_detail,) = current_generations((details(kind),), CACHE_ALIAS, found=found) or (None,)
-        own = record_generation(kind, name, CACHE_ALIAS, found)
-        if every_detail is None or own is None:
-            return None
-        return every_detail, own
+    def _entry(response, generations, lifetime) -> tuple:
+        # The validator is stored with the body (the same hash ConditionalGetMiddleware
+        # would take), so a hit never hashes the body again.
+        if not response.has_header("ETag"):
+            set_response_etag(response)
+        headers = [
+            (name, value)
+            for name, value in response.items()
+            if name.lower() not in _SKIPPED_HEADERS
+        ]
+        expires = timezone.now().timestamp() + lifetime
+        return (generations, expires, response.status_code, headers, response.content)
 
     @staticmethod
     def _storable(response) -> bool:
@@ -260,21 +320,6 @@ class ResponseCacheMiddleware:
             and not response.cookies
             and _is_public(response)
         )
-
-    @staticmethod
-    def _await(cache, key, generations):
-        """The entry another worker is computing, once stored at ``generations`` (None after
-        COALESCE_SECONDS, or if it stored none: an error, a stale answer)."""
-        deadline = time.monotonic() + COALESCE_SECONDS
-        while time.monotonic() < deadline:
-            time.sleep(COALESCE_POLL_SECONDS)
-            found = cache.get_many([key, _claim(key)])
-            entry, computing = found.get(key), found.get(_claim(key))
-            if entry is not None and entry[0] == generations:
-                return entry
-            if computing is None:
-                return None  # computed without storing an answer, or the claim expired
-        return None
 
     @staticmethod
     def _rebuild(entry, state: str = "hit") -> HttpResponse:

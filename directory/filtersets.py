@@ -477,6 +477,16 @@ class DirectoryFilterSet(django_filters.FilterSet):
     def filter_updated_since(self, queryset, name, value):
         return queryset.filter(updated_at__gte=value)
 
+    def reads_every_write(self) -> bool:
+        """Whether this (valid) list reads the time of each record's last change, which every
+        write moves: ``updated_since``, or an ordering on ``updated_at`` (directory.kinds
+        list_dependencies)."""
+        data = self.form.cleaned_data
+        orders = data.get("ordering") or []
+        return data.get("updated_since") is not None or any(
+            order.lstrip("-") == "updated_at" for order in orders
+        )
+
 
 # --- Facilities -------------------------------------------------------------------
 

@@ -12,6 +12,16 @@ its kinds' change time (directory.freshness). A committed write changes the answ
 * the kinds that read more of other records than their versions follow (:data:`ALSO_READ`);
 * ``changes`` when it wrote entries of the public feed.
 
+An API list page shows its records (each as its version has it) plus what depends on which
+records the list holds: their number, order and facets. So with a shared cache a public list
+page depends on its records' own generations (:func:`record_key`, as their details do), on
+``<kind>.details`` and on ``<kind>.membership`` (:func:`membership`): raised by the writes
+that can change which records a list holds or how it orders and counts them — any write but
+one that changes only fields no list reads (:data:`LIST_BLIND_FIELDS`). A description edit
+then leaves every page without that record cached. A list that filters or orders by the
+time of the last change (``updated_since``, ``ordering=updated_at``) reads every write: it
+depends on its kind, as every other answer of the kind (widgets, calendars) does.
+
 A record's detail answer shows only the record and, in brief, what its version follows
 (services.versions), so it does not go stale with every write of its kind: a write names the
 records whose versions it raised (by slug, the key of their detail URLs: :func:`record_key`)
@@ -36,8 +46,33 @@ def details(kind: str) -> str:
     return f"{kind}.details"
 
 
+def membership(kind: str) -> str:
+    """The kind of answer that stands for which records the lists of ``kind`` hold, in
+    which order and with which counts and facets (not how each record is shown)."""
+    return f"{kind}.membership"
+
+
 DETAIL_KINDS = tuple(details(kind) for kind in RECORD_KINDS)
-KINDS = (*RECORD_KINDS, CHANGES, *DETAIL_KINDS)
+MEMBERSHIP_KINDS = tuple(membership(kind) for kind in RECORD_KINDS)
+KINDS = (*RECORD_KINDS, CHANGES, *DETAIL_KINDS, *MEMBERSHIP_KINDS)
+
+#: Fields of a record that no list filters, facets, searches or orders on (a guard test reads
+#: the filtersets): a write changing only these leaves every list's membership as it was.
+#: ``updated_at`` changes with every write: the lists that read it (``updated_since``,
+#: ``ordering=updated_at``) depend on their kind instead (:func:`list_dependencies`).
+LIST_BLIND_FIELDS = frozenset(
+    {
+        "description",
+        "description_ja",
+        "website",
+        "sources",
+        "review_note",
+        "last_verified_on",
+        "needs_review",
+        "updated_at",
+        "version",
+    }
+)
 
 #: A write raising the versions of more records of one kind than this makes stale every
 #: detail of the kind (its ``details`` kind) instead of naming each record: a technique
@@ -88,35 +123,62 @@ COVERED = {"instrument", "country", *(entry[0] for entry in ALSO_READ)}
 
 
 def changed_kinds(
-    written: Mapping[str, set[str] | None], raised: Iterable[str], feed_written: bool
+    written: Mapping[str, set[str] | None],
+    raised: Iterable[str],
+    feed_written: bool,
+    linked: Iterable[str] = (),
 ) -> set[str]:
     """The kinds of answer a write changed, but for the details of the records it names.
 
     ``written``: the models whose records it wrote, each with the names of the fields and
     relations it changed (None: all of them, as for a creation or a deletion); ``raised``: the
-    models whose records' versions it raised; ``feed_written``: whether it wrote feed entries.
-    The details of the records whose versions it raised are the caller's to name
-    (:func:`record_key`). A model this module does not know changes every kind, details
-    included, to be safe.
+    models whose records' versions it raised; ``feed_written``: whether it wrote feed entries;
+    ``linked``: the models whose records gained or lost links, or show in brief a record
+    whose summary changed (their lists' relation filters and facets read those). The details
+    of the records whose versions it raised are the caller's to name (:func:`record_key`).
+    A model this module does not know changes every kind, details included, to be safe.
     """
+    linked = set(linked)
     kinds = set()
-    for name in {*written, *raised}:
+    for name in {*written, *raised, *linked}:
         if name in MODEL_KINDS:
             kinds.add(MODEL_KINDS[name])
         elif name not in COVERED:
-            kinds.update(RECORD_KINDS)
-            kinds.update(DETAIL_KINDS)
+            kinds.update(KINDS)
+            kinds.discard(CHANGES)
+    for name, names in written.items():
+        if names is not None and names <= LIST_BLIND_FIELDS:
+            continue  # how its records are shown changed, not which records lists hold
+        if name in MODEL_KINDS:
+            kinds.add(membership(MODEL_KINDS[name]))
+        else:
+            # A record without lists of its own (an instrument): the lists of the records
+            # showing it may filter through it.
+            linked.update(raised)
+    kinds.update(membership(MODEL_KINDS[name]) for name in linked if name in MODEL_KINDS)
     for name, fields, kind, in_details in ALSO_READ:
         if name not in written:
             continue
         names = written[name]
+        if names is not None and names <= LIST_BLIND_FIELDS:
+            continue  # what other kinds read of a record (filters, brief call dates) is not blind
         if fields is None or names is None or names & set(fields):
-            kinds.add(kind)
+            kinds.update((kind, membership(kind)))
             if in_details:
                 kinds.add(details(kind))
     if feed_written:
         kinds.add(CHANGES)
     return kinds
+
+
+def list_dependencies(
+    kind: str, slugs: Iterable[str], *, reads_every_write: bool
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What a public list page of ``kind`` showing the records ``slugs`` depends on, with a
+    shared cache: (kinds of answer, record keys). See the module's docstring."""
+    if reads_every_write:
+        return (kind,), ()
+    return (membership(kind), details(kind)), tuple(record_key(kind, slug) for slug in slugs)
 
 
 def kinds_of_model(model) -> tuple[str, ...]:

@@ -10,14 +10,23 @@ everything or nothing fails it.
 
 from __future__ import annotations
 
+import django_filters
 import pytest
 from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from config.response_cache import answer_kinds
-from directory import choices
+from directory import choices, filtersets
 from directory import kinds as kinds_module
-from directory.kinds import CHANGES, DETAIL_KINDS, KINDS, RECORD_KINDS, changed_kinds
+from directory.kinds import (
+    CHANGES,
+    DETAIL_KINDS,
+    KINDS,
+    MEMBERSHIP_KINDS,
+    RECORD_KINDS,
+    changed_kinds,
+    membership,
+)
 from directory.models import Facility, Technique
 from tests.factories import (
     CallFactory,
@@ -195,6 +204,61 @@ def test_a_write_changes_its_records_details_and_no_other(api, directory, respon
     assert api.get("/api/v1/facilities/spring-8/").json()["city"] == "Sayo-cho"
 
 
+def test_a_description_edit_changes_only_the_list_pages_showing_the_record(
+    api, directory, redis_only
+):
+    """A list page depends on which records the lists hold (membership) and on its own
+    records: a description is in no filter, facet, search or ordering, so editing SPring-8's
+    leaves every page without SPring-8 cached — but for the lists that read the time of the
+    last change, which every write moves."""
+    FacilityFactory(slug="isis", name="ISIS Neutron and Muon Source")
+    showing = ["/api/v1/facilities/", "/api/v1/facilities/?q=spring&facets=kind"]
+    not_showing = ["/api/v1/facilities/?q=isis", "/api/v1/facilities/isis/"]
+    reading_every_write = [
+        "/api/v1/facilities/?q=isis&updated_since=2000-01-01",
+        "/api/v1/facilities/?q=isis&ordering=-updated_at",
+    ]
+    cached(api, *showing, *not_showing, *reading_every_write)
+
+    update(directory, description="A third-generation synchrotron in Harima.")
+
+    assert {
+        url: api.get(url)["X-Cache"] for url in showing + not_showing + reading_every_write
+    } == {
+        **dict.fromkeys(showing, "miss"),
+        **dict.fromkeys(not_showing, "hit"),
+        **dict.fromkeys(reading_every_write, "miss"),
+    }
+    (spring8,) = api.get("/api/v1/facilities/?q=spring").json()["results"]
+    assert spring8["description"] == "A third-generation synchrotron in Harima."
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"name": "SPring-8 (Super Photon ring)"},  # search, ordering
+        {"is_published": False},  # who sees it, the count
+        {"kind": "xfel"},  # filters and facets
+    ],
+)
+def test_a_write_lists_read_changes_every_list_of_the_kind(api, directory, redis_only, change):
+    FacilityFactory(slug="isis", name="ISIS Neutron and Muon Source")
+    pages = ["/api/v1/facilities/?q=isis", "/api/v1/facilities/?q=isis&facets=kind"]
+    cached(api, *pages, "/api/v1/facilities/isis/")
+
+    update(directory, **change)
+
+    assert [api.get(url)["X-Cache"] for url in pages] == ["miss", "miss"]
+    assert api.get("/api/v1/facilities/isis/")["X-Cache"] == "hit"
+
+
+def test_a_new_record_changes_every_list_of_its_kind(api, directory, redis_only):
+    cached(api, "/api/v1/facilities/?q=isis")
+    FacilityFactory(slug="isis", name="ISIS Neutron and Muon Source")
+    answer = api.get("/api/v1/facilities/?q=isis")
+    assert (answer["X-Cache"], answer.json()["count"]) == ("miss", 1)
+
+
 def test_a_renamed_technique_changes_the_details_showing_it_and_no_other(
     api, directory, redis_only
 ):
@@ -294,24 +358,68 @@ def test_each_path_depends_on_its_kinds(path, kinds):
     assert answer_kinds(path) == kinds
 
 
+M = membership
+
+
 @pytest.mark.parametrize(
-    ("written", "raised", "kinds"),
+    ("written", "raised", "linked", "kinds"),
     [
-        ({"facility": {"city"}}, {"facility"}, {"facility"}),
-        ({"facility": {"kind"}}, {"facility"}, {"facility", "institution"}),
-        ({"facility": None}, {"facility"}, {"facility", "institution"}),
-        ({"programme": {"description"}}, {"programme"}, {"programme"}),
-        ({"programme": {"fields"}}, {"programme", "researchfield"}, {"programme", "field", "call"}),
-        ({"call": {"description"}}, {"call"}, {"call", "programme", "programme.details"}),
-        ({"researchfield": {"slug"}}, {"researchfield"}, {"field", "call"}),
-        ({"accessmode": {"kind"}}, {"accessmode"}, {"facility"}),
-        ({"instrument": {"description"}}, {"instrument"}, set()),
-        ({"somethingnew": None}, set(), {*RECORD_KINDS, *DETAIL_KINDS}),
+        # A description is shown, never filtered on: no list's membership changes.
+        ({"facility": {"description"}}, {"facility"}, (), {"facility"}),
+        ({"facility": {"city"}}, {"facility"}, (), {"facility", M("facility")}),
+        (
+            {"facility": {"kind"}},
+            {"facility"},
+            (),
+            {"facility", M("facility"), "institution", M("institution")},
+        ),
+        (
+            {"facility": None},
+            {"facility"},
+            (),
+            {"facility", M("facility"), "institution", M("institution")},
+        ),
+        ({"programme": {"description"}}, {"programme"}, (), {"programme"}),
+        (
+            {"programme": {"fields"}},
+            {"programme", "researchfield"},
+            {"researchfield"},
+            {"programme", M("programme"), "field", M("field"), "call", M("call")},
+        ),
+        # A programme shows its calls' names, dates and status, and filters on their dates.
+        ({"call": {"description"}}, {"call"}, (), {"call"}),
+        (
+            {"call": {"closes_at"}},
+            {"call"},
+            (),
+            {"call", M("call"), "programme", "programme.details", M("programme")},
+        ),
+        (
+            {"researchfield": {"slug"}},
+            {"researchfield"},
+            (),
+            {"field", M("field"), "call", M("call")},
+        ),
+        ({"accessmode": {"kind"}}, {"accessmode"}, (), {"facility", M("facility")}),
+        ({"instrument": {"description"}}, {"instrument"}, (), set()),
+        (
+            {"instrument": {"name"}},
+            {"instrument", "facility"},
+            {"facility"},
+            {"facility", M("facility")},
+        ),
+        (
+            {"technique": {"name"}},
+            {"technique", "facility"},
+            {"facility"},
+            {"technique", M("technique"), "facility", M("facility")},
+        ),
+        ({"somethingnew": None}, set(), (), {*RECORD_KINDS, *DETAIL_KINDS, *MEMBERSHIP_KINDS}),
     ],
 )
-def test_the_kinds_a_write_changes(written, raised, kinds):
-    assert changed_kinds(written, raised, feed_written=False) == kinds
-    assert changed_kinds(written, raised, feed_written=True) == kinds | {CHANGES}
+def test_the_kinds_a_write_changes(written, raised, linked, kinds):
+    assert changed_kinds(written, raised, feed_written=False, linked=linked) == kinds
+    assert changed_kinds(written, raised, feed_written=True, linked=linked) == kinds | {CHANGES}
 
 
 # --- Redis ----------------------------------------------------------------------------------
@@ -354,3 +462,40 @@ def test_on_the_seed_data_an_edit_changes_its_own_detail_and_no_other(
         urls[2]: "hit",
     }
     assert api.get(urls[0]).json()["city"] == "Sayo-cho"
+
+
+# --- what lists read ----------------------------------------------------------------------------
+
+
+def _fields_read(filterset_class) -> set[str]:
+    """The record fields a filterset's filters, orderings and facets name (the first step of
+    each lookup path), and its search fields."""
+    names = set(filterset_class._meta.model.SEARCH_TERM_FIELDS) | {"search_key"}
+    for name, filter_ in filterset_class.base_filters.items():
+        if isinstance(filter_, django_filters.OrderingFilter):
+            names.update(path.split("__")[0] for path in filter_.param_map.values())
+        elif not filter_.method:
+            names.add(filter_.field_name.split("__")[0])
+        else:
+            names.add(name)  # a method filter: at least its own name must not be blind
+    names.update(facet.path.split("__")[0] for facet in filterset_class.facets.values())
+    return names
+
+
+@pytest.mark.parametrize(
+    "filterset_class",
+    [
+        value
+        for value in vars(filtersets).values()
+        if isinstance(value, type)
+        and issubclass(value, filtersets.DirectoryFilterSet)
+        and value is not filtersets.DirectoryFilterSet
+    ],
+    ids=lambda value: value.__name__,
+)
+def test_no_list_filters_facets_searches_or_orders_on_a_field_declared_blind(filterset_class):
+    """directory.kinds.LIST_BLIND_FIELDS: a write of only those fields leaves every list's
+    membership as it was, so no list may read one — but for ``updated_at``, which the lists
+    reading it declare (DirectoryFilterSet.reads_every_write)."""
+    read = _fields_read(filterset_class) - {"updated_at", "updated_since"}
+    assert not read & kinds_module.LIST_BLIND_FIELDS

@@ -281,18 +281,40 @@ def test_with_redis_unreachable_the_views_own_count_lets_requests_through(
 
 
 @pytest.mark.django_db
-def test_an_answer_from_a_lagging_replica_is_not_stored(api, facility, redis_cache):
-    """The shared generation is ahead of the data's own: the data predates a committed write."""
-    from directory.models.state import generation_cache_key
-
+@pytest.mark.parametrize(
+    ("address", "published"),
+    [
+        (DETAIL, "directory:record:facility:spring-8"),
+        (LIST, "directory:record:facility:spring-8"),
+        (LIST, "directory:generation:facility.membership"),
+    ],
+)
+def test_an_answer_from_a_lagging_replica_is_never_served_as_current(
+    api, facility, redis_cache, address, published
+):
+    """What the answer depends on was raised past the data's own generation: the data (a
+    lagging replica's) predates a committed write, so the answer is computed every time until
+    the data catches up."""
     served = DirectoryState.current().generation
-    # a write of facilities the data has not seen
-    redis_cache.set(generation_cache_key("facility"), served + 1, None)
-    assert api.get(DETAIL)["X-Cache"] == "miss"
-    assert api.get(DETAIL)["X-Cache"] == "miss"
+    redis_cache.set(published, served + 1, None)  # a write the data has not seen
+    assert api.get(address)["X-Cache"] == "miss"
+    assert api.get(address)["X-Cache"] == "miss"
 
     DirectoryState.objects.update(generation=served + 1)  # the replica caught up
+    assert api.get(address)["X-Cache"] == "miss"
+    assert api.get(address)["X-Cache"] == "hit"
+
+
+@pytest.mark.django_db
+def test_a_dependency_lost_by_redis_is_seeded_from_the_primary(api, facility, redis_cache):
+    """Redis lost (or evicted) a record's generation: it is seeded with the primary's current
+    generation, never an older value that would let a stale answer pass."""
     assert api.get(DETAIL)["X-Cache"] == "miss"
+    assert api.get(DETAIL)["X-Cache"] == "hit"
+    redis_cache.delete("directory:record:facility:spring-8")
+    assert api.get(DETAIL)["X-Cache"] == "miss"  # the entry depends on a key that is gone
+    served = DirectoryState.current().generation
+    assert redis_cache.get("directory:record:facility:spring-8") == served
     assert api.get(DETAIL)["X-Cache"] == "hit"
 
 

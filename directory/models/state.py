@@ -142,74 +142,15 @@ def generation_cache_key(kind: str) -> str:
 
 
 def record_cache_key(record: str) -> str:
-    """The cache key of the generation of one record's details (directory.kinds.record_key):
-    the generation of the last write that changed them, in a shared cache only."""
+    """The cache key of the generation of one record's representation (directory.kinds
+    record_key): the generation of the last write that changed it, in a shared cache only.
+    Its detail and every list page showing it depend on it."""
     return f"directory:record:{record}"
-
-
-def record_generation(kind: str, record: str, cache_alias: str, found: dict) -> int | None:
-    """The generation of ``record``'s details (a record of ``kind``), from a shared cache;
-    ``found`` holds what the caller fetched of its key and of ``kind``'s generation key.
-
-    A record no write has named since the cache started (or whose key the cache evicted)
-    starts at its kind's generation, which every write of a record of the kind raised: no
-    earlier answer of its details can pass for current. None: not known (cache unreachable).
-    """
-    backend = caches[cache_alias]
-    key = record_cache_key(record)
-    value = found.get(key)
-    if value is not None:
-        return value
-    seed = current_generations((kind,), cache_alias, found=found)
-    if seed is None:
-        return None
-    if backend.add(key, seed[0], None):
-        return seed[0]
-    return backend.get(key)
 
 
 def generation_lives_in_cache(cache_alias: str = "default") -> bool:
     """Whether the generation is mirrored in the cache (one shared by every app server)."""
     return getattr(caches[cache_alias], "shared_between_processes", False)
-
-
-def current_generations(
-    kinds: Iterable[str],
-    cache_alias: str = "default",
-    found: dict | None = None,
-    state: DirectoryState | None = None,
-) -> tuple[int, ...] | None:
-    """The generations of ``kinds``, each of which grows with every committed write that
-    changes answers of that kind.
-
-    With a cache shared by every app server (Redis) they are read from that cache, where each
-    committed write leaves them, so reading them costs no SQL; ``found`` holds what the caller
-    already fetched of their keys (generation_cache_key). With a per-process cache another
-    process's write could not reach them, so they are read from the database (``state``, when
-    the caller already loaded it). ``None`` means they cannot be known (the shared cache is
-    unreachable): callers must then not use cached answers.
-    """
-    kinds = tuple(kinds)
-    if not generation_lives_in_cache(cache_alias):
-        return (state or DirectoryState.current()).generations(kinds)
-    backend = caches[cache_alias]
-    keys = [generation_cache_key(kind) for kind in kinds]
-    if found is None:
-        found = backend.get_many(keys)
-    missing = {kind: key for kind, key in zip(kinds, keys, strict=True) if found.get(key) is None}
-    if missing:
-        if not getattr(backend, "answering", True):
-            return None
-        # First use, or Redis lost its data: seed them from the primary, never a replica that
-        # may lag behind (its older generations would bless answers that are already stale).
-        primary = DirectoryState.objects.using("default").filter(id=DirectoryState.SINGLETON_ID)
-        seed = primary.first() or DirectoryState()
-        for kind, key in missing.items():
-            backend.add(key, seed.generation_of(kind), None)
-        found = {**found, **backend.get_many(list(missing.values()))}
-        if any(found.get(key) is None for key in keys):
-            return None
-    return tuple(found[key] for key in keys)
 
 
 def _publish_generations(

@@ -322,6 +322,7 @@ def _flush(current: Batch) -> int:
         {model._meta.model_name: names for model, names in current.fields.items()},
         {model._meta.model_name for model in raised.models},
         current.entries > 0,
+        linked={model._meta.model_name for model in {*raised.showing, *current.relinked}},
     )
     records = _changed_details(raised, current.former_slugs)
     for kind, slugs in records.items():

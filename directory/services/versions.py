@@ -19,6 +19,7 @@ to ``kinds.NAMED_RECORDS_LIMIT`` per kind (one ``SELECT`` of their slugs before 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections import defaultdict
 from dataclasses import dataclass
@@ -97,6 +98,9 @@ class Raised:
 
     models: set[type[models.Model]]
     slugs: dict[str, set[str] | None]
+    #: the models of the records raised because a record they show in brief changed its
+    #: summary (their lists' relation filters and facets read it: directory.kinds)
+    showing: set[type[models.Model]] = dataclasses.field(default_factory=set)
 
     def note(self, model: type[models.Model], records: models.QuerySet) -> None:
         kind = kinds.MODEL_KINDS.get(model._meta.model_name)
@@ -134,6 +138,7 @@ def _apply(changed, summarised) -> Raised:
             raised.note(entry.owner, owners)
             if owners.update(version=F("version") + 1):
                 raised.models.add(entry.owner)
+                raised.showing.add(entry.owner)
     for model, pks in changed.items():
         if pks and has_version(model):
             records = model._base_manager.filter(pk__in=sorted(pks))
