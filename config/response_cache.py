@@ -63,6 +63,7 @@ RESOURCE_KINDS = {
     "agreements": "agreement",
     "techniques": "technique",
     "fields": "field",
+    "sources": "source",
 }
 
 
