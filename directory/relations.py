@@ -30,9 +30,7 @@ CITED_SOURCE_COLUMNS = (
 def cited_sources(column: str) -> Relation:
     """The sources a record cites (its column in directory.models.Citation), with what its
     citations show of them; only those the caller may see."""
-    return Relation(
-        "sources", Citation, column, "source", "sources", extra=CITED_SOURCE_COLUMNS
-    )
+    return Relation("sources", Citation, column, "source", "sources", extra=CITED_SOURCE_COLUMNS)
 
 
 FACILITY_LIST = [

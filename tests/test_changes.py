@@ -190,7 +190,7 @@ def test_staff_see_who_made_the_change_and_why(staff_api, admin_client):
             "country": "JP",
             "is_published": "on",
             "aliases": "[]",
-            "sources": '[{"title": "t", "url": "https://www.kek.jp"}]',
+            "sources": '[{"source": "test-source", "locator": "p. 1"}]',
         },
     )
     change = feed(staff_api)["results"][-1]

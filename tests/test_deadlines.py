@@ -149,7 +149,7 @@ def add_call(admin_client, programme, slug: str, day: str, time: str, zone: str)
         closes_at_0=[day],
         closes_at_1=[time],
         deadline_timezone=[zone],
-        sources=['[{"title": "Call text", "url": "https://example.org/call"}]'],
+        sources=['[{"source": "test-source", "locator": "p. 1"}]'],
         is_published=["on"],
         _save=["Save"],
     )

@@ -175,7 +175,7 @@ def test_admin_add_is_recorded_with_its_author(admin_client, admin_user):
         status=["operational"],
         country=["JP"],
         city=["Tsukuba"],
-        sources=['[{"title": "KEK", "url": "https://www.kek.jp/"}]'],
+        sources=['[{"source": "test-source", "locator": "p. 1"}]'],
         _save=["Save"],
     )
     response = admin_client.post(add_url, data)

@@ -253,7 +253,7 @@ def test_curator_can_add_a_facility_but_not_publish_it(curator):
         kind=["synchrotron"],
         status=["operational"],
         country=["JP"],
-        sources=['[{"title": "KEK", "url": "https://www.kek.jp/"}]'],
+        sources=['[{"source": "test-source", "locator": "p. 1"}]'],
         is_published=["on"],
         _save=["Save"],
     )

@@ -142,8 +142,8 @@ class ProvenanceFields(GuardedWrites):
         blank=True,
         validators=[validate_sources],
         help_text=_(
-            'Citations, each naming a source record by slug, where in it, and the passage: '
-            '[{"source": "qst-koyasu-interview-2023", "locator": "line 43", "passage": "…"}]'
+            "Citations, each naming a source record by slug, where in it, and the passage: "
+            '[{"source": "jst-qst-koyasu-interview-2023", "locator": "line 43", "passage": "…"}]'
         ),
     )
     last_verified_on = models.DateField(

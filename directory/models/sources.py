@@ -107,15 +107,11 @@ class Source(NamedRecord):
 
     def clean_fields(self, exclude=None):
         super().clean_fields(exclude=exclude)
-        self.published_on = _round_date(
-            self.published_on, self.published_on_precision, end=False
-        )
+        self.published_on = _round_date(self.published_on, self.published_on_precision, end=False)
 
     def prepare_for_save(self) -> None:
         super().prepare_for_save()
-        self.published_on = _round_date(
-            self.published_on, self.published_on_precision, end=False
-        )
+        self.published_on = _round_date(self.published_on, self.published_on_precision, end=False)
 
 
 #: The records that can cite sources, by the name of their column in :class:`Citation` (each
@@ -174,7 +170,9 @@ class Citation(models.Model):
                 condition=Q(
                     *[
                         Q(**{f"{name}__isnull": False})
-                        & Q(**{f"{other}__isnull": True for other in CITING_MODELS if other != name})
+                        & Q(
+                            **{f"{other}__isnull": True for other in CITING_MODELS if other != name}
+                        )
                         for name in CITING_MODELS
                     ],
                     _connector=Q.OR,

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from directory.models import Citation, Source
-from directory.services import feed
 from directory.models.sources import CITING_MODELS
+from directory.services import feed
 
 
 def column_of(model) -> str | None:

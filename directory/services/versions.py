@@ -95,7 +95,9 @@ def summary_fields(model) -> tuple[str, ...]:
 
 
 def summary_changed(before, after) -> bool:
-    return any(getattr(before, name) != getattr(after, name) for name in summary_fields(type(after)))
+    return any(
+        getattr(before, name) != getattr(after, name) for name in summary_fields(type(after))
+    )
 
 
 @dataclass
