@@ -4,9 +4,10 @@ Both are JSON lists in the database (``aliases``: names; ``sources``: citations 
 ``directory.validators.SOURCE_KEYS``). A curator edits them as rows instead of JSON text: a
 text box per alias, and per citation the source record it names (a drop-down of the
 sources), the locator (where in it: a line, a page) and the passage quoted. The form gives
-back the same JSON: a list of the non-empty names, a list of citations with only the keys that have a value, in the order
-of :data:`SOURCE_FIELDS`; rows left empty are dropped. It is checked by the validators the
-model, the API and the importers use (``validate_aliases``, ``validate_sources``).
+back the same JSON: a list of the non-empty names, a list of citations with only the keys
+that have a value, in the order of :data:`SOURCE_FIELDS`; rows left empty are dropped. It is
+checked by the validators the model, the API and the importers use (``validate_aliases``,
+``validate_sources``; that a named source exists, by the model's ``clean()``).
 
 Without JavaScript the page shows every row and one empty row to add another (save, and
 another empty row comes); with it (``directory/admin/rows.js``) "Add" and "Remove" buttons
