@@ -182,10 +182,15 @@ def test_drafts_never_appear_to_the_public(api, staff_api):
     assert b"draft-memo" not in api.get("/api/v1/facilities/mixed-ring/").content
     staff_view = staff_api.get("/api/v1/facilities/mixed-ring/").json()["sources"]
     assert [item["source"]["slug"] for item in staff_view] == ["draft-memo", "annual-report"]
+    # The changes feed names the public sources only, as the detail does.
+    assert b"draft-memo" not in api.get("/api/v1/changes/", {"limit": 500}).content
     # Publishing the source shows it everywhere at once (the representations follow it).
     services.record_publish(record=draft_source)
     public = api.get("/api/v1/facilities/mixed-ring/").json()["sources"]
     assert [item["source"]["slug"] for item in public] == ["draft-memo", "annual-report"]
+    last = api.get("/api/v1/changes/", {"limit": 500}).json()["results"][-1]
+    assert (last["slug"], last["action"]) == ("mixed-ring", "updated")
+    assert [item["source"] for item in last["data"]["sources"]] == ["draft-memo", "annual-report"]
     assert report.pk in Citation.objects.values_list("source_id", flat=True)
 
 
