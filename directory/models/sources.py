@@ -17,7 +17,7 @@ from simple_history.models import HistoricalRecords
 
 from directory.choices import DatePrecision
 from directory.constraints import FieldCheckConstraint
-from directory.models.base import NamedRecord, publish_permission
+from directory.models.base import GuardedQuerySet, GuardedWrites, NamedRecord, publish_permission
 from directory.models.programmes import _round_date
 
 
@@ -140,7 +140,7 @@ def _citing_column(name: str) -> models.ForeignKey:
     )
 
 
-class Citation(models.Model):
+class Citation(GuardedWrites):
     """One record cites one source (derived from the record's ``sources``; never edited).
 
     One nullable column per kind of citing record, exactly one of them set, so that the
@@ -162,7 +162,11 @@ class Citation(models.Model):
     researchfield = _citing_column("researchfield")
     accessmode = _citing_column("accessmode")
 
+    # Written by the write services only, like the records it indexes (directory.writes).
+    objects = models.Manager.from_queryset(GuardedQuerySet)()
+
     class Meta:
+        base_manager_name = "objects"
         verbose_name = _("citation")
         verbose_name_plural = _("citations")
         constraints = [

@@ -14,6 +14,7 @@ from collections import defaultdict
 from directory.models import Citation, Source
 from directory.models.sources import CITING_MODELS
 from directory.services import feed
+from directory.writes import service_write
 
 
 def column_of(model) -> str | None:
@@ -72,6 +73,11 @@ def rebuild(models_) -> int:
     """Bring the index in line with every curated record of ``models_``; returns the number of
     rows added or removed (0: it already matched). Called inside a write service's batch: the
     records and sources whose rows changed are noted there (their representations change)."""
+    with service_write():
+        return _rebuild(models_)
+
+
+def _rebuild(models_) -> int:
     slugs = dict(Source._base_manager.values_list("slug", "pk"))
     changed = 0
     for model in models_:
