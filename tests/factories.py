@@ -49,6 +49,11 @@ class ServiceFactory(factory.django.DjangoModelFactory):
             existing = model_class._base_manager.filter(**keys).first()
             if existing is not None:
                 return existing
+        if any(
+            isinstance(item, dict) and item.get("source") == TEST_SOURCE
+            for item in kwargs.get("sources") or []
+        ):
+            cited_source()
         many = {field.name for field in model_class._meta.many_to_many}
         relations = {name: kwargs.pop(name) for name in list(kwargs) if name in many}
         return services.record_create(
@@ -102,9 +107,8 @@ def cited_source() -> Source:
 
 
 def citation(source: str = TEST_SOURCE, locator: str = "p. 1", **extra) -> dict:
-    """One citation in the stored format (the source made first when it is the test one)."""
-    if source == TEST_SOURCE:
-        cited_source()
+    """One citation in the stored format (a factory that creates a record citing the test
+    source makes that source first: ServiceFactory)."""
     return {"source": source, "locator": locator, **extra}
 
 

@@ -19,11 +19,18 @@ from tests.factories import (
     FacilityFactory,
     InstitutionFactory,
     ProgrammeFactory,
+    cited_source,
     delete,
     update,
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _cited_source(db):
+    """The source record the citations of these tests name (tests.factories.citation)."""
+    cited_source()
 
 
 @pytest.fixture(autouse=True)

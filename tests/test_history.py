@@ -27,9 +27,16 @@ from tests.factories import (
     FacilityRoleFactory,
     InstitutionFactory,
     TechniqueFactory,
+    cited_source,
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _cited_source(db):
+    """The source record the citations of these tests name (tests.factories.citation)."""
+    cited_source()
 
 
 # --- reading forms as a browser would -----------------------------------------------------

@@ -21,10 +21,17 @@ from django.test import Client
 from django.urls import reverse
 
 from directory.models import Facility, FacilityRole
-from tests.factories import FacilityFactory, FacilityRoleFactory
+from tests.factories import FacilityFactory, FacilityRoleFactory, cited_source
 from tests.test_history import form_data, page_text
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _cited_source(db):
+    """The source record the citations of these tests name (tests.factories.citation)."""
+    cited_source()
+
 
 STRONG_PASSWORD = "Quiet-Lattice-Beamline-47"
 EDITED_MODELS = {
@@ -38,6 +45,7 @@ EDITED_MODELS = {
     "programme",
     "programmerole",
     "researchfield",
+    "source",
     "technique",
 }
 PUBLISHABLE_MODELS = EDITED_MODELS - {"facilityrole", "programmerole"}
