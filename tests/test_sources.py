@@ -22,6 +22,7 @@ from tests.factories import (
     SourceFactory,
     api_token,
     citation,
+    cited_source,
 )
 from tests.test_history import form_data
 
@@ -367,6 +368,7 @@ def test_renaming_a_source_changes_the_cached_facility_detail(api, settings):
 def test_the_source_detail_follows_the_records_citing_it(api, settings):
     settings.REPRESENTATION_CACHE_SECONDS = 600
     SourceFactory(slug="annual-report")
+    cited_source()
     facility = FacilityFactory(slug="ring", name="Ring", sources=[citation("annual-report")])
     path = "/api/v1/sources/annual-report/"
     assert [b["name"] for b in api.get(path).json()["cited_by"]["facilities"]] == ["Ring"]
