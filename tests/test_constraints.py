@@ -20,10 +20,17 @@ from tests.factories import (
     ProgrammeFactory,
     ProgrammeRoleFactory,
     SourceFactory,
+    cited_source,
     direct_writes,
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _cited_source(db):
+    """The source record the factories' citations name (built records are not saved)."""
+    cited_source()
 
 
 def assert_database_refuses(obj):

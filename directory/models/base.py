@@ -192,8 +192,10 @@ def unknown_cited_sources(citations) -> list[str]:
     """
     from django.apps import apps
 
-    if not isinstance(citations, list):
-        return []
+    try:
+        validate_sources(citations)
+    except ValidationError:
+        return []  # the field's own error says what is wrong with its shape
     wanted = {
         position: citation["source"]
         for position, citation in enumerate(citations, start=1)
