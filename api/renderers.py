@@ -79,13 +79,22 @@ def flatten(value) -> str:
             return f"{value['slug']} ({value['role']})" if value.get("role") else value["slug"]
         if "code" in value:
             return value["code"]
-        if "title" in value:
-            locator = value.get("url") or value.get("document") or ""
-            return f"{value['title']} <{locator}>" if locator else value["title"]
+        if "source" in value and isinstance(value["source"], dict):
+            return citation_text(value)
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
         return "; ".join(flatten(item) for item in value)
     return str(value)
+
+
+def citation_text(citation: dict) -> str:
+    """A citation in one line a reader can follow: title (publisher, date), locator <url>."""
+    source = citation["source"]
+    about = ", ".join(part for part in (source.get("publisher"), source.get("date")) if part)
+    text = f"{source.get('title', '')} ({about})" if about else source.get("title", "")
+    if citation.get("locator"):
+        text = f"{text}, {citation['locator']}"
+    return f"{text} <{source['url']}>" if source.get("url") else text
 
 
 def cell(value):
@@ -204,6 +213,35 @@ def _link(item: dict, schema_type: str) -> dict:
     return {"@type": schema_type, "@id": item.get("url"), "name": item.get("name")}
 
 
+def _creative_work(record: dict, date, public_url) -> dict:
+    """What a document's schema.org CreativeWork says of it: publisher, date, address."""
+    work = {}
+    if record.get("publisher") or record.get("publisher_ja"):
+        names = [{"@value": record["publisher"], "@language": "en"}] if record["publisher"] else []
+        if record.get("publisher_ja"):
+            names.append({"@value": record["publisher_ja"], "@language": "ja"})
+        work["publisher"] = {"@type": "Organization", "name": names}
+    if date:
+        work["datePublished"] = date
+    if public_url:
+        work["url"] = public_url
+    return work
+
+
+def _citation(citation: dict) -> dict:
+    """One citation as a schema.org CreativeWork: the source it names, identified by its
+    record in this API (``@id``), with its public address (``url``) where it has one."""
+    source = citation["source"]
+    public_url = source["url"] if source.get("url") != source.get("api_url") else None
+    work = {
+        "@type": "CreativeWork",
+        "@id": source.get("api_url"),
+        "name": _names({"name": source.get("title"), "name_ja": source.get("title_ja")}),
+    }
+    work.update(_creative_work(source, source.get("date"), public_url))
+    return work
+
+
 def to_jsonld(record: dict, schema_type: str) -> dict:
     """Map a serialized record onto schema.org terms (names and descriptions in both languages)."""
     document = {
@@ -261,15 +299,17 @@ def to_jsonld(record: dict, schema_type: str) -> dict:
             document["parentOrganization"] = _link(record["parent"], "Organization")
         if record.get("ror_url"):
             document["sameAs"] = [u for u in (record.get("website"), record["ror_url"]) if u]
-    if schema_type == "CreativeWork":
+    if schema_type == "CreativeWork" and "source_url" in record:  # a source
+        document.update(_creative_work(record, record.get("date"), record.get("source_url")))
+        document["inLanguage"] = record.get("language") or None
+        if record.get("display_author"):
+            document["author"] = record["display_author"]
+    elif schema_type == "CreativeWork":
         document["dateCreated"] = record.get("signed_on")
         document["about"] = [
             _link(item, "Organization") for item in record.get("institutions", [])
         ] + [_link(item, "Place") for item in record.get("facilities", [])]
     if record.get("sources"):
-        document["citation"] = [
-            source.get("url") or f"{source.get('title', '')} ({source.get('document', '')})"
-            for source in record["sources"]
-        ]
+        document["citation"] = [_citation(citation) for citation in record["sources"]]
     # JSON-LD reads null as "absent"; leaving such keys out keeps the document clean.
     return {key: value for key, value in document.items() if value is not None}

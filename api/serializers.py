@@ -23,6 +23,7 @@ from directory.models import (
     Institution,
     Programme,
     ResearchField,
+    Source,
     Technique,
 )
 
@@ -167,14 +168,84 @@ class CountryNameField(serializers.Field):
         return localised(country.name, country.name_ja, language_of(self.context))
 
 
-class SourceSerializer(serializers.Serializer):
-    """A citation backing a record's facts."""
+class CitedSourceSerializer(serializers.Serializer):
+    """The source a citation names, as a reader finds it."""
 
+    slug = serializers.CharField()
     title = serializers.CharField()
-    url = serializers.URLField(required=False)
-    document = serializers.CharField(required=False, help_text="e.g. seeds/001_….txt:63")
-    passage = serializers.CharField(required=False)
-    date = serializers.DateField(required=False)
+    title_ja = serializers.CharField()
+    display_title = serializers.CharField()
+    publisher = serializers.CharField()
+    publisher_ja = serializers.CharField()
+    date = serializers.CharField(
+        allow_null=True,
+        help_text="ISO 8601 to the precision the document gives: 2023, 2023-03 or 2018-08-09.",
+    )
+    url = serializers.URLField(
+        help_text="Where to open the document: its public address, or else this API's record "
+        "of the source."
+    )
+    api_url = serializers.URLField(help_text="This API's record of the source.")
+
+
+class CitationSerializer(serializers.Serializer):
+    """A citation backing a record's facts: the source, where in it, and the passage."""
+
+    source = CitedSourceSerializer()
+    locator = serializers.CharField(help_text="Where in the source: line 43, lines 49–53, p. 12.")
+    passage = serializers.CharField(required=False, help_text="The words quoted.")
+
+
+def source_date(published_on, precision) -> str | None:
+    """A source's date as ISO 8601 to the precision it is known: 2023, 2023-03, 2018-08-09."""
+    if not published_on:
+        return None
+    text = str(published_on)[:10]  # a date, or its ISO text from the briefs query
+    return {"year": text[:4], "month": text[:7]}.get(precision or "day", text)
+
+
+def cited_source_dict(context, brief) -> dict:
+    """The source of a citation (a brief of relations.cited_sources) as the API shows it."""
+    publisher, publisher_ja, url, published_on, precision = brief.extra
+    api_url = record_url(context, "sources", brief.slug)
+    return {
+        "slug": brief.slug,
+        "title": brief.name,
+        "title_ja": brief.name_ja,
+        "display_title": localised(brief.name, brief.name_ja, language_of(context)),
+        "publisher": publisher or "",
+        "publisher_ja": publisher_ja or "",
+        "date": source_date(published_on, precision),
+        "url": url or api_url,
+        "api_url": api_url,
+    }
+
+
+@extend_schema_field(CitationSerializer(many=True))
+class CitationsField(serializers.Field):
+    """A record's citations, each with what a reader needs to find its source (read from
+    ``record.briefs["sources"]``, filled with the other summaries in one query). A citation
+    of a source the caller may not see (a draft) is left out, as any relation to a draft."""
+
+    def __init__(self, **kwargs):
+        kwargs.update(read_only=True, source="*")
+        super().__init__(**kwargs)
+
+    def to_representation(self, record):
+        sources = {brief.slug: brief for brief in record.briefs.get("sources", [])}
+        shown = []
+        for citation in record.sources or []:
+            brief = sources.get(citation.get("source")) if isinstance(citation, dict) else None
+            if brief is None:
+                continue
+            item = {
+                "source": cited_source_dict(self.context, brief),
+                "locator": citation.get("locator", ""),
+            }
+            if citation.get("passage"):
+                item["passage"] = citation["passage"]
+            shown.append(item)
+        return shown
 
 
 # --- Records --------------------------------------------------------------------------
@@ -191,7 +262,7 @@ class RecordSerializer(serializers.ModelSerializer):
     display_name = serializers.SerializerMethodField()
     display_description = serializers.SerializerMethodField()
     aliases = serializers.ListField(child=serializers.CharField(), read_only=True)
-    sources = SourceSerializer(many=True, read_only=True)
+    sources = CitationsField()
 
     COMMON_FIELDS = (
         "slug",
@@ -545,6 +616,109 @@ class AgreementSerializer(RecordSerializer):
             "institutions",
             "facilities",
             *RecordSerializer.PROVENANCE_FIELDS,
+        )
+
+
+class CitedBySerializer(serializers.Serializer):
+    """The records citing a source, by kind (those the caller may see)."""
+
+    facilities = BriefSerializer(many=True)
+    programmes = BriefSerializer(many=True)
+    calls = BriefSerializer(many=True)
+    institutions = BriefSerializer(many=True)
+    agreements = BriefSerializer(many=True)
+    techniques = BriefSerializer(many=True)
+    research_fields = BriefSerializer(many=True)
+    instruments = BriefSerializer(many=True)
+    access_modes = BriefSerializer(many=True)
+
+
+#: The kinds of record citing a source: (relation in relations.SOURCE_DETAIL, API name)
+CITING_KINDS = (
+    ("facilities", "facilities"),
+    ("programmes", "programmes"),
+    ("calls", "calls"),
+    ("institutions", "institutions"),
+    ("agreements", "agreements"),
+    ("techniques", "techniques"),
+    ("fields", "research_fields"),
+    ("instruments", "instruments"),
+    ("access_modes", "access_modes"),
+)
+
+
+@extend_schema_field(CitedBySerializer)
+class CitedByField(serializers.Field):
+    """The records citing the source, grouped by kind (from ``record.briefs``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.update(read_only=True, source="*")
+        super().__init__(**kwargs)
+
+    def to_representation(self, record):
+        return {
+            name: [brief_dict(self.context, brief) for brief in record.briefs.get(relation, [])]
+            for relation, name in CITING_KINDS
+        }
+
+
+class SourceSerializer(RecordSerializer):
+    """A document records cite, and the records citing it (detail only)."""
+
+    resource = "sources"
+    sources = None  # a source cites no sources of its own
+    display_publisher = serializers.SerializerMethodField()
+    display_author = serializers.SerializerMethodField()
+    date = serializers.SerializerMethodField()
+    source_url = serializers.CharField(
+        source="url",
+        read_only=True,
+        help_text="Where a reader can open the document; empty when no source gives an address.",
+    )
+    display_reliability_note = serializers.SerializerMethodField()
+    cited_by = CitedByField(help_text="Detail only.")
+
+    DETAIL_ONLY = ("cited_by",)
+
+    class Meta:
+        model = Source
+        fields = (
+            *RecordSerializer.COMMON_FIELDS,
+            "author",
+            "author_ja",
+            "display_author",
+            "publisher",
+            "publisher_ja",
+            "display_publisher",
+            "published_on",
+            "published_on_precision",
+            "date",
+            "language",
+            "source_url",
+            "reliability_note",
+            "reliability_note_ja",
+            "display_reliability_note",
+            "cited_by",
+            *(
+                name
+                for name in RecordSerializer.PROVENANCE_FIELDS
+                if name not in ("website", "sources")
+            ),
+        )
+
+    def get_display_publisher(self, source) -> str:
+        return localised(source.publisher, source.publisher_ja, language_of(self.context))
+
+    def get_display_author(self, source) -> str:
+        return localised(source.author, source.author_ja, language_of(self.context))
+
+    @extend_schema_field({"type": "string", "nullable": True, "example": "2023-03"})
+    def get_date(self, source) -> str | None:
+        return source_date(source.published_on, source.published_on_precision)
+
+    def get_display_reliability_note(self, source) -> str:
+        return localised(
+            source.reliability_note, source.reliability_note_ja, language_of(self.context)
         )
 
 

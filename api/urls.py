@@ -15,6 +15,7 @@ router.register("institutions", views.InstitutionViewSet, basename="institutions
 router.register("agreements", views.AgreementViewSet, basename="agreements")
 router.register("techniques", views.TechniqueViewSet, basename="techniques")
 router.register("fields", views.ResearchFieldViewSet, basename="fields")
+router.register("sources", views.SourceViewSet, basename="sources")
 
 v1 = [
     path("", views.ApiRootView.as_view(), name="api-root"),

@@ -44,6 +44,7 @@ from directory.models import (
     Institution,
     Programme,
     ResearchField,
+    Source,
     Technique,
 )
 from directory.search import search_terms
@@ -458,6 +459,8 @@ class CallViewSet(DirectoryViewSet):
     write_serializer_class = write_serializers.CallWriteSerializer
     filterset_class = filtersets.CallFilterSet
     select_related = ("programme",)
+    list_relations = relations.CALL_DETAIL
+    detail_relations = relations.CALL_DETAIL
     jsonld_type = "Event"
 
 
@@ -548,6 +551,27 @@ class ResearchFieldViewSet(DirectoryViewSet):
     list_relations = relations.FIELD_DETAIL
     detail_relations = relations.FIELD_DETAIL
     jsonld_type = "DefinedTerm"
+
+
+@_schema(
+    "sources",
+    "source",
+    "jst-qst-koyasu-interview-2023",
+    {},
+    serializers.SourceSerializer,
+    write_serializers.SourceWriteSerializer,
+)
+class SourceViewSet(DirectoryViewSet):
+    """The documents records cite (reports, interviews, slide decks, web pages), each with
+    the records citing it."""
+
+    queryset = Source.objects.all()
+    serializer_class = serializers.SourceSerializer
+    write_serializer_class = write_serializers.SourceWriteSerializer
+    filterset_class = filtersets.SourceFilterSet
+    list_relations = relations.SOURCE_LIST
+    detail_relations = relations.SOURCE_DETAIL
+    jsonld_type = "CreativeWork"
 
 
 class SearchView(CacheHeadersMixin, APIView):
@@ -672,6 +696,7 @@ class ApiRootView(CacheHeadersMixin, APIView):
             "agreements",
             "techniques",
             "fields",
+            "sources",
         ]
         resources = {name: reverse(f"{name}-list", request=request) for name in names}
         resources["search"] = reverse("search", request=request)

@@ -20,6 +20,7 @@ from directory.models import (
     Institution,
     Programme,
     ResearchField,
+    Source,
     Technique,
 )
 from directory.services import RoleLink
@@ -263,4 +264,27 @@ class AgreementWriteSerializer(RecordWriteSerializer):
             "renewal_period_years",
             "institutions",
             "facilities",
+        )
+
+
+class SourceWriteSerializer(RecordWriteSerializer):
+    sources = None  # a source cites no sources of its own
+    source_url = serializers.URLField(
+        source="url", required=False, allow_blank=True, max_length=500
+    )
+
+    class Meta:
+        model = Source
+        fields = (
+            *(name for name in COMMON_FIELDS if name not in ("website", "sources")),
+            "author",
+            "author_ja",
+            "publisher",
+            "publisher_ja",
+            "published_on",
+            "published_on_precision",
+            "language",
+            "source_url",
+            "reliability_note",
+            "reliability_note_ja",
         )

@@ -61,6 +61,7 @@ RESOURCE_KINDS = {
     "agreements": "agreement",
     "techniques": "technique",
     "fields": "field",
+    "sources": "source",
 }
 
 

@@ -39,6 +39,7 @@ from directory.models import (
     Programme,
     ProgrammeRole,
     ResearchField,
+    Source,
     Technique,
 )
 from directory.search import normalise
@@ -559,6 +560,46 @@ class AgreementAdmin(NamedRecordAdmin):
         (_("Parties"), {"fields": ("institutions", "facilities")}),
         DESCRIPTION_FIELDSET,
         PROVENANCE_FIELDSET,
+    )
+
+
+@admin.register(Source)
+class SourceAdmin(NamedRecordAdmin):
+    """The documents records cite; a source cites none itself (its own ``sources`` stays empty)."""
+
+    list_display = ("display_name", "publisher", "published_on", "language", "published")
+    list_filter = ("language", "is_published", "needs_review", NotVerifiedFilter)
+    search_fields = ("search_key",)
+    fieldsets = (
+        (_("Identity"), {"fields": ("name", "name_ja", "slug", "acronym", "aliases")}),
+        (
+            _("Document"),
+            {
+                "fields": (
+                    ("author", "author_ja"),
+                    ("publisher", "publisher_ja"),
+                    ("published_on", "published_on_precision"),
+                    "language",
+                    "url",
+                )
+            },
+        ),
+        (_("Reliability"), {"fields": ("reliability_note", "reliability_note_ja")}),
+        DESCRIPTION_FIELDSET,
+        (
+            _("Provenance"),
+            {
+                "fields": (
+                    "last_verified_on",
+                    "needs_review",
+                    "review_note",
+                    "is_published",
+                    "api_link",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
     )
 
 

@@ -2,11 +2,12 @@
 
 Both are JSON lists in the database (``aliases``: names; ``sources``: citations of
 ``directory.validators.SOURCE_KEYS``). A curator edits them as rows instead of JSON text: a
-text box per alias, and per source its title, URL, document reference (the locator: a file
-and lines, a report and page), passage and date. The form gives back the same JSON: a list of
-the non-empty names, a list of citations with only the keys that have a value, in the order
-of :data:`SOURCE_FIELDS`; rows left empty are dropped. It is checked by the validators the
-model, the API and the importers use (``validate_aliases``, ``validate_sources``).
+text box per alias, and per citation the source record it names (a drop-down of the
+sources), the locator (where in it: a line, a page) and the passage quoted. The form gives
+back the same JSON: a list of the non-empty names, a list of citations with only the keys
+that have a value, in the order of :data:`SOURCE_FIELDS`; rows left empty are dropped. It is
+checked by the validators the model, the API and the importers use (``validate_aliases``,
+``validate_sources``; that a named source exists, by the model's ``clean()``).
 
 Without JavaScript the page shows every row and one empty row to add another (save, and
 another empty row comes); with it (``directory/admin/rows.js``) "Add" and "Remove" buttons
@@ -22,18 +23,19 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from directory import jsonlimits
-from directory.validators import validate_aliases, validate_sources
+from directory.validators import SOURCE_KEY_ORDER, validate_aliases, validate_sources
 
 #: A citation's keys, in the order a row shows them and the JSON lists them.
-SOURCE_FIELDS = ("title", "url", "document", "passage", "date")
+SOURCE_FIELDS = SOURCE_KEY_ORDER
 
 ALIASES_HELP = _(
     "Other spellings and names the record is found by, one per row "
     "(e.g. SPring–8, Spring8, スプリングエイト)."
 )
 SOURCES_HELP = _(
-    "Where the facts come from: each source needs a title and a URL or a document reference "
-    "(e.g. seeds/001_….txt:63); the passage quoted and the date are optional."
+    "Where the facts come from: each citation names a source record and where in it (e.g. "
+    "line 43, lines 49–53, p. 12); the passage quoted is optional. Add a document to Sources "
+    "first if it is not in the list."
 )
 
 
@@ -149,8 +151,29 @@ class SourcesWidget(RowsWidget):
 
     def row_of(self, item) -> dict:
         if not isinstance(item, dict):
-            return {"title": str(item)}
+            return {"locator": str(item)}
         return {key: "" if item.get(key) is None else str(item[key]) for key in self.keys}
+
+    def get_context(self, name, value, attrs):
+        from directory.models import Source
+
+        context = super().get_context(name, value, attrs)
+        options = [
+            (slug, f"{title} — {publisher}" if publisher else title)
+            for slug, title, publisher in Source._base_manager.order_by("name").values_list(
+                "slug", "name", "publisher"
+            )
+        ]
+        known = {slug for slug, _label in options}
+        for row in context["widget"]["rows"]:
+            chosen = row["cells"]["source"]["value"]
+            # A slug that is no source (posted back with its error) stays visible as typed.
+            extra = [(chosen, chosen)] if chosen and chosen not in known else []
+            row["options"] = [
+                {"value": slug, "label": label, "selected": slug == chosen}
+                for slug, label in [*extra, *options]
+            ]
+        return context
 
 
 class RowsField(forms.Field):

@@ -46,6 +46,7 @@ from directory.models import (
     Institution,
     Programme,
     ResearchField,
+    Source,
     Technique,
 )
 
@@ -847,4 +848,15 @@ class ResearchFieldFilterSet(DirectoryFilterSet):
 
     class Meta:
         model = ResearchField
+        fields: list[str] = []
+
+
+class SourceFilterSet(DirectoryFilterSet):
+    ordering = _ordering(
+        {"name": "name", "published_on": "published_on", "updated_at": "updated_at"},
+        "Sort order.",
+    )
+
+    class Meta:
+        model = Source
         fields: list[str] = []

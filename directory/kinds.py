@@ -37,7 +37,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-RECORD_KINDS = ("facility", "programme", "call", "institution", "agreement", "technique", "field")
+RECORD_KINDS = (
+    "facility",
+    "programme",
+    "call",
+    "institution",
+    "agreement",
+    "technique",
+    "field",
+    "source",
+)
 CHANGES = "changes"
 
 
@@ -94,6 +103,7 @@ MODEL_KINDS = {
     "agreement": "agreement",
     "technique": "technique",
     "researchfield": "field",
+    "source": "source",
 }
 
 #: Answers that read fields or links of other records which their own records' versions do not

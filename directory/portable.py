@@ -389,12 +389,16 @@ def _import_labels() -> list[str]:
     after the records of every relation, not only of its foreign keys.
     """
     models_ = _document_models()
+    source_model = apps.get_model(APP_LABEL, "Source")
     needs: dict[str, set[str]] = {}
     for label, model in models_.items():
         targets = set()
         for f in [*model._meta.concrete_fields, *model._meta.many_to_many]:
             if f.is_relation and f.related_model is not model:
                 targets.add(f.related_model._meta.label_lower)
+        if model is not source_model and any(f.name == "sources" for f in model._meta.fields):
+            # Its citations name source records, which must exist when it is validated.
+            targets.add(source_model._meta.label_lower)
         needs[label] = targets & set(models_) - {label}
     ordered: list[str] = []
     while len(ordered) < len(models_):

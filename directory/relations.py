@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from directory.models import (
     Agreement,
+    Citation,
     Facility,
     FacilityRole,
     Instrument,
@@ -15,7 +16,25 @@ from directory.models import (
 )
 from directory.selectors import Relation
 
+#: What a citation shows of the source it names, besides its slug and titles (read with the
+#: other summaries, in the same query: see api.serializers.CitationsField).
+CITED_SOURCE_COLUMNS = (
+    "publisher",
+    "publisher_ja",
+    "url",
+    "published_on",
+    "published_on_precision",
+)
+
+
+def cited_sources(column: str) -> Relation:
+    """The sources a record cites (its column in directory.models.Citation), with what its
+    citations show of them; only those the caller may see."""
+    return Relation("sources", Citation, column, "source", "sources", extra=CITED_SOURCE_COLUMNS)
+
+
 FACILITY_LIST = [
+    cited_sources("facility"),
     Relation("institutions", FacilityRole, "facility", "institution", "institutions", role="role"),
     Relation("techniques", Facility.techniques.through, "facility", "technique", "techniques"),
     Relation("access_modes", Facility.access_modes.through, "facility", "accessmode", ""),
@@ -29,6 +48,7 @@ FACILITY_DETAIL = [
 ]
 
 PROGRAMME_LIST = [
+    cited_sources("programme"),
     Relation(
         "institutions", ProgrammeRole, "programme", "institution", "institutions", role="role"
     ),
@@ -47,6 +67,7 @@ PROGRAMME_LIST = [
 PROGRAMME_DETAIL = PROGRAMME_LIST
 
 INSTITUTION_LIST = [
+    cited_sources("institution"),
     Relation("facilities", FacilityRole, "institution", "facility", "facilities", role="role"),
     Relation("programmes", ProgrammeRole, "institution", "programme", "programmes", role="role"),
 ]
@@ -58,6 +79,7 @@ INSTITUTION_DETAIL = [
 ]
 
 AGREEMENT_LIST = [
+    cited_sources("agreement"),
     Relation(
         "institutions", Agreement.institutions.through, "agreement", "institution", "institutions"
     ),
@@ -65,9 +87,28 @@ AGREEMENT_LIST = [
 ]
 
 TECHNIQUE_DETAIL = [
+    cited_sources("technique"),
     Relation("facilities", Facility.techniques.through, "technique", "facility", "facilities"),
 ]
 FIELD_DETAIL = [
+    cited_sources("researchfield"),
     Relation("facilities", Facility.fields.through, "researchfield", "facility", "facilities"),
     Relation("programmes", Programme.fields.through, "researchfield", "programme", "programmes"),
 ]
+
+#: The records citing a source, by kind (directory.models.Citation, kept by the services):
+#: a source's detail lists them in brief, each with its url.
+SOURCE_DETAIL = [
+    Relation("facilities", Citation, "source", "facility", "facilities"),
+    Relation("programmes", Citation, "source", "programme", "programmes"),
+    Relation("calls", Citation, "source", "call", "calls"),
+    Relation("institutions", Citation, "source", "institution", "institutions"),
+    Relation("agreements", Citation, "source", "agreement", "agreements"),
+    Relation("techniques", Citation, "source", "technique", "techniques"),
+    Relation("fields", Citation, "source", "researchfield", "fields"),
+    Relation("instruments", Citation, "source", "instrument", ""),
+    Relation("access_modes", Citation, "source", "accessmode", ""),
+]
+SOURCE_LIST: list = []
+
+CALL_DETAIL = [cited_sources("call")]

@@ -17,7 +17,7 @@ ROLES = (CURATOR, EDITOR)
 
 # Reference data, and the change stream the write services keep: both roles read, neither edits.
 READ_ONLY_MODELS = {"country", "changeevent", "feedentry"}
-HIDDEN_MODELS = {"directorystate"}
+HIDDEN_MODELS = {"directorystate", "citation"}  # the citation index is derived, never edited
 
 
 def _wanted_codenames(permissions, role: str) -> set[str]:

@@ -126,6 +126,12 @@ def visible_fields(user) -> models.QuerySet:
     return visible(ResearchField, user)
 
 
+def visible_sources(user) -> models.QuerySet:
+    from directory.models import Source
+
+    return visible(Source, user)
+
+
 def shows_drafts(user) -> bool:
     """Whether ``user`` may see unpublished records."""
     return bool(user is not None and user.is_authenticated and user.is_staff)
@@ -293,6 +299,8 @@ class Brief(NamedTuple):
     name: str
     name_ja: str
     role: str = ""
+    #: the values of the relation's ``extra`` columns (a cited source's publisher, url, date)
+    extra: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -313,10 +321,16 @@ class Relation:
     role: str | None = None
     target_key: str = "slug"
     publishable: bool = True
+    #: more columns of the target to read (a cited source's publisher and URL); the other
+    #: relations of the same query read NULL in their place
+    extra: tuple[str, ...] = ()
 
-    def select_sql(self, quote, position: int, drafts: bool, placeholders: str) -> str:
+    def select_sql(
+        self, quote, position: int, drafts: bool, placeholders: str, width: int = 0
+    ) -> str:
         """This relation's part of the briefs query: (owner id, key, name, name_ja,
-        position, role) of the links of the owners in ``placeholders``."""
+        position, role, and ``width`` extra columns) of the links of the owners in
+        ``placeholders``."""
         link_meta = self.through._meta
         owner_column = link_meta.get_field(self.owner).column
         link = quote(link_meta.db_table)
@@ -335,6 +349,8 @@ class Relation:
             f"{target}.{quote(target_meta.get_field(name).column)}"
             for name in (self.target_key, "name", "name_ja")
         )
+        extra = [f"{target}.{quote(target_meta.get_field(name).column)}" for name in self.extra]
+        extra += ["NULL"] * (width - len(extra))
         published = ""
         if self.publishable and not drafts:
             # public_condition, in SQL: published, and so is what PUBLIC_THROUGH names.
@@ -350,7 +366,8 @@ class Relation:
                 )
         # Identifiers come from the models' metadata, quoted; the owner ids are parameters.
         owner = f"{link}.{quote(owner_column)}"
-        select = f"SELECT {owner}, {columns}, {position}, {role} FROM {source}"  # noqa: S608
+        extra_columns = "".join(f", {column}" for column in extra)
+        select = f"SELECT {owner}, {columns}, {position}, {role}{extra_columns} FROM {source}"  # noqa: S608
         return f"{select} WHERE {owner} IN ({placeholders}){published}"
 
 
@@ -360,8 +377,9 @@ def _briefs_sql(relations: tuple[Relation, ...], drafts: bool, alias: str, owner
     shape: composing it through the ORM on every page cost more than running it."""
     connection = connections[alias]
     placeholders = ", ".join(["%s"] * owners)
+    width = max(len(relation.extra) for relation in relations)
     return " UNION ALL ".join(
-        relation.select_sql(connection.ops.quote_name, position, drafts, placeholders)
+        relation.select_sql(connection.ops.quote_name, position, drafts, placeholders, width)
         for position, relation in enumerate(relations)
     )
 
@@ -385,10 +403,17 @@ def attach_briefs(records, relations: list[Relation], *, drafts: bool = False) -
     found: dict[object, dict[str, list[Brief]]] = defaultdict(lambda: defaultdict(list))
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, ids * len(relations))
-        for owner_id, key, name, name_ja, position, role in cursor.fetchall():
+        for owner_id, key, name, name_ja, position, role, *extra in cursor.fetchall():
             relation = relations[position]
             found[owner_id][relation.name].append(
-                Brief(relation.kind, key, name, name_ja or "", role or "")
+                Brief(
+                    relation.kind,
+                    key,
+                    name,
+                    name_ja or "",
+                    role or "",
+                    tuple(extra[: len(relation.extra)]),
+                )
             )
     for record in records:
         for name, briefs in found.get(record.pk, {}).items():

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime
 import re
-from urllib.parse import urlparse
 
 from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
@@ -16,7 +14,9 @@ ROR_ID_PATTERN = re.compile(r"^0[0-9a-hjkmnp-tv-z]{6}[0-9]{2}$")
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 _ROR_URL_PREFIXES = ("https://ror.org/", "http://ror.org/", "ror.org/")
 
-SOURCE_KEYS = {"title", "url", "document", "passage", "date"}
+#: A citation's keys, in the order a citation lists them.
+SOURCE_KEY_ORDER = ("source", "locator", "passage")
+SOURCE_KEYS = set(SOURCE_KEY_ORDER)
 
 
 def normalise_ror_id(value: str | None) -> str | None:
@@ -68,22 +68,19 @@ def validate_aliases(value) -> None:
         raise ValidationError(_("An alias cannot be blank."), code="blank_alias")
 
 
-def _is_http_url(value: str) -> bool:
-    parsed = urlparse(value)
-    return parsed.scheme in {"http", "https"} and bool(parsed.netloc)
-
-
 def validate_sources(value) -> None:
-    """Sources are citations: each has a title and a URL or a document reference.
+    """Sources are citations: each names a source record and where in it the fact is.
 
-    Shape: ``[{"title", "url"?, "document"?, "passage"?, "date": "YYYY-MM-DD"?}]``.
+    Shape: ``[{"source": "<source slug>", "locator": "line 43" | "p. 12", "passage"?}]``.
+    Whether each named source exists needs the database: the model's ``clean()`` checks it
+    (directory.models.base.unknown_cited_sources).
     """
     if not isinstance(value, list):
         raise ValidationError(_("Sources must be a list of citations."), code="invalid_sources")
     for position, citation in enumerate(value, start=1):
         if not isinstance(citation, dict):
             raise ValidationError(
-                _("Source %(n)s must be an object with a title and a url or document."),
+                _("Source %(n)s must be an object with a source and a locator."),
                 code="invalid_source",
                 params={"n": position},
             )
@@ -94,40 +91,29 @@ def validate_sources(value) -> None:
                 code="invalid_source",
                 params={
                     "n": position,
-                    "keys": ", ".join(sorted(unknown)),
-                    "allowed": ", ".join(sorted(SOURCE_KEYS)),
+                    "keys": ", ".join(sorted(map(str, unknown))),
+                    "allowed": ", ".join(SOURCE_KEY_ORDER),
                 },
             )
-        if not str(citation.get("title") or "").strip():
+        for key in SOURCE_KEYS:
+            if key in citation and not isinstance(citation[key], str):
+                raise ValidationError(
+                    _("Source %(n)s: %(key)s must be text."),
+                    code="invalid_source",
+                    params={"n": position, "key": key},
+                )
+        if not str(citation.get("source") or "").strip():
             raise ValidationError(
-                _("Source %(n)s needs a title."),
-                code="source_without_title",
+                _("Source %(n)s needs a source (the slug of a source record)."),
+                code="source_without_source",
                 params={"n": position},
             )
-        url = str(citation.get("url") or "").strip()
-        document = str(citation.get("document") or "").strip()
-        if not url and not document:
+        if not str(citation.get("locator") or "").strip():
             raise ValidationError(
-                _("Source %(n)s needs a url or a document reference."),
+                _("Source %(n)s needs a locator (where in the source: a line, a page)."),
                 code="source_without_locator",
                 params={"n": position},
             )
-        if url and not _is_http_url(url):
-            raise ValidationError(
-                _("Source %(n)s has an invalid url: %(url)s."),
-                code="invalid_source_url",
-                params={"n": position, "url": url},
-            )
-        date = citation.get("date")
-        if date:
-            try:
-                datetime.date.fromisoformat(str(date))
-            except ValueError:
-                raise ValidationError(
-                    _("Source %(n)s has an invalid date %(date)s (expected YYYY-MM-DD)."),
-                    code="invalid_source_date",
-                    params={"n": position, "date": date},
-                ) from None
 
 
 def validate_timezone_name(value: str) -> None:

@@ -11,7 +11,7 @@ from django.test.client import ClientMixin
 from django.utils import translation
 from rest_framework.test import APIClient
 
-SEED_FIXTURES = ["taxonomy", "institutions", "facilities", "programmes", "agreements"]
+SEED_FIXTURES = ["sources", "taxonomy", "institutions", "facilities", "programmes", "agreements"]
 
 
 def pytest_report_header(config):

@@ -26,6 +26,7 @@ from directory.models import (
     Programme,
     ProgrammeRole,
     ResearchField,
+    Source,
     Technique,
 )
 
@@ -48,6 +49,11 @@ class ServiceFactory(factory.django.DjangoModelFactory):
             existing = model_class._base_manager.filter(**keys).first()
             if existing is not None:
                 return existing
+        if any(
+            isinstance(item, dict) and item.get("source") == TEST_SOURCE
+            for item in kwargs.get("sources") or []
+        ):
+            cited_source()
         many = {field.name for field in model_class._meta.many_to_many}
         relations = {name: kwargs.pop(name) for name in list(kwargs) if name in many}
         return services.record_create(
@@ -78,15 +84,41 @@ class RoleLinkFactory(factory.django.DjangoModelFactory):
         )
 
 
+TEST_SOURCE = "test-source"
+
+
+def cited_source() -> Source:
+    """The published source the factories' records cite (made once, through the services)."""
+    existing = Source._base_manager.filter(slug=TEST_SOURCE).first()
+    if existing is not None:
+        return existing
+    return services.record_create(
+        model=Source,
+        fields={
+            "slug": TEST_SOURCE,
+            "name": "Test source",
+            "name_ja": "テスト出典",
+            "publisher": "Test publisher",
+            "url": "https://example.org/source",
+            "is_published": True,
+        },
+        reason="Test factory",
+    )
+
+
+def citation(source: str = TEST_SOURCE, locator: str = "p. 1", **extra) -> dict:
+    """One citation in the stored format (a factory that creates a record citing the test
+    source makes that source first: ServiceFactory)."""
+    return {"source": source, "locator": locator, **extra}
+
+
 class NamedRecordFactory(ServiceFactory):
     class Meta:
         abstract = True
 
     name = factory.Sequence(lambda n: f"Record {n}")
     slug = factory.Sequence(lambda n: f"record-{n}")
-    sources = factory.LazyFunction(
-        lambda: [{"title": "Test source", "url": "https://example.org/source"}]
-    )
+    sources = factory.LazyFunction(lambda: [citation()])
     is_published = True
 
 
@@ -190,6 +222,18 @@ class CallFactory(NamedRecordFactory):
     opens_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=10))
     closes_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=30))
     deadline_timezone = "Asia/Tokyo"
+
+
+class SourceFactory(NamedRecordFactory):
+    class Meta:
+        model = Source
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Report {n}")
+    slug = factory.Sequence(lambda n: f"report-{n}")
+    sources = factory.LazyFunction(list)
+    publisher = "Test agency"
+    language = "en"
 
 
 class AgreementFactory(NamedRecordFactory):

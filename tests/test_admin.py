@@ -58,7 +58,7 @@ def test_add_form_explains_constraint_in_words(admin_client):
         "latitude": "95",
         "longitude": "140",
         "aliases": "[]",
-        "sources": '[{"title": "t", "url": "https://example.org"}]',
+        "sources": '[{"source": "test-source", "locator": "p. 1"}]',
         "roles-TOTAL_FORMS": "0",
         "roles-INITIAL_FORMS": "0",
         "instruments-TOTAL_FORMS": "0",

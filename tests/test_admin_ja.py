@@ -43,7 +43,13 @@ from directory import choices, services
 from directory.admin_filters import CountryFilter
 from directory.i18n import english
 from directory.models import ChangeEvent, Facility
-from tests.factories import FacilityFactory, InstrumentFactory, country
+from tests.factories import (
+    FacilityFactory,
+    InstrumentFactory,
+    SourceFactory,
+    cited_source,
+    country,
+)
 from tests.test_history import form_data, page_text
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +60,7 @@ CHANGELIST = reverse("admin:directory_facility_changelist")
 IMPORT_URL = reverse("admin:directory_facility_import")
 PASSWORD = "Kestrel-Orbit-4412"
 JA = {"HTTP_ACCEPT_LANGUAGE": "ja"}
-SOURCES = [{"title": "Facility website", "url": "https://example.org/"}]
+SOURCES = [{"source": "test-source", "locator": "p. 1"}]
 
 
 @pytest.fixture
@@ -69,6 +75,8 @@ def editor(monkeypatch) -> Client:
 
 @pytest.fixture
 def nanoterasu():
+    cited_source()
+    SourceFactory(slug="jst-qst-koyasu-interview-2023", name="QST interview")
     return FacilityFactory(
         name="NanoTerasu",
         name_ja="ナノテラス",
@@ -430,15 +438,13 @@ def test_aliases_and_sources_are_rows_and_save_the_same_json(editor, nanoterasu)
     data = form_data(page)
     # One row per alias and per source, and one empty row to add another.
     assert data["aliases-alias"] == ["東北放射光施設", ""]
-    assert data["sources-title"] == ["Facility website", ""]
-    assert data["sources-url"] == ["https://example.org/", ""]
+    assert data["sources-source"] == ["test-source", ""]
+    assert data["sources-locator"] == ["p. 1", ""]
 
     data["aliases-alias"] = ["東北放射光施設", "ナノテラス"]
-    data["sources-title"] = ["Facility website", "QST press release"]
-    data["sources-url"] = ["https://example.org/", ""]
-    data["sources-document"] = ["", "seeds/003_294f004cc8471b51.txt:43"]
+    data["sources-source"] = ["test-source", "jst-qst-koyasu-interview-2023"]
+    data["sources-locator"] = ["p. 1", "line 43"]
     data["sources-passage"] = ["", "仙台に3GeV高輝度放射光施設を設置"]
-    data["sources-date"] = ["", "2023-10-23"]
     data["_save"] = ["Save"]
     response = editor.post(change_url(nanoterasu), data)
 
@@ -446,12 +452,11 @@ def test_aliases_and_sources_are_rows_and_save_the_same_json(editor, nanoterasu)
     saved = Facility.objects.get(pk=nanoterasu.pk)
     assert saved.aliases == ["東北放射光施設", "ナノテラス"]
     assert saved.sources == [
-        {"title": "Facility website", "url": "https://example.org/"},
+        {"source": "test-source", "locator": "p. 1"},
         {
-            "title": "QST press release",
-            "document": "seeds/003_294f004cc8471b51.txt:43",
+            "source": "jst-qst-koyasu-interview-2023",
+            "locator": "line 43",
             "passage": "仙台に3GeV高輝度放射光施設を設置",
-            "date": "2023-10-23",
         },
     ]
     # Written by the services: one history entry by the editor, found by the new alias.
@@ -474,21 +479,18 @@ def test_saving_the_rows_unchanged_changes_nothing(editor, nanoterasu):
     assert saved.history.count() == before
 
 
-def test_a_source_row_without_a_title_is_refused_by_the_validator(editor, nanoterasu):
+def test_a_source_row_without_a_source_is_refused_by_the_validator(editor, nanoterasu):
     data = form_data(editor.get(change_url(nanoterasu)))
-    data["sources-title"] = ["Facility website", ""]
-    data["sources-url"] = ["https://example.org/", "https://example.org/other"]
+    data["sources-source"] = ["test-source", ""]
+    data["sources-locator"] = ["p. 1", "p. 7"]
     data["_save"] = ["Save"]
 
     response = editor.post(change_url(nanoterasu), data)
 
     assert response.status_code == HTTPStatus.OK  # shown again, not saved
-    assert "Source 2 needs a title." in page_text(response)
+    assert "Source 2 needs a source (the slug of a source record)." in page_text(response)
     # The rows come back as typed.
-    assert form_data(response)["sources-url"][:2] == [
-        "https://example.org/",
-        "https://example.org/other",
-    ]
+    assert form_data(response)["sources-locator"][:2] == ["p. 1", "p. 7"]
     assert Facility.objects.get(pk=nanoterasu.pk).sources == SOURCES
 
 
@@ -498,7 +500,7 @@ def test_json_posted_instead_of_rows_is_still_read(editor, nanoterasu):
     for key in [key for key in data if key.startswith(("aliases-", "sources-"))]:
         del data[key]
     data["aliases"] = ['["Spring8"]']
-    data["sources"] = [json.dumps([{"title": "KEK", "url": "https://www.kek.jp/"}])]
+    data["sources"] = [json.dumps([{"source": "test-source", "locator": "p. 2"}])]
     data["_save"] = ["Save"]
 
     response = editor.post(change_url(nanoterasu), data)
@@ -506,7 +508,7 @@ def test_json_posted_instead_of_rows_is_still_read(editor, nanoterasu):
     assert response.status_code == HTTPStatus.FOUND, page_text(response)[:2000]
     saved = Facility.objects.get(pk=nanoterasu.pk)
     assert saved.aliases == ["Spring8"]
-    assert saved.sources == [{"title": "KEK", "url": "https://www.kek.jp/"}]
+    assert saved.sources == [{"source": "test-source", "locator": "p. 2"}]
 
 
 # --- imports: a bad JSON file named, the preview readable ----------------------------------------
@@ -616,7 +618,7 @@ def test_history_names_the_user_or_the_system_path(editor, nanoterasu):
             "country": country("JP"),
             "sources": SOURCES,
         },
-        reason="Seeded from fixtures/facilities.json; sources: https://example.org/",
+        reason="Seeded from fixtures/facilities.json; sources: test-source",
     )
 
     text = page_text(editor.get(history_url(nanoterasu)))

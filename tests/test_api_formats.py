@@ -105,7 +105,7 @@ def test_csv_flattens_related_records(api):
     assert row["institutions"] == "wellcome (funder); stfc (operator)"
     assert sorted(row["techniques"].split("; ")) == ["saxs", "xafs"]
     assert row["country"] == "GB"
-    assert row["sources"] == "Test source <https://example.org/source>"
+    assert row["sources"] == "Test source (Test publisher), p. 1 <https://example.org/source>"
 
 
 def test_csv_flattens_programme_countries_to_codes(api):

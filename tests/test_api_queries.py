@@ -24,6 +24,7 @@ from tests.factories import (
     ProgrammeFactory,
     ProgrammeRoleFactory,
     ResearchFieldFactory,
+    SourceFactory,
     TechniqueFactory,
 )
 
@@ -56,6 +57,7 @@ def populate(n: int) -> None:
             closes_at=timezone.now() - datetime.timedelta(days=3),
         )
         agreement = AgreementFactory()
+        SourceFactory(sources=[])
         agreement.institutions.add(institution)
         agreement.facilities.add(facility)
 
@@ -75,6 +77,7 @@ LISTS = [
     "/api/v1/agreements/",
     "/api/v1/techniques/",
     "/api/v1/fields/",
+    "/api/v1/sources/",
     "/api/v1/search/?q=record",
     "/api/v1/changes/",
     "/api/v1/changes/?since=2020-01-01",
@@ -138,6 +141,7 @@ class QueryCountTests(TestCase):
             "agreements",
             "techniques",
             "fields",
+            "sources",
         ]:
             with self.subTest(resource=resource):
                 slug = self.api.get(f"/api/v1/{resource}/?limit=1").json()["results"][0]["slug"]

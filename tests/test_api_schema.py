@@ -27,7 +27,7 @@ def test_schema_is_valid_openapi_3(schema):
 
 
 def test_every_resource_is_documented(schema):
-    for resource in ["facilities", "programmes", "calls", "institutions", "agreements"]:
+    for resource in ["facilities", "programmes", "calls", "institutions", "agreements", "sources"]:
         assert f"/api/v1/{resource}/" in schema["paths"]
         assert f"/api/v1/{resource}/{{slug}}/" in schema["paths"]
     for resource in ["techniques", "fields", "search"]:

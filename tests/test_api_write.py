@@ -17,9 +17,16 @@ from tests.factories import (
     InstitutionFactory,
     TechniqueFactory,
     api_token,
+    cited_source,
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _cited_source(db):
+    """The source record the citations of these tests name (tests.factories.citation)."""
+    cited_source()
 
 
 def client_for(django_user_model, username: str, role: str | None) -> APIClient:
@@ -58,7 +65,7 @@ def facility_payload(**overrides):
         "longitude": 140.83,
         "techniques": ["xafs"],
         "institutions": [{"institution": "qst", "role": "operator"}],
-        "sources": [{"title": "Plan", "url": "https://example.org/plan"}],
+        "sources": [{"source": "test-source", "locator": "p. 1"}],
     }
     payload.update(overrides)
     return payload
@@ -152,7 +159,12 @@ def test_put_replaces_role_links(curator):
             "construction_cost_currency",
             "Construction cost needs a currency",
         ),
-        ({"sources": [{"url": "https://x.org"}]}, "sources", "Source 1 needs a title."),
+        ({"sources": [{"locator": "p. 1"}]}, "sources", "Source 1 needs a source"),
+        (
+            {"sources": [{"source": "no-such-report", "locator": "p. 1"}]},
+            "sources",
+            "Source 1 cites no-such-report, which is not a source record.",
+        ),
         (
             {"institutions": [{"institution": "qst", "role": "emperor"}]},
             "institutions",
@@ -208,7 +220,7 @@ def test_revoked_token_gets_401(curator):
                 "name": "STFC",
                 "kind": "funding_agency",
                 "country": "GB",
-                "sources": [{"title": "t", "url": "https://stfc.ukri.org"}],
+                "sources": [{"source": "test-source", "locator": "p. 1"}],
             },
         ),
         (
@@ -440,7 +452,7 @@ def test_research_fields_on_create(editor, related):
     ("field", "value"),
     [
         ("name", "Ring\x00"),
-        ("sources", [{"title": "A\x00B", "url": "https://example.org/"}]),
+        ("sources", [{"source": "test-source", "locator": "A\x00B"}]),
         ("aliases", ["Ri\x00ng"]),
         ("description", "x\x00"),
     ],

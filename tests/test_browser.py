@@ -25,7 +25,8 @@ PASSWORD = "Kestrel-Orbit-4412"
 CURATOR, EDITOR = "browser-curator", "browser-editor"
 SLUG = "test-synchrotron-browser"
 NAME, NAME_JA = "Test Synchrotron Radiation Facility", "試験用放射光施設"
-SOURCE_TITLE, SOURCE_URL = "Facility brochure", "https://example.org/brochure"
+#: The source the curator cites (tests.factories.cited_source, made with the operator), where.
+SOURCE_SLUG, SOURCE_LOCATOR = "test-source", "p. 4"
 
 
 @pytest.fixture
@@ -76,9 +77,9 @@ def test_curator_drafts_editor_publishes_curator_cannot_delete(
         page.select_option("#id_kind", "synchrotron")
         page.select_option("#id_status", "operational")
         ui.pick_autocomplete(page, "id_country", "Japan", "Japan (JP)")
-        # Sources are rows (directory.admin_rows): the first row's title and URL.
-        page.fill("#id_sources_0_title", SOURCE_TITLE)
-        page.fill("#id_sources_0_url", SOURCE_URL)
+        # Sources are rows (directory.admin_rows): the first row's source and locator.
+        page.select_option("#id_sources_0_source", SOURCE_SLUG)
+        page.fill("#id_sources_0_locator", SOURCE_LOCATOR)
         ui.pick_autocomplete(page, "id_roles-0-institution", "photon science", operator.name)
         page.select_option("#id_roles-0-role", "operator")
         ui.screenshot(page, "02-curator-add-form-filled")
@@ -101,7 +102,7 @@ def test_curator_drafts_editor_publishes_curator_cannot_delete(
         assert facility.name_ja == NAME_JA
         assert facility.country_id == "JP"
         assert facility.is_published is False
-        assert facility.sources == [{"title": SOURCE_TITLE, "url": SOURCE_URL}]
+        assert facility.sources == [{"source": SOURCE_SLUG, "locator": SOURCE_LOCATOR}]
         assert roles == [("tpsi", "operator")]
 
         page.goto(f"{base}/admin/directory/facility/{facility.pk}/change/")

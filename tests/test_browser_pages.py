@@ -219,9 +219,9 @@ def admin_pages() -> list[str]:
 IMPORT_CSV = (
     "slug,name,kind,status,country,city,sources\n"
     "walk-light-source,Walk Light Source,synchrotron,operational,US,Oakland,"
-    '"[{""title"": ""Facility website"", ""url"": ""https://example.org/""}]"\n'
+    '"[{""source"": ""test-source"", ""locator"": ""p. 1""}]"\n'
     "walk-new-source,Walk New Source,synchrotron,operational,JP,Sendai,"
-    '"[{""title"": ""Facility website"", ""url"": ""https://example.org/""}]"\n'
+    '"[{""source"": ""test-source"", ""locator"": ""p. 1""}]"\n'
 )
 BAD_IMPORT_CSV = "slug,name,kind,status,country\nbad-row,Bad Row,spaceship,operational,XX\n"
 

@@ -19,11 +19,18 @@ from tests.factories import (
     FacilityFactory,
     InstitutionFactory,
     ProgrammeFactory,
+    cited_source,
     delete,
     update,
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _cited_source(db):
+    """The source record the citations of these tests name (tests.factories.citation)."""
+    cited_source()
 
 
 @pytest.fixture(autouse=True)
@@ -190,7 +197,7 @@ def test_staff_see_who_made_the_change_and_why(staff_api, admin_client):
             "country": "JP",
             "is_published": "on",
             "aliases": "[]",
-            "sources": '[{"title": "t", "url": "https://www.kek.jp"}]',
+            "sources": '[{"source": "test-source", "locator": "p. 1"}]',
         },
     )
     change = feed(staff_api)["results"][-1]

@@ -19,10 +19,18 @@ from tests.factories import (
     InstrumentFactory,
     ProgrammeFactory,
     ProgrammeRoleFactory,
+    SourceFactory,
+    cited_source,
     direct_writes,
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _cited_source(db):
+    """The source record the factories' citations name (built records are not saved)."""
+    cited_source()
 
 
 def assert_database_refuses(obj):
@@ -282,24 +290,31 @@ class TestSourcesAndAliases:
         ("sources", "message"),
         [
             ("a string", "Sources must be a list of citations"),
-            ([{"url": "https://example.org"}], "Source 1 needs a title"),
-            ([{"title": "Report"}], "Source 1 needs a url or a document reference"),
-            ([{"title": "Report", "url": "ftp://x"}], "Source 1 has an invalid url"),
-            ([{"title": "R", "document": "seeds/001.txt", "date": "2022-13-01"}], "invalid date"),
-            ([{"title": "R", "document": "d", "colour": "red"}], "unknown keys: colour"),
+            ([{"locator": "p. 1"}], "Source 1 needs a source"),
+            ([{"source": "test-source"}], "Source 1 needs a locator"),
+            ([{"source": "test-source", "locator": 12}], "Source 1: locator must be text"),
+            (
+                [{"source": "test-source", "locator": "p. 1", "colour": "red"}],
+                "unknown keys: colour",
+            ),
+            (
+                [{"title": "R", "document": "seeds/001.txt:3"}],
+                "unknown keys: document, title",
+            ),
+            ([{"source": "no-such-report", "locator": "p. 1"}], "cites no-such-report"),
         ],
     )
     def test_bad_sources_are_explained(self, sources, message):
         assert_validation_says(FacilityFactory.build(sources=sources), message)
 
     def test_seed_style_citation_is_valid(self):
+        SourceFactory(slug="takata-nanoterasu-coalition-essay")
         FacilityFactory.build(
             sources=[
                 {
-                    "title": "NanoTerasu essay",
-                    "document": "seeds/001_0b0baf97f8f31bd4.txt:63",
+                    "source": "takata-nanoterasu-coalition-essay",
+                    "locator": "line 63",
                     "passage": "官民地域パートナーシップ",
-                    "date": "2022-10-18",
                 }
             ]
         ).full_clean()

@@ -22,7 +22,7 @@ from django.urls import reverse
 
 from directory import csvsafe
 from directory.models import Facility
-from tests.factories import AgreementFactory, FacilityFactory, InstrumentFactory
+from tests.factories import AgreementFactory, FacilityFactory, InstrumentFactory, SourceFactory
 from tests.test_history import form_data
 
 pytestmark = pytest.mark.django_db
@@ -57,14 +57,16 @@ NUMERIC = {"latitude", "longitude", "distance_km", "energy_gev", "circumference_
 
 @pytest.fixture
 def hostile(db):
-    """One published facility per hostile text, in its name, description, alias and source."""
+    """One published facility per hostile text, in its name, description, alias and the
+    title of the source it cites."""
     for key, text in HOSTILE.items():
+        SourceFactory(slug=f"evil-source-{key}", name=text, publisher="", url=SOURCE_URL)
         FacilityFactory(
             slug=f"evil-{key}",
             name=text,
             description=text,
             aliases=[text, "second alias"],
-            sources=[{"title": text, "url": SOURCE_URL}],
+            sources=[{"source": f"evil-source-{key}", "locator": "p. 1"}],
         )
 
 
@@ -191,7 +193,7 @@ def test_api_csv_neutralises_every_hostile_cell(api, hostile):
         assert row["display_name"] == expected, key
         assert row["description"] == expected, key
         assert row["aliases"] == f"{expected}; second alias", key
-        assert row["sources"] == f"{expected} <{SOURCE_URL}>", key
+        assert row["sources"] == f"{expected}, p. 1 <{SOURCE_URL}>", key
     assert unsafe_cells(rows) == []
 
 
@@ -235,7 +237,9 @@ def test_admin_export_neutralises_every_hostile_cell(admin_client, hostile):
         assert row["description"] == EXPECTED[key], key
         # Aliases and sources are JSON text ("[…"): no formula, the values intact inside.
         assert json.loads(row["aliases"]) == [text, "second alias"], key
-        assert json.loads(row["sources"]) == [{"title": text, "url": SOURCE_URL}], key
+        assert json.loads(row["sources"]) == [
+            {"source": f"evil-source-{key}", "locator": "p. 1"}
+        ], key
     assert unsafe_cells(rows) == []
 
 

@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from directory import deadlines
 from directory.models import Call
-from tests.factories import CallFactory, ProgrammeFactory
+from tests.factories import CallFactory, ProgrammeFactory, cited_source
 from tests.test_history import form_data, page_text
 
 UTC = datetime.UTC
@@ -139,6 +139,7 @@ def deadline_shown(page, prefix: str = "") -> tuple[str, str, str]:
 
 
 def add_call(admin_client, programme, slug: str, day: str, time: str, zone: str):
+    cited_source()  # the source the call's citation names
     page = admin_client.get(reverse(ADD_URL))
     assert page.status_code == HTTPStatus.OK
     data = form_data(page)
@@ -149,7 +150,7 @@ def add_call(admin_client, programme, slug: str, day: str, time: str, zone: str)
         closes_at_0=[day],
         closes_at_1=[time],
         deadline_timezone=[zone],
-        sources=['[{"title": "Call text", "url": "https://example.org/call"}]'],
+        sources=['[{"source": "test-source", "locator": "p. 1"}]'],
         is_published=["on"],
         _save=["Save"],
     )
@@ -399,7 +400,7 @@ def test_a_call_imported_from_csv_reads_a_local_deadline_in_its_zone(admin_clien
             "jst-ukri",
             "2027-01-31 12:00",
             "Asia/Tokyo",
-            '[{"title": "t", "url": "https://www.jst.go.jp/"}]',
+            '[{"source": "test-source", "locator": "p. 1"}]',
         ]
     )
     import_url = reverse("admin:directory_call_import")

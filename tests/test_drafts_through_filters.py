@@ -26,6 +26,7 @@ from tests.factories import (
     ProgrammeFactory,
     ProgrammeRoleFactory,
     ResearchFieldFactory,
+    SourceFactory,
     TechniqueFactory,
     country,
 )
@@ -241,6 +242,14 @@ FIELD_CASES = {
     )[1],
 }
 
+SOURCE_CASES = {
+    "q": lambda: (SourceFactory(slug="hidden-hit", name="Zyxwv", **DRAFT), "q=zyxwv")[1],
+    "updated_since": lambda: (
+        SourceFactory(slug="hidden-hit", **DRAFT),
+        f"updated_since={LONG_AGO}",
+    )[1],
+}
+
 RESOURCES = {
     "facilities": (filtersets.FacilityFilterSet, FACILITY_CASES),
     "programmes": (filtersets.ProgrammeFilterSet, PROGRAMME_CASES),
@@ -249,6 +258,7 @@ RESOURCES = {
     "agreements": (filtersets.AgreementFilterSet, AGREEMENT_CASES),
     "techniques": (filtersets.TechniqueFilterSet, TECHNIQUE_CASES),
     "fields": (filtersets.ResearchFieldFilterSet, FIELD_CASES),
+    "sources": (filtersets.SourceFilterSet, SOURCE_CASES),
 }
 #: Parameters that select nothing by themselves.
 NOT_SELECTING = {"ordering", "radius_km"}

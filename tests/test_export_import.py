@@ -20,6 +20,7 @@ from directory.models import (
     Agreement,
     Call,
     ChangeEvent,
+    Citation,
     Country,
     DirectoryState,
     Facility,
@@ -30,6 +31,7 @@ from directory.models import (
     Programme,
     ProgrammeRole,
     ResearchField,
+    Source,
     Technique,
 )
 from directory.portable import (
@@ -50,7 +52,9 @@ from tests.factories import (
     ProgrammeFactory,
     ProgrammeRoleFactory,
     ResearchFieldFactory,
+    SourceFactory,
     TechniqueFactory,
+    citation,
     country,
     direct_writes,
 )
@@ -59,6 +63,7 @@ pytestmark = pytest.mark.django_db
 
 #: Every model a document carries (the test states them; portable_models() must agree).
 DIRECTORY_MODELS = [
+    Source,
     Technique,
     ResearchField,
     AccessMode,
@@ -149,8 +154,14 @@ def build_rich_records() -> None:
         review_note="Check the beamline count.",
         last_verified_on=datetime.date(2025, 3, 1),
         sources=[
-            {"title": "Annual review", "url": "https://example.org/review"},
-            {"title": "資料", "document": "seeds/001_x.txt:63", "passage": "三・五ギガ電子ボルト"},
+            citation(),
+            citation(
+                SourceFactory(
+                    slug="zz-report", name="資料", published_on=datetime.date(2022, 5, 1)
+                ).slug,
+                "line 63",
+                passage="三・五ギガ電子ボルト",
+            ),
         ],
         description="A ring.",
         description_ja="リング。",
@@ -248,6 +259,7 @@ def wipe_directory() -> None:
     """
     with direct_writes():
         Institution._base_manager.update(parent=None)
+        Citation.objects.all().delete()  # the index of who cites which source
         for model in reversed(portable_models()):
             model._base_manager.all().delete()
     for model in DIRECTORY_MODELS:
@@ -286,7 +298,8 @@ def test_document_covers_every_directory_model_and_nothing_else():
         if model in DIRECTORY_MODELS or model._meta.auto_created:
             continue
         is_history = model in history_models or model.__name__.startswith("Historical")
-        assert is_history or model in (Country, DirectoryState, ChangeEvent, FeedEntry), model
+        derived = (Country, DirectoryState, ChangeEvent, FeedEntry, Citation)
+        assert is_history or model in derived, model
 
 
 def test_export_empty_import_gives_identical_records(directory):

@@ -241,6 +241,8 @@ def shown(value, expected):
     if isinstance(value, dict) and "slug" in value:  # a call's programme, a parent
         return value["slug"]
     if isinstance(value, list) and value and isinstance(value[0], dict):
+        if isinstance(value[0].get("source"), dict):  # citations: their source by slug
+            return [{**item, "source": item["source"]["slug"]} for item in value]
         if "code" in value[0]:
             return sorted(item["code"] for item in value)
         if "role" in value[0]:

@@ -1,5 +1,7 @@
 """The curated seed data loads, validates, is sourced, and loads twice without duplicates."""
 
+import re
+
 import pytest
 from django.core.management import call_command
 
@@ -14,6 +16,7 @@ from directory.models import (
     Programme,
     ProgrammeRole,
     ResearchField,
+    Source,
     Technique,
 )
 from directory.search import normalise
@@ -31,7 +34,7 @@ SOURCED_MODELS = [
     Call,
     Agreement,
 ]
-ALL_MODELS = [*SOURCED_MODELS, FacilityRole, ProgrammeRole]
+ALL_MODELS = [*SOURCED_MODELS, FacilityRole, ProgrammeRole, Source]
 
 REQUIRED_FACILITIES = [
     "nanoterasu",
@@ -124,20 +127,39 @@ def test_role_links_connect_operators_and_funders(seed_data):
     assert ProgrammeRole.objects.filter(programme__slug="q-leap", role="funder").exists()
 
 
-def test_seed_sources_cite_seed_documents_that_exist(seed_data, settings):
+#: The seed documents (../shared/seeds/) and the source records that stand for them.
+SEED_DOCUMENTS = {
+    "harwell-uk-japan-web-article": "000_479be188746a4a15.txt",
+    "takata-nanoterasu-coalition-essay": "001_0b0baf97f8f31bd4.txt",
+    "mext-quantum-technology-diplomacy-2018": "002_a45a7a73fcd84577.txt",
+    "jst-qst-koyasu-interview-2023": "003_294f004cc8471b51.txt",
+    "crds-nanotech-materials-panoramic-view-2023": "004_972bf78de6d42bb8.txt",
+}
+
+
+def test_seed_citations_name_seeded_sources_and_lines_inside_them(seed_data, settings):
+    """Every citation names a source record; the five seed documents are sources, each cited,
+    and every line a citation of one gives is a line of that document."""
+    slugs = set(Source.objects.values_list("slug", flat=True))
+    assert set(SEED_DOCUMENTS) <= slugs
+    cited = {}
+    for model in SOURCED_MODELS:
+        for slug, sources in model.objects.values_list("slug", "sources"):
+            assert sources, f"{model.__name__} {slug} cites nothing"
+            for citation in sources:
+                assert citation["source"] in slugs, (slug, citation)
+                assert citation["locator"].strip(), (slug, citation)
+                cited.setdefault(citation["source"], []).append(citation["locator"])
+    assert set(SEED_DOCUMENTS) <= set(cited)
     seeds_dir = settings.BASE_DIR.parent / "shared" / "seeds"
     if not seeds_dir.is_dir():
         pytest.skip("shared/seeds is not next to the project")
-    available = {path.name for path in seeds_dir.iterdir()}
-    cited = {
-        citation["document"].split("/")[-1].split(":")[0]
-        for model in SOURCED_MODELS
-        for sources in model.objects.values_list("sources", flat=True)
-        for citation in sources
-        if citation.get("document", "").startswith("seeds/")
-    }
-    assert cited, "no record cites a seed document"
-    assert cited <= available
+    for slug, name in SEED_DOCUMENTS.items():
+        length = len((seeds_dir / name).read_text(encoding="utf-8").splitlines())
+        for locator in cited[slug]:
+            lines = [int(number) for number in re.findall(r"[0-9]+", locator)]
+            assert locator.startswith(("line ", "lines ")) and lines, (slug, locator)
+            assert all(1 <= line <= length for line in lines), (slug, locator, length)
 
 
 @pytest.mark.parametrize(

@@ -27,9 +27,16 @@ from tests.factories import (
     FacilityRoleFactory,
     InstitutionFactory,
     TechniqueFactory,
+    cited_source,
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _cited_source(db):
+    """The source record the citations of these tests name (tests.factories.citation)."""
+    cited_source()
 
 
 # --- reading forms as a browser would -----------------------------------------------------
@@ -175,7 +182,7 @@ def test_admin_add_is_recorded_with_its_author(admin_client, admin_user):
         status=["operational"],
         country=["JP"],
         city=["Tsukuba"],
-        sources=['[{"title": "KEK", "url": "https://www.kek.jp/"}]'],
+        sources=['[{"source": "test-source", "locator": "p. 1"}]'],
         _save=["Save"],
     )
     response = admin_client.post(add_url, data)

@@ -19,15 +19,29 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from directory.models import Facility, FacilityRole
-from tests.factories import FacilityFactory, InstitutionFactory, TechniqueFactory, country, update
+from tests.factories import (
+    FacilityFactory,
+    InstitutionFactory,
+    TechniqueFactory,
+    cited_source,
+    country,
+    update,
+)
 from tests.test_history import form_data, page_text
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _cited_source(db):
+    """The source record the rows' citations name."""
+    cited_source()
+
+
 IMPORT_URL = reverse("admin:directory_facility_import")
 PROCESS_URL = reverse("admin:directory_facility_process_import")
 CHANGELIST = reverse("admin:directory_facility_changelist")
-SOURCES = '[{"title": "Facility website", "url": "https://example.org/"}]'
+SOURCES = '[{"source": "test-source", "locator": "p. 1"}]'
 COLUMNS = [
     "slug",
     "name",
@@ -356,7 +370,7 @@ def test_json_file_with_native_lists_for_sources_and_aliases_imports(admin_clien
     rows = [
         {
             **row("nanoterasu", name="NanoTerasu"),
-            "sources": [{"title": "QST", "url": "https://www.qst.go.jp/"}],
+            "sources": [{"source": "test-source", "locator": "p. 2", "passage": "QST"}],
             "aliases": ["ナノテラス"],
         }
     ]
@@ -364,7 +378,7 @@ def test_json_file_with_native_lists_for_sources_and_aliases_imports(admin_clien
     import_file(admin_client, as_json(rows), "json")
 
     nanoterasu = Facility.objects.get(slug="nanoterasu")
-    assert nanoterasu.sources == [{"title": "QST", "url": "https://www.qst.go.jp/"}]
+    assert nanoterasu.sources == [{"source": "test-source", "locator": "p. 2", "passage": "QST"}]
     assert nanoterasu.aliases == ["ナノテラス"]
 
 

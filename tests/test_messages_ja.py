@@ -48,19 +48,14 @@ def curator(django_user_model) -> APIClient:
 WRITE_ERRORS = [
     # directory.validators (a model field's validator, run by the write service's full_clean())
     (
-        {"sources": [{"title": "Plan", "url": "https://example.org/", "date": "2026-13-01"}]},
-        {"sources": ["Source 1 has an invalid date 2026-13-01 (expected YYYY-MM-DD)."]},
-        {
-            "sources": [
-                "出典 1 の日付 2026-13-01 が正しくありません"
-                "（YYYY-MM-DD の形式で指定してください）。"
-            ]
-        },
+        {"sources": [{"source": "no-such-report", "locator": "p. 1"}]},
+        {"sources": ["Source 1 cites no-such-report, which is not a source record."]},
+        {"sources": ["出典 1 が示す no-such-report は出典として登録されていません。"]},
     ),
     (
-        {"sources": [{"url": "https://example.org/"}]},
-        {"sources": ["Source 1 needs a title."]},
-        {"sources": ["出典 1 にはタイトルが必要です。"]},
+        {"sources": [{"source": "no-such-report"}]},
+        {"sources": ["Source 1 needs a locator (where in the source: a line, a page)."]},
+        {"sources": ["出典 1 には出典内の位置（行、ページなど）が必要です。"]},
     ),
     # a constraint's message (lazy), checked by the service's full_clean()
     (

@@ -492,7 +492,7 @@ def test_a_write_lands_on_the_primary_and_its_request_reads_the_primary(server):
             "kind": "funding_agency",
             "country": "GB",
             "is_published": True,
-            "sources": [{"title": "t", "url": "https://example.org/"}],
+            "sources": [],
         },
         auth,
     )

@@ -21,10 +21,23 @@ from rest_framework.test import APIClient
 from directory import services
 from directory.models import ChangeEvent, Facility, FeedEntry, Technique
 from directory.roles import sync_role_groups
-from tests.factories import FacilityFactory, InstitutionFactory, TechniqueFactory, api_token
+from tests.factories import (
+    FacilityFactory,
+    InstitutionFactory,
+    TechniqueFactory,
+    api_token,
+    cited_source,
+)
 from tests.test_history import form_data, page_text
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _cited_source(db):
+    """The source record the citations of these tests name (tests.factories.citation)."""
+    cited_source()
+
 
 CHANGELIST = reverse("admin:directory_facility_changelist")
 
@@ -87,7 +100,7 @@ def test_admin_add(admin_client, admin_user):
         kind="synchrotron",
         status="operational",
         country="JP",
-        sources='[{"title": "KEK", "url": "https://www.kek.jp/"}]',
+        sources='[{"source": "test-source", "locator": "p. 1"}]',
         is_published="on",
     )
     entry, event = assert_recorded("photon-factory", "created", admin_user, reason_has="admin")
@@ -250,7 +263,8 @@ def test_seed_directory_command():
     call_command("seed_directory", verbosity=0)
     entry, _event = assert_recorded("spring-8", "created", None, reason_has="Seeded from")
     assert "fixtures/facilities.json" in entry.history_change_reason
-    assert "seeds/" in entry.history_change_reason  # names the record's source documents
+    # names the record's source documents (by their source records, never a file path)
+    assert "jst-qst-koyasu-interview-2023" in entry.history_change_reason
     assert Technique.history.filter(history_type="+").count() == Technique.objects.count()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from directory.search import build_search_key
@@ -141,8 +142,8 @@ class ProvenanceFields(GuardedWrites):
         blank=True,
         validators=[validate_sources],
         help_text=_(
-            'Citations, e.g. [{"title": "…", "url": "https://…"}] or '
-            '[{"title": "…", "document": "seeds/001_….txt:63", "passage": "…"}]'
+            "Citations, each naming a source record by slug, where in it, and the passage: "
+            '[{"source": "jst-qst-koyasu-interview-2023", "locator": "line 43", "passage": "…"}]'
         ),
     )
     last_verified_on = models.DateField(
@@ -175,6 +176,45 @@ class ProvenanceFields(GuardedWrites):
 
     class Meta:
         abstract = True
+
+    def clean(self):
+        super().clean()
+        unknown = unknown_cited_sources(self.sources)
+        if unknown:
+            raise ValidationError({"sources": unknown})
+
+
+def unknown_cited_sources(citations) -> list[str]:
+    """Messages naming each citation whose source slug is not a source record (one query).
+
+    The shape of the citations is validate_sources's; this needs the database, so it runs in
+    the model's clean(), which every write service calls (full_clean).
+    """
+    from django.apps import apps
+
+    try:
+        validate_sources(citations)
+    except ValidationError:
+        return []  # the field's own error says what is wrong with its shape
+    wanted = {
+        position: citation["source"]
+        for position, citation in enumerate(citations, start=1)
+        if isinstance(citation, dict) and isinstance(citation.get("source"), str)
+    }
+    if not wanted:
+        return []
+    source_model = apps.get_model("directory", "Source")
+    known = set(
+        source_model._base_manager.filter(slug__in=set(wanted.values())).values_list(
+            "slug", flat=True
+        )
+    )
+    return [
+        gettext("Source %(n)s cites %(slug)s, which is not a source record.")
+        % {"n": position, "slug": slug}
+        for position, slug in wanted.items()
+        if slug not in known
+    ]
 
 
 class NamedRecord(ProvenanceFields):

@@ -47,10 +47,11 @@ from directory.models import (
     Institution,
     Programme,
     ResearchField,
+    Source,
     Technique,
 )
 from directory.models.state import kinds_reported
-from directory.services import versions
+from directory.services import citations, versions
 
 #: Records read per query when computing public forms (stays under SQLite's variable limit).
 CHUNK = 500
@@ -133,7 +134,32 @@ def _embedders() -> dict[type[models.Model], list[tuple[type[models.Model], str]
             target = shape.model._meta.get_field(link.path).related_model
             if selectors.publishable(target):
                 found[target].append((shape.model, link.path))
+        if citations.column_of(shape.model):
+            # Its citations name sources by slug, public ones only (_public_citations).
+            found[Source].append((shape.model, "citation_index__source"))
     return found
+
+
+def _public_citations(records) -> None:
+    """Leave out of each record's ``sources`` the citations of sources the public may not see
+    (a draft source), as its detail does: one query for all of them."""
+    cited = set()
+    for record in records:
+        cited |= citations.cited_slugs(record.sources)
+    if not cited:
+        return
+    public = set(
+        Source._base_manager.filter(selectors.public_condition(Source), slug__in=cited).values_list(
+            "slug", flat=True
+        )
+    )
+    for record in records:
+        if isinstance(record.sources, list):
+            record.sources = [
+                citation
+                for citation in record.sources
+                if not isinstance(citation, dict) or citation.get("source") in public
+            ]
 
 
 # --- the public form of records ------------------------------------------------------------
@@ -178,6 +204,7 @@ def public_payloads(model: type[models.Model], pks: Iterable) -> dict[object, tu
     )
     if not records:
         return {}
+    _public_citations(records)
     result = {record.pk: (record.slug, _own_fields(shape, record)) for record in records}
     ids = list(result)
     for link in shape.links:

@@ -27,8 +27,8 @@ from django.utils import timezone
 
 from directory import publishing
 from directory.i18n import english, verbose_name
-from directory.models import ChangeEvent, NamedRecord
-from directory.services import feed, history, versions
+from directory.models import ChangeEvent, NamedRecord, Source
+from directory.services import citations, feed, history, versions
 from directory.writes import service_write
 
 R = TypeVar("R", bound=NamedRecord)
@@ -276,6 +276,8 @@ def _save(record, relations, *, user, reason, date, force_insert=False) -> None:
 
 def _write(record, relations, *, user, reason, date, force_insert) -> None:
     record.save(force_insert=force_insert)
+    # The sources it began or stopped citing list it differently now.
+    feed.relinked(Source, citations.sync(record))
     roles = _role_fields(type(record))
     for name, values in relations.items():
         before = set() if force_insert else _links(record, name, roles)
@@ -551,6 +553,7 @@ def _delete(record, *, user, reason: str) -> ChangeEvent:
             )
     for role_field in _role_fields(model).values():
         _sync_role_links(stored, role_field, [], user=user, reason=reason, date=date)
+    feed.relinked(Source, citations.forget(stored))
     pk = stored.pk
     stored._history_user = history.author(user)
     stored._change_reason = reason

@@ -64,6 +64,8 @@ def showing() -> dict[type[models.Model], list[Showing]]:
         relations.AGREEMENT_LIST,
         relations.TECHNIQUE_DETAIL,
         relations.FIELD_DETAIL,
+        relations.SOURCE_DETAIL,
+        relations.CALL_DETAIL,
     ):
         for relation in kind:
             meta = relation.through._meta
@@ -87,8 +89,16 @@ def has_version(model) -> bool:
     return any(field.name == "version" for field in model._meta.concrete_fields)
 
 
+def summary_fields(model) -> tuple[str, ...]:
+    """What records showing one of ``model``'s show of it: its brief summary, or more where
+    the model says so (a source's publisher and URL appear in the citations citing it)."""
+    return getattr(model, "SUMMARY_FIELDS", SUMMARY_FIELDS)
+
+
 def summary_changed(before, after) -> bool:
-    return any(getattr(before, name) != getattr(after, name) for name in SUMMARY_FIELDS)
+    return any(
+        getattr(before, name) != getattr(after, name) for name in summary_fields(type(after))
+    )
 
 
 @dataclass

@@ -41,5 +41,5 @@ class Command(BaseCommand):
             f"in the directory (left as they are), {len(report.remembered)} deleted or "
             f"renamed by curators (not added again); history completed for "
             f"{report.backfilled_history} record(s), {report.backfilled_feed} feed entr(ies) "
-            "added."
+            f"added, {report.backfilled_citations} citation index row(s) corrected."
         )

@@ -17,7 +17,7 @@
   }
 
   function clear(row) {
-    row.querySelectorAll("input, textarea").forEach(function (field) { field.value = ""; });
+    row.querySelectorAll("input, textarea, select").forEach(function (field) { field.value = ""; });
   }
 
   function setUp(container) {
@@ -42,7 +42,7 @@
       const row = blank.cloneNode(true);
       list.appendChild(row);
       renumber(list);
-      const first = row.querySelector("input, textarea");
+      const first = row.querySelector("select, input, textarea");
       if (first) first.focus();
     });
     container.querySelectorAll("[hidden].directory-row-add, [hidden].directory-row-remove")
