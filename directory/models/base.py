@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
+from directory import identifiers
 from directory.search import build_search_key
 from directory.validators import nul_character_error, validate_aliases, validate_sources
 from directory.writes import check_write
@@ -265,3 +266,11 @@ class NamedRecord(ProvenanceFields):
         Called from the pre_save signal, so fixture loads (raw saves) get it too.
         """
         self.refresh_search_key()
+        for scheme in identifiers.schemes_of(type(self)):
+            value = getattr(self, scheme.column)
+            setattr(self, scheme.column, scheme.normalise(value) if value else None)
+
+    @property
+    def identifiers(self) -> dict[str, str | None]:
+        """The record's persistent identifiers by scheme (see directory.identifiers)."""
+        return identifiers.identifiers_of(self)
