@@ -234,7 +234,9 @@ def _candidates(institution, indexes) -> dict[str, Match]:
 
     offer(names.get(match_key(institution.name), []), RorMatch.NAME, institution.name)
     if institution.name_ja:
-        offer(japanese.get(normalise(institution.name_ja), []), RorMatch.NAME_JA, institution.name_ja)
+        offer(
+            japanese.get(normalise(institution.name_ja), []), RorMatch.NAME_JA, institution.name_ja
+        )
     for term in [institution.name, *(institution.aliases or [])]:
         offer(any_name.get(match_key(term), []), RorMatch.ALIAS, term)
     if institution.acronym:
@@ -264,7 +266,9 @@ def match_institutions(records: list[RorRecord], institutions: Iterable) -> list
         if institution.ror_id:
             if institution.ror_id in by_id:
                 matches.append(
-                    Match(institution, by_id[institution.ror_id], RorMatch.ROR_ID, institution.ror_id)
+                    Match(
+                        institution, by_id[institution.ror_id], RorMatch.ROR_ID, institution.ror_id
+                    )
                 )
             continue
         found = _candidates(institution, indexes)

@@ -88,7 +88,7 @@ def _strip_prefixes(value: str, prefixes: tuple[str, ...]) -> str:
 
 
 def normalise_wikidata_id(value: str | None) -> str | None:
-    """"Q42" for "q42", " Q42 " or "https://www.wikidata.org/wiki/Q42"; None if empty."""
+    """ "Q42" for "q42", " Q42 " or "https://www.wikidata.org/wiki/Q42"; None if empty."""
     if value is None:
         return None
     value = _strip_prefixes(value.strip(), _WIKIDATA_URL_PREFIXES).strip().upper()
@@ -147,7 +147,7 @@ def validate_isni(value: str | None) -> None:
 
 
 def normalise_crossref_funder_id(value: str | None) -> str | None:
-    """"10.13039/<number>" for the DOI, its URL or the bare number; None if empty."""
+    """ "10.13039/<number>" for the DOI, its URL or the bare number; None if empty."""
     if value is None:
         return None
     value = _strip_prefixes(value.strip(), _DOI_URL_PREFIXES).strip()

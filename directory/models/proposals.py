@@ -85,7 +85,9 @@ class RorProposal(models.Model):
                 condition=Q(status=ProposalStatus.PENDING, decided_at__isnull=True)
                 | (~Q(status=ProposalStatus.PENDING) & Q(decided_at__isnull=False)),
                 name="%(app_label)s_%(class)s_decided_when_decided",
-                violation_error_message=_("A decided proposal has a decision date; a pending one not."),
+                violation_error_message=_(
+                    "A decided proposal has a decision date; a pending one not."
+                ),
             ),
             FieldCheckConstraint(
                 field="score",
