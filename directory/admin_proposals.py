@@ -95,6 +95,10 @@ class RorProposalAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("what accepting would change"))
     def planned_changes(self, obj) -> str:
+        if obj.status != "pending":
+            return gettext("Nothing more: this proposal is decided (%(status)s).") % {
+                "status": obj.get_status_display()
+            }
         plan = proposals.plan(obj)
         if plan.refusal:
             return gettext("Cannot be accepted: %(why)s") % {"why": plan.refusal}

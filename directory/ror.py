@@ -1,8 +1,11 @@
 """Reading a ROR data dump (schema v2) and matching its records to the directory's institutions.
 
-ROR publishes its whole registry on Zenodo as a zip holding ``v<version>-<date>-ror-data.json``
-(and a CSV of the same records; older dumps also a ``…_schema_v2.json`` beside a schema-v1
-file). Each record (https://ror.readme.io/docs/ror-data-structure) has an ``id``
+ROR publishes its whole registry on Zenodo (https://doi.org/10.5281/zenodo.6347574) as a
+zip holding ``v<version>-<date>-ror-data.json`` and a CSV of the same records. Releases 1.45
+to 1.74 held two JSON files: schema v1 without a suffix and schema v2 as
+``…-ror-data_schema_v2.json``; later releases hold v2 only (https://ror.readme.io/docs/data-dump).
+
+Each record (https://ror.readme.io/docs/ror-data-structure) has an ``id``
 (``https://ror.org/0…``), ``names`` (``value``, ``types``: ror_display / label / alias /
 acronym, ``lang``), ``relationships`` (parent / child / related / successor / predecessor,
 each with an ``id`` and ``label``), ``locations`` (``geonames_details.country_code``),
@@ -156,7 +159,7 @@ def _json_member(archive: zipfile.ZipFile) -> str:
     names = [name for name in archive.namelist() if name.lower().endswith(".json")]
     if not names:
         raise RorDumpError("The zip holds no .json file: is it a ROR data dump?")
-    # Dumps of 2024–2025 held a schema-v1 file beside the "_schema_v2" one; later ones v2 only.
+    # Releases 1.45–1.74 hold a schema-v1 file beside the "_schema_v2" one; later ones v2 only.
     names.sort(key=lambda name: ("schema_v2" not in name, "ror-data" not in name, name))
     return names[0]
 

@@ -45,11 +45,12 @@ PUBLISHABLE_MODELS = EDITED_MODELS - {"facilityrole", "programmerole"}
 TOKEN_PERMISSIONS = {f"api.{action}_apitoken" for action in ("add", "change", "delete", "view")}
 CURATOR_PERMISSIONS = {
     f"directory.{action}_{model}" for model in EDITED_MODELS for action in ("view", "add", "change")
-} | {f"directory.view_{model}" for model in ("country", "changeevent", "feedentry")}
+} | {f"directory.view_{model}" for model in ("country", "changeevent", "feedentry", "rorproposal")}
 EDITOR_PERMISSIONS = (
     CURATOR_PERMISSIONS
     | {f"directory.delete_{model}" for model in EDITED_MODELS}
     | {f"directory.publish_{model}" for model in PUBLISHABLE_MODELS}
+    | {"directory.decide_rorproposal"}  # accept or reject what import_ror proposes
     | TOKEN_PERMISSIONS
 )
 
@@ -119,8 +120,15 @@ def test_every_directory_model_is_assigned_to_the_roles_on_purpose():
         if not model._meta.model_name.startswith("historical")
     }
     # Country is read-only reference data, ChangeEvent and FeedEntry the change stream the
-    # write services keep (read-only); DirectoryState is bookkeeping nobody sees.
-    assert models == EDITED_MODELS | {"country", "changeevent", "feedentry", "directorystate"}
+    # write services keep (read-only); DirectoryState is bookkeeping nobody sees; ROR
+    # proposals are filed by import_ror and decided (accepted or rejected) by editors.
+    assert models == EDITED_MODELS | {
+        "country",
+        "changeevent",
+        "feedentry",
+        "directorystate",
+        "rorproposal",
+    }
 
 
 def test_curator_group_has_exactly_view_add_change():
