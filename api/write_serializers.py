@@ -192,6 +192,11 @@ class ResearchFieldWriteSerializer(RecordWriteSerializer):
         fields = COMMON_FIELDS
 
 
+def _ror(value) -> str | None:
+    # Fields passed their checks: a string or a number (DRF's CharField takes both), or null.
+    return normalise_ror_id(str(value)) if value is not None else None
+
+
 class InstitutionWriteSerializer(RecordWriteSerializer):
     country = serializers.SlugRelatedField(slug_field="code", queryset=Country.objects.all())
     ror_id = identifier_input("ROR id (also settable as identifiers.ror).")
@@ -222,8 +227,7 @@ class InstitutionWriteSerializer(RecordWriteSerializer):
             "ror_id" in self.initial_data
             and isinstance(given, dict)
             and "ror" in given
-            and normalise_ror_id(given["ror"] or "")
-            != normalise_ror_id(self.initial_data["ror_id"] or "")
+            and _ror(given["ror"]) != _ror(self.initial_data["ror_id"])
         ):
             raise serializers.ValidationError(
                 {"identifiers": {"ror": [_("Differs from ror_id: give the ROR id once.")]}}

@@ -61,7 +61,7 @@ def validate_ror_id(value: str | None) -> None:
 
 
 # Wikidata items: "Q" and a number without leading zeros.
-WIKIDATA_ID_PATTERN = re.compile(r"^Q[1-9][0-9]*$")
+WIKIDATA_ID_PATTERN = re.compile(r"^Q[1-9][0-9]{0,18}$")  # fits the 20-character column
 _WIKIDATA_URL_PREFIXES = (
     "https://www.wikidata.org/wiki/",
     "http://www.wikidata.org/wiki/",
@@ -75,7 +75,7 @@ ISNI_PATTERN = re.compile(r"^[0-9]{15}[0-9X]$")
 _ISNI_URL_PREFIXES = ("https://isni.org/isni/", "http://isni.org/isni/", "isni:")
 # Crossref Funder IDs are DOIs under the prefix 10.13039; ROR's dumps give the bare number.
 CROSSREF_FUNDER_PREFIX = "10.13039/"
-CROSSREF_FUNDER_ID_PATTERN = re.compile(r"^10\.13039/[0-9]+$")
+CROSSREF_FUNDER_ID_PATTERN = re.compile(r"^10\.13039/[0-9]{1,31}$")  # fits 40 characters
 _DOI_URL_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:")
 
 

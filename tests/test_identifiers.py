@@ -91,7 +91,7 @@ def test_isni_check_character_and_forms():
 def test_wikidata_and_crossref_forms():
     assert validators.normalise_wikidata_id(" q123 ") == "Q123"
     assert validators.normalise_wikidata_id("https://www.wikidata.org/wiki/Q123") == "Q123"
-    for bad in ("123", "Q", "Q012", "P31", "Q12a"):
+    for bad in ("123", "Q", "Q012", "P31", "Q12a", "Q" + "9" * 20):
         with pytest.raises(ValidationError, match="Wikidata"):
             validators.validate_wikidata_id(bad)
     assert validators.normalise_crossref_funder_id("999000001") == "10.13039/999000001"
@@ -99,7 +99,7 @@ def test_wikidata_and_crossref_forms():
         validators.normalise_crossref_funder_id("https://doi.org/10.13039/999000001")
         == "10.13039/999000001"
     )
-    for bad in ("10.1000/123", "abc", "10.13039/12a"):
+    for bad in ("10.1000/123", "abc", "10.13039/12a", "9" * 40):
         with pytest.raises(ValidationError, match="Crossref"):
             validators.validate_crossref_funder_id(bad)
 
