@@ -138,7 +138,9 @@ class IdentifierField(models.CharField):
 
     def to_python(self, value):
         value = super().to_python(value)
-        return self.scheme.normalise(value) if isinstance(value, str) else value
+        # "" stays "": a lookup of "" must not turn into IS NULL (NamedRecord.clean_fields
+        # stores an empty identifier as NULL).
+        return self.scheme.normalise(value) if isinstance(value, str) and value else value
 
     def formfield(self, **kwargs):
         return super().formfield(
