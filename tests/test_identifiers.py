@@ -171,6 +171,19 @@ def test_write_api_normalises_identifiers(editor_api):
     }
     stored = Institution.objects.get(slug="new-institute")
     assert (stored.ror_id, stored.crossref_funder_id) == (ror_id(7), "10.13039/999000003")
+    # An empty value clears one identifier (stored as NULL: any number of records have none).
+    url = "/api/v1/institutions/new-institute/"
+    response = editor_api.patch(
+        url,
+        {"identifiers": {"wikidata": "", "isni": None}},
+        format="json",
+        HTTP_IF_MATCH=editor_api.get(url).headers["ETag"],
+    )
+    assert response.status_code == HTTPStatus.OK, response.json()
+    assert response.json()["identifiers"]["wikidata"] is None
+    assert response.json()["identifiers"]["ror"] == f"https://ror.org/{ror_id(7)}"
+    InstitutionFactory(slug="no-identifiers")
+    assert Institution.objects.filter(wikidata_id__isnull=True, isni__isnull=True).count() == 2
 
 
 @pytest.mark.parametrize(
