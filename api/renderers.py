@@ -10,6 +10,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.utils import encoders
 
 from directory import csvsafe
+from directory.identifiers import SCHEMES
 
 
 class DirectoryJSONRenderer(JSONRenderer):
@@ -213,6 +214,16 @@ def _link(item: dict, schema_type: str) -> dict:
     return {"@type": schema_type, "@id": item.get("url"), "name": item.get("name")}
 
 
+def identifier_urls(identifiers: dict) -> list[str]:
+    """The resolvable URL of each identifier a record has (ROR is one already)."""
+    urls = []
+    for key, value in identifiers.items():
+        scheme = SCHEMES.get(key)
+        if value and scheme is not None:
+            urls.append(value if value.startswith("https://") else scheme.url(value))
+    return urls
+
+
 def _creative_work(record: dict, date, public_url) -> dict:
     """What a document's schema.org CreativeWork says of it: publisher, date, address."""
     work = {}
@@ -257,8 +268,10 @@ def to_jsonld(record: dict, schema_type: str) -> dict:
         document["alternateName"] = record["aliases"]
     if _descriptions(record):
         document["description"] = _descriptions(record)
-    if record.get("website"):
-        document["sameAs"] = record["website"]
+    same_as = [record["website"]] if record.get("website") else []
+    same_as += identifier_urls(record.get("identifiers") or {})
+    if same_as:
+        document["sameAs"] = same_as[0] if len(same_as) == 1 else same_as
     if record.get("kind_label"):
         document["additionalType"] = record["kind_label"]
     if record.get("updated_at"):
@@ -297,8 +310,8 @@ def to_jsonld(record: dict, schema_type: str) -> dict:
     if schema_type == "Organization":
         if record.get("parent"):
             document["parentOrganization"] = _link(record["parent"], "Organization")
-        if record.get("ror_url"):
-            document["sameAs"] = [u for u in (record.get("website"), record["ror_url"]) if u]
+        if record.get("ror_url") and record["ror_url"] not in same_as:
+            document["sameAs"] = [*same_as, record["ror_url"]]
     if schema_type == "CreativeWork" and "source_url" in record:  # a source
         document.update(_creative_work(record, record.get("date"), record.get("source_url")))
         document["inLanguage"] = record.get("language") or None

@@ -168,6 +168,44 @@ class CountryNameField(serializers.Field):
         return localised(country.name, country.name_ja, language_of(self.context))
 
 
+class InstitutionIdentifiersSerializer(serializers.Serializer):
+    """An institution's persistent identifiers (null where it has none)."""
+
+    ror = serializers.URLField(allow_null=True, help_text="ROR id as its URL (canonical form).")
+    wikidata = serializers.CharField(allow_null=True, help_text="Wikidata item, e.g. Q42.")
+    isni = serializers.CharField(allow_null=True, help_text="ISNI, 16 characters, no spaces.")
+    crossref_funder_id = serializers.CharField(
+        allow_null=True, help_text="Crossref Funder ID as its DOI, 10.13039/<digits>."
+    )
+
+
+class FacilityIdentifiersSerializer(serializers.Serializer):
+    """A facility's persistent identifiers (null where it has none)."""
+
+    wikidata = serializers.CharField(allow_null=True, help_text="Wikidata item, e.g. Q42.")
+
+
+class IdentifiersField(serializers.Field):
+    """The record's ``identifiers`` object (directory.identifiers states the schemes)."""
+
+    def __init__(self, **kwargs):
+        kwargs.update(read_only=True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return value
+
+
+@extend_schema_field(InstitutionIdentifiersSerializer)
+class InstitutionIdentifiersField(IdentifiersField):
+    pass
+
+
+@extend_schema_field(FacilityIdentifiersSerializer)
+class FacilityIdentifiersField(IdentifiersField):
+    pass
+
+
 class CitedSourceSerializer(serializers.Serializer):
     """The source a citation names, as a reader finds it."""
 
@@ -360,6 +398,7 @@ class FacilitySerializer(RecordSerializer, FacilityDistance):
     techniques = PlainBriefsField("techniques")
     access_modes = PlainBriefsField("access_modes")
     research_fields = PlainBriefsField("fields")
+    identifiers = FacilityIdentifiersField()
     instruments = PlainBriefsField("instruments", help_text="Detail only.")
     programmes = PlainBriefsField("programmes", help_text="Detail only.")
     agreements = PlainBriefsField("agreements", help_text="Detail only.")
@@ -388,6 +427,7 @@ class FacilitySerializer(RecordSerializer, FacilityDistance):
             "user_programme_year",
             "construction_cost",
             "construction_cost_currency",
+            "identifiers",
             "institutions",
             "techniques",
             "access_modes",
@@ -555,6 +595,7 @@ class InstitutionSerializer(RecordSerializer):
     country = serializers.CharField(source="country_id", read_only=True)
     country_name = CountryNameField()
     ror_url = serializers.CharField(read_only=True)
+    identifiers = InstitutionIdentifiersField()
     parent = serializers.SerializerMethodField()
     facilities = RoleBriefsField("facilities", choices.FacilityRoleKind)
     programmes = RoleBriefsField("programmes", choices.ProgrammeRoleKind)
@@ -575,6 +616,7 @@ class InstitutionSerializer(RecordSerializer):
             "longitude",
             "ror_id",
             "ror_url",
+            "identifiers",
             "parent",
             "facilities",
             "programmes",

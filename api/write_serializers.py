@@ -8,6 +8,7 @@ per field (under the API's names: ``research_fields``, not the model's ``fields`
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from directory.choices import FacilityRoleKind, ProgrammeRoleKind
@@ -24,6 +25,7 @@ from directory.models import (
     Technique,
 )
 from directory.services import RoleLink
+from directory.validators import normalise_ror_id
 
 COMMON_FIELDS = (
     "slug",
@@ -83,6 +85,36 @@ class LocalDeadlineField(serializers.DateTimeField):
         return super().enforce_timezone(value)
 
 
+def identifier_input(help_text: str, source: str | None = None) -> serializers.CharField:
+    """One identifier as written: any accepted form (the write service normalises and
+    validates it, so the admin and the API refuse the same values); null or "" clears it."""
+    return serializers.CharField(
+        **({"source": source} if source else {}),
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=200,
+        help_text=help_text,
+    )
+
+
+class InstitutionIdentifiersInput(serializers.Serializer):
+    """The identifiers to set; a key left out keeps its value."""
+
+    ror = identifier_input("ROR id: 0xxxxxxNN or https://ror.org/0xxxxxxNN.", "ror_id")
+    wikidata = identifier_input("Wikidata item: Q and digits, or its URL.", "wikidata_id")
+    isni = identifier_input("ISNI: 16 characters, spaces allowed.")
+    crossref_funder_id = identifier_input(
+        "Crossref Funder ID: 10.13039/<digits> or the digits alone."
+    )
+
+
+class FacilityIdentifiersInput(serializers.Serializer):
+    """The identifiers to set; a key left out keeps its value."""
+
+    wikidata = identifier_input("Wikidata item: Q and digits, or its URL.", "wikidata_id")
+
+
 class RecordWriteSerializer(serializers.ModelSerializer):
     """Reads a write's JSON into the values and relations a write service takes.
 
@@ -100,11 +132,14 @@ class RecordWriteSerializer(serializers.ModelSerializer):
     def to_domain(self) -> tuple[dict, dict]:
         """(fields, relations) of ``validated_data``, keyed by the model's names."""
         fields, relations = {}, {}
-        # validated_data is keyed by each field's source (the model's name).
+        # validated_data is keyed by each field's source (the model's name); the nested
+        # identifiers (source "*") add their own model names.
         by_source = {field.source: (name, field) for name, field in self.fields.items()}
         for source, value in self.validated_data.items():
-            name, field = by_source[source]
-            if name == self.ROLE_LINKS:
+            name, field = by_source.get(source, (source, None))
+            if field is None:
+                fields[source] = value
+            elif name == self.ROLE_LINKS:
                 relations[field.source] = [
                     RoleLink(link["institution"], link["role"], link.get("note", ""))
                     for link in value
@@ -118,12 +153,32 @@ class RecordWriteSerializer(serializers.ModelSerializer):
     def api_errors(self, error: DjangoValidationError) -> dict:
         """A service's validation error, keyed by this API's field names."""
         names = {field.source: name for name, field in self.fields.items()}
+        nested = self._nested_names()
         if not hasattr(error, "error_dict"):
             return {"non_field_errors": error.messages}
-        return {
-            ("non_field_errors" if key == "__all__" else names.get(key, key)): messages
-            for key, messages in error.message_dict.items()
-        }
+        errors: dict = {}
+        for key, messages in error.message_dict.items():
+            if key in nested:
+                outer, inner = nested[key]
+                errors.setdefault(outer, {})[inner] = messages
+            else:
+                errors["non_field_errors" if key == "__all__" else names.get(key, key)] = messages
+        return errors
+
+    def _nested_names(self) -> dict[str, tuple[str, str]]:
+        """Model fields written through a nested object (``identifiers``) that the request
+        used: their errors are reported there, as {"identifiers": {"isni": [...]}}."""
+        found = {}
+        for name, field in self.fields.items():
+            if not isinstance(field, serializers.Serializer) or field.source != "*":
+                continue
+            given = self.initial_data.get(name) if isinstance(self.initial_data, dict) else None
+            for inner, child in field.fields.items():
+                if isinstance(given, dict) and inner in given:
+                    found[child.source] = (name, inner)
+                elif child.source not in {f.source for f in self.fields.values()}:
+                    found.setdefault(child.source, (name, inner))
+        return found
 
 
 class TechniqueWriteSerializer(RecordWriteSerializer):
@@ -138,8 +193,15 @@ class ResearchFieldWriteSerializer(RecordWriteSerializer):
         fields = COMMON_FIELDS
 
 
+def _ror(value) -> str | None:
+    # Fields passed their checks: a string or a number (DRF's CharField takes both), or null.
+    return normalise_ror_id(str(value)) if value is not None else None
+
+
 class InstitutionWriteSerializer(RecordWriteSerializer):
     country = serializers.SlugRelatedField(slug_field="code", queryset=Country.objects.all())
+    ror_id = identifier_input("ROR id (also settable as identifiers.ror).")
+    identifiers = InstitutionIdentifiersInput(source="*", required=False)
     parent = serializers.SlugRelatedField(
         slug_field="slug", queryset=Institution.objects.all(), required=False, allow_null=True
     )
@@ -154,8 +216,24 @@ class InstitutionWriteSerializer(RecordWriteSerializer):
             "latitude",
             "longitude",
             "ror_id",
+            "identifiers",
             "parent",
         )
+
+    def validate(self, attrs):
+        given = (
+            self.initial_data.get("identifiers") if isinstance(self.initial_data, dict) else None
+        )
+        if (
+            "ror_id" in self.initial_data
+            and isinstance(given, dict)
+            and "ror" in given
+            and _ror(given["ror"]) != _ror(self.initial_data["ror_id"])
+        ):
+            raise serializers.ValidationError(
+                {"identifiers": {"ror": [_("Differs from ror_id: give the ROR id once.")]}}
+            )
+        return super().validate(attrs)
 
 
 class FacilityWriteSerializer(RecordWriteSerializer):
@@ -165,6 +243,7 @@ class FacilityWriteSerializer(RecordWriteSerializer):
     techniques = slugs(Technique)
     access_modes = slugs(AccessMode)
     research_fields = slugs(ResearchField, source="fields")
+    identifiers = FacilityIdentifiersInput(source="*", required=False)
     institutions = FacilityRoleLink(
         many=True, required=False, help_text="Operators and partners: replaces all role links."
     )
@@ -187,6 +266,7 @@ class FacilityWriteSerializer(RecordWriteSerializer):
             "user_programme_year",
             "construction_cost",
             "construction_cost_currency",
+            "identifiers",
             "techniques",
             "access_modes",
             "research_fields",

@@ -22,6 +22,7 @@ from directory import publishing, resources, services
 from directory.admin_filters import CountryFilter
 from directory.admin_history import DirectoryHistoryContext, author
 from directory.admin_import import LabelledExportForm, SafeImportMixin
+from directory.admin_proposals import RorProposalAdmin  # noqa: F401 (registers it)
 from directory.admin_rows import row_formfield
 from directory.admin_writes import ServiceWritesMixin
 from directory.choices import localised
@@ -444,7 +445,8 @@ class InstitutionAdmin(ImportExportRecordAdmin):
     autocomplete_fields = ("country", "parent")
     fieldsets = (
         NAMES_FIELDSET,
-        (_("Organisation"), {"fields": ("kind", "parent", "ror_id")}),
+        (_("Organisation"), {"fields": ("kind", "parent")}),
+        (_("Identifiers"), {"fields": ("ror_id", "wikidata_id", "isni", "crossref_funder_id")}),
         (_("Location"), {"fields": ("country", "city", "latitude", "longitude")}),
         DESCRIPTION_FIELDSET,
         PROVENANCE_FIELDSET,
@@ -464,6 +466,7 @@ class FacilityAdmin(ImportExportRecordAdmin):
         NAMES_FIELDSET,
         (_("Kind and status"), {"fields": ("kind", "status")}),
         (_("Location"), {"fields": ("country", "city", "site", "latitude", "longitude")}),
+        (_("Identifiers"), {"fields": ("wikidata_id",)}),
         (
             _("Figures"),
             {

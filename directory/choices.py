@@ -345,3 +345,19 @@ def english_labels(choices: type[models.TextChoices]) -> dict[str, str]:
     ``Accept-Language: ja`` would get the admin's Japanese instead of English)."""
     with translation.override(None):
         return {member.value: str(member.label) for member in choices}
+
+
+class RorMatch(models.TextChoices):
+    """How import_ror matched a ROR record to an institution (strongest first)."""
+
+    ROR_ID = "ror_id", pgettext_lazy("ror match", "Same ROR id")
+    NAME = "name", pgettext_lazy("ror match", "English name")
+    NAME_JA = "name_ja", pgettext_lazy("ror match", "Japanese name")
+    ALIAS = "alias", pgettext_lazy("ror match", "Alias")
+    ACRONYM = "acronym", pgettext_lazy("ror match", "Acronym and country")
+
+
+class ProposalStatus(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("proposal status", "Pending")
+    ACCEPTED = "accepted", pgettext_lazy("proposal status", "Accepted")
+    REJECTED = "rejected", pgettext_lazy("proposal status", "Rejected")

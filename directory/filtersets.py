@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 
-from directory import search, selectors
+from directory import identifiers, search, selectors
 from directory.choices import (
     COUNTRY_CODES,
     AccessModeKind,
@@ -221,6 +221,26 @@ def country_filter(field_name="country_id", help_text="Country", **kwargs):
         example=["JP", "GB"],
         help_text=f"{help_text}: ISO 3166-1 alpha-2 code(s), e.g. JP or GB,JP (OR).",
         **kwargs,
+    )
+
+
+def check_identifier(scheme):
+    """A value of ``scheme`` in any accepted form, normalised; a malformed one is a 400."""
+
+    def check(value: str) -> str:
+        scheme.validate(value)
+        return scheme.normalise(value)
+
+    return check
+
+
+def identifier_filter(scheme, help_text: str) -> MultiValueFilter:
+    """Records holding any of these identifiers (the column's unique index answers it)."""
+    return MultiValueFilter(
+        field_name=scheme.column,
+        check=check_identifier(scheme),
+        example=[scheme.example],
+        help_text=f"{help_text}; malformed ids are refused (OR).",
     )
 
 
@@ -555,6 +575,7 @@ class FacilityFilterSet(DirectoryFilterSet):
         ),
     )
     programme = slug_filter("programmes", "Programmes giving access to the facility.", "q-leap")
+    wikidata = identifier_filter(identifiers.WIKIDATA, "Wikidata item(s), e.g. Q42")
     energy_gev_min = number_filter("energy_gev", "gte", "Minimum beam energy in GeV.", 3)
     energy_gev_max = number_filter("energy_gev", "lte", "Maximum beam energy in GeV.", 8)
     first_operation_year_min = number_filter(
@@ -764,12 +785,14 @@ class InstitutionFilterSet(DirectoryFilterSet):
     kind = choice_filter("kind", InstitutionKind, "Institution kind.")
     country = country_filter()
     parent = slug_filter("parent", "Parent institutions.", "ukri")
-    ror_id = MultiValueFilter(
-        field_name="ror_id",
-        example=["01dq60k83"],
-        help_text="ROR id(s), e.g. 01dq60k83 (OR).",
-        check=lambda value: value.lower().removeprefix("https://ror.org/"),
+    ror_id = identifier_filter(identifiers.ROR, "ROR id(s), e.g. 057zh3y96 or its URL")
+    has_ror_id = ValueFilter(
+        field_class=BooleanChoiceField,
+        method="filter_has_ror_id",
+        schema={"type": "boolean", "example": True},
+        help_text="true: institutions with a ROR id; false: institutions without one.",
     )
+    wikidata = identifier_filter(identifiers.WIKIDATA, "Wikidata item(s), e.g. Q42")
     role = MultiValueFilter(
         check=lambda value: check_choice_list(value, INSTITUTION_ROLES),
         enum=INSTITUTION_ROLES,
@@ -795,6 +818,9 @@ class InstitutionFilterSet(DirectoryFilterSet):
     class Meta:
         model = Institution
         fields: list[str] = []
+
+    def filter_has_ror_id(self, queryset, name, value):
+        return queryset.filter(ror_id__isnull=not value)
 
     def filter_links(self, queryset, name, value):
         # role and facility_kind combine into one condition: apply it once, from role.

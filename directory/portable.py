@@ -18,6 +18,8 @@ document loads into any database. What it leaves out, and why:
 * the history tables (``Historical*``) and the change stream (``ChangeEvent``,
   ``FeedEntry``): the import writes through the write services, which record their own;
 * ``DirectoryState``: bookkeeping, bumped by every write (so by the import too);
+* ``RorProposal``: review work, not directory data; what an accepted proposal wrote is in
+  the institutions, and ``manage.py import_ror`` files the rest again from a dump;
 * ``search_key``: derived from the names on every save, so always recomputed on import;
 * ``Country`` rows, which migration 0002 loads from ``directory/data/countries.json``,
   except those a curator changed or added in the admin (normally none): only those are

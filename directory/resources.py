@@ -25,6 +25,7 @@ from import_export.formats.base_formats import CSV
 
 from directory import csvsafe, services
 from directory.choices import FacilityRoleKind, ProgrammeRoleKind
+from directory.identifiers import IdentifierField
 from directory.models import (
     AccessMode,
     Call,
@@ -68,6 +69,16 @@ class SpreadsheetCSV(CSV):
         return restored
 
 
+class IdentifierWidget(widgets.CharWidget):
+    """An identifier cell: empty is no identifier (NULL, as stored), so an exported file
+    imports back unchanged; any other value goes to the write service, which normalises
+    and validates it."""
+
+    def clean(self, value, row=None, **kwargs):
+        value = super().clean(value, row, **kwargs)
+        return value.strip() or None if isinstance(value, str) else value
+
+
 class NumbersAsNumbers(resources.ModelResource):
     """A resource whose numeric fields export as numbers, not as text.
 
@@ -77,6 +88,12 @@ class NumbersAsNumbers(resources.ModelResource):
     neutralised). In the JSON export, integers and floats are JSON numbers and decimals
     exact strings, as in the API; an empty number is null. Import reads either form.
     """
+
+    @classmethod
+    def widget_from_django_field(cls, f, default=widgets.Widget):
+        if isinstance(f, IdentifierField):
+            return IdentifierWidget
+        return super().widget_from_django_field(f, default)
 
     @classmethod
     def widget_kwargs_for_field(cls, field_name, django_field):

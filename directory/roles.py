@@ -1,8 +1,9 @@
 """The two curation roles, as permission groups.
 
 - **curator**: views, adds and changes every directory record; cannot delete or publish.
-- **editor**: everything a curator does, plus delete, publish/unpublish, and their own API
-  tokens in the admin (issue, rename, revoke). Other users' tokens need
+- **editor**: everything a curator does, plus delete, publish/unpublish, accept or reject
+  ROR proposals, and their own API tokens in the admin (issue, rename, revoke). Other
+  users' tokens need
   ``api.manage_others_tokens``, which no role grants (superusers have it).
 
 The groups are created by a data migration and re-synced after every migrate, so a model
@@ -18,6 +19,9 @@ ROLES = (CURATOR, EDITOR)
 # Reference data, and the change stream the write services keep: both roles read, neither edits.
 READ_ONLY_MODELS = {"country", "changeevent", "feedentry"}
 HIDDEN_MODELS = {"directorystate", "citation"}  # the citation index is derived, never edited
+# Proposals that import_ror files: both roles read them; editors accept or reject them
+# ("decide"), as they publish. Nobody adds or edits one by hand.
+DECIDED_MODELS = {"rorproposal"}
 
 
 def _wanted_codenames(permissions, role: str) -> set[str]:
@@ -29,6 +33,8 @@ def _wanted_codenames(permissions, role: str) -> set[str]:
             continue
         if model in READ_ONLY_MODELS:
             allowed = {"view"}
+        elif model in DECIDED_MODELS:
+            allowed = {"view", "decide"} if role == EDITOR else {"view"}
         elif role == CURATOR:
             allowed = {"view", "add", "change"}
         else:

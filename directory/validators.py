@@ -60,6 +60,116 @@ def validate_ror_id(value: str | None) -> None:
         )
 
 
+# Wikidata items: "Q" and a number without leading zeros.
+WIKIDATA_ID_PATTERN = re.compile(r"^Q[1-9][0-9]{0,18}$")  # fits the 20-character column
+_WIKIDATA_URL_PREFIXES = (
+    "https://www.wikidata.org/wiki/",
+    "http://www.wikidata.org/wiki/",
+    "https://www.wikidata.org/entity/",
+    "http://www.wikidata.org/entity/",
+    "wd:",
+)
+# ISNI: 16 characters, the last an ISO 7064 Mod 11-2 check character (0-9 or X); written in
+# groups of four ("0000 0001 2348 0690"), stored without the spaces.
+ISNI_PATTERN = re.compile(r"^[0-9]{15}[0-9X]$")
+_ISNI_URL_PREFIXES = ("https://isni.org/isni/", "http://isni.org/isni/", "isni:")
+# Crossref Funder IDs are DOIs under the prefix 10.13039; ROR's dumps give the bare number.
+CROSSREF_FUNDER_PREFIX = "10.13039/"
+CROSSREF_FUNDER_ID_PATTERN = re.compile(r"^10\.13039/[0-9]{1,31}$")  # fits 40 characters
+_DOI_URL_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:")
+
+
+def _strip_prefixes(value: str, prefixes: tuple[str, ...]) -> str:
+    lowered = value.lower()
+    for prefix in prefixes:
+        if lowered.startswith(prefix.lower()):
+            return value[len(prefix) :]
+    return value
+
+
+def normalise_wikidata_id(value: str | None) -> str | None:
+    """ "Q42" for "q42", " Q42 " or "https://www.wikidata.org/wiki/Q42"; None if empty."""
+    if value is None:
+        return None
+    value = _strip_prefixes(value.strip(), _WIKIDATA_URL_PREFIXES).strip().upper()
+    return value or None
+
+
+def validate_wikidata_id(value: str | None) -> None:
+    """A Wikidata item id: Q and a number."""
+    wikidata_id = normalise_wikidata_id(value)
+    if wikidata_id is not None and not WIKIDATA_ID_PATTERN.match(wikidata_id):
+        raise ValidationError(
+            _("%(value)s is not a Wikidata item id: expected Q and a number, such as Q42."),
+            code="invalid_wikidata_id",
+            params={"value": value},
+        )
+
+
+def isni_check_character(first15: str) -> str:
+    """The ISO 7064 Mod 11-2 check character of an ISNI's first 15 digits."""
+    total = 0
+    for digit in first15:
+        total = (total + int(digit)) * 2
+    result = (12 - total % 11) % 11
+    return "X" if result == 10 else str(result)
+
+
+def normalise_isni(value: str | None) -> str | None:
+    """The 16 characters of an ISNI, without spaces or hyphens, X upper-case; None if empty."""
+    if value is None:
+        return None
+    value = _strip_prefixes(value.strip(), _ISNI_URL_PREFIXES)
+    value = re.sub(r"[\s\-]", "", value).upper()
+    return value or None
+
+
+def validate_isni(value: str | None) -> None:
+    """An ISNI has 16 characters and its check character agrees (ISO 7064 Mod 11-2)."""
+    isni = normalise_isni(value)
+    if isni is None:
+        return
+    if not ISNI_PATTERN.match(isni):
+        raise ValidationError(
+            _(
+                "%(value)s is not an ISNI: expected 16 characters such as "
+                "0000 0001 2348 0690 (15 digits and a check digit or X)."
+            ),
+            code="invalid_isni",
+            params={"value": value},
+        )
+    if isni_check_character(isni[:15]) != isni[15]:
+        raise ValidationError(
+            _("%(value)s is not a valid ISNI: its check character does not match."),
+            code="invalid_isni_checksum",
+            params={"value": value},
+        )
+
+
+def normalise_crossref_funder_id(value: str | None) -> str | None:
+    """ "10.13039/<number>" for the DOI, its URL or the bare number; None if empty."""
+    if value is None:
+        return None
+    value = _strip_prefixes(value.strip(), _DOI_URL_PREFIXES).strip()
+    if value.isascii() and value.isdigit():
+        value = CROSSREF_FUNDER_PREFIX + value
+    return value or None
+
+
+def validate_crossref_funder_id(value: str | None) -> None:
+    """A Crossref Funder ID: 10.13039/ and a number (or the number alone)."""
+    funder_id = normalise_crossref_funder_id(value)
+    if funder_id is not None and not CROSSREF_FUNDER_ID_PATTERN.match(funder_id):
+        raise ValidationError(
+            _(
+                "%(value)s is not a Crossref Funder ID: expected 10.13039/ followed by "
+                "digits, or the digits alone."
+            ),
+            code="invalid_crossref_funder_id",
+            params={"value": value},
+        )
+
+
 def validate_aliases(value) -> None:
     """Aliases are a list of distinct non-empty strings."""
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):

@@ -73,6 +73,7 @@ FACILITY_CASES = {
         ProgrammeFactory(slug="prog", facilities=[facility()], **DRAFT),
         "programme=prog",
     )[1],
+    "wikidata": lambda: (draft_facility(wikidata_id="Q777000002"), "wikidata=Q777000002")[1],
     "energy_gev_min": lambda: (draft_facility(energy_gev=Decimal("99")), "energy_gev_min=50")[1],
     "energy_gev_max": lambda: (draft_facility(energy_gev=Decimal("0.1")), "energy_gev_max=0.2")[1],
     "first_operation_year_min": lambda: (
@@ -185,6 +186,8 @@ INSTITUTION_CASES = {
         "parent=par",
     )[1],
     "ror_id": lambda: (institution(ror_id="01dq60k83", **DRAFT), "ror_id=01dq60k83")[1],
+    "has_ror_id": lambda: (institution(ror_id="01dq60k83", **DRAFT), "has_ror_id=true")[1],
+    "wikidata": lambda: (institution(wikidata_id="Q777000001", **DRAFT), "wikidata=Q777000001")[1],
     # Its only funder link is to a draft programme.
     "role": lambda: (
         ProgrammeRoleFactory(programme=ProgrammeFactory(**DRAFT), institution=institution()),

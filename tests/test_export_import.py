@@ -31,6 +31,7 @@ from directory.models import (
     Programme,
     ProgrammeRole,
     ResearchField,
+    RorProposal,
     Source,
     Technique,
 )
@@ -298,8 +299,9 @@ def test_document_covers_every_directory_model_and_nothing_else():
         if model in DIRECTORY_MODELS or model._meta.auto_created:
             continue
         is_history = model in history_models or model.__name__.startswith("Historical")
-        derived = (Country, DirectoryState, ChangeEvent, FeedEntry, Citation)
-        assert is_history or model in derived, model
+        # ROR proposals are review work: what accepting one wrote is in the institutions.
+        left_out = (Country, DirectoryState, ChangeEvent, FeedEntry, Citation, RorProposal)
+        assert is_history or model in left_out, model
 
 
 def test_export_empty_import_gives_identical_records(directory):

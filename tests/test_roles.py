@@ -53,11 +53,12 @@ PUBLISHABLE_MODELS = EDITED_MODELS - {"facilityrole", "programmerole"}
 TOKEN_PERMISSIONS = {f"api.{action}_apitoken" for action in ("add", "change", "delete", "view")}
 CURATOR_PERMISSIONS = {
     f"directory.{action}_{model}" for model in EDITED_MODELS for action in ("view", "add", "change")
-} | {f"directory.view_{model}" for model in ("country", "changeevent", "feedentry")}
+} | {f"directory.view_{model}" for model in ("country", "changeevent", "feedentry", "rorproposal")}
 EDITOR_PERMISSIONS = (
     CURATOR_PERMISSIONS
     | {f"directory.delete_{model}" for model in EDITED_MODELS}
     | {f"directory.publish_{model}" for model in PUBLISHABLE_MODELS}
+    | {"directory.decide_rorproposal"}  # accept or reject what import_ror proposes
     | TOKEN_PERMISSIONS
 )
 
@@ -128,9 +129,10 @@ def test_every_directory_model_is_assigned_to_the_roles_on_purpose():
     }
     # Country is read-only reference data, ChangeEvent and FeedEntry the change stream the
     # write services keep (read-only); DirectoryState is bookkeeping nobody sees, and so is
-    # Citation, the index of who cites which source that the write services derive.
+    # Citation, the index of who cites which source that the write services derive; ROR
+    # proposals are filed by import_ror and decided (accepted or rejected) by editors.
     hidden = {"directorystate", "citation"}
-    assert models == EDITED_MODELS | {"country", "changeevent", "feedentry"} | hidden
+    assert models == EDITED_MODELS | {"country", "changeevent", "feedentry", "rorproposal"} | hidden
 
 
 def test_curator_group_has_exactly_view_add_change():

@@ -6,6 +6,7 @@ from directory.models.events import ChangeEvent, FeedEntry
 from directory.models.facilities import Facility, FacilityRole, Instrument
 from directory.models.institutions import Institution
 from directory.models.programmes import Call, Programme, ProgrammeRole
+from directory.models.proposals import RorProposal
 from directory.models.sources import Citation, Source
 from directory.models.state import DirectoryState
 from directory.models.taxonomy import AccessMode, Country, ResearchField, Technique
@@ -28,6 +29,7 @@ __all__ = [
     "ProgrammeRole",
     "ProvenanceFields",
     "ResearchField",
+    "RorProposal",
     "Source",
     "Technique",
 ]

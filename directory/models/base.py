@@ -7,6 +7,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from directory import identifiers
 from directory.search import build_search_key
 from directory.validators import nul_character_error, validate_aliases, validate_sources
 from directory.writes import check_write
@@ -282,6 +283,10 @@ class NamedRecord(ProvenanceFields):
         return (self.slug,)
 
     def clean_fields(self, exclude=None):
+        # Identifiers in their stored form before any check: the pasted URL or spaced form
+        # normalised, an empty one NULL (Django skips blank values, and the unique check
+        # would then compare "").
+        self.normalise_identifiers()
         nul = _nul_errors(self)
         exclude = set(exclude or ()) | set(nul)
         try:
@@ -305,3 +310,14 @@ class NamedRecord(ProvenanceFields):
         Called from the pre_save signal, so fixture loads (raw saves) get it too.
         """
         self.refresh_search_key()
+        self.normalise_identifiers()
+
+    def normalise_identifiers(self) -> None:
+        for scheme in identifiers.schemes_of(type(self)):
+            value = getattr(self, scheme.column)
+            setattr(self, scheme.column, scheme.normalise(str(value)) if value else None)
+
+    @property
+    def identifiers(self) -> dict[str, str | None]:
+        """The record's persistent identifiers by scheme (see directory.identifiers)."""
+        return identifiers.identifiers_of(self)

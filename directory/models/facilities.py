@@ -15,6 +15,7 @@ from directory.choices import (
     InstrumentKind,
 )
 from directory.constraints import amount_needs_currency, non_negative, year_in_range
+from directory.identifiers import IdentifierField, identifier_constraint
 from directory.models.base import (
     GuardedQuerySet,
     GuardedWrites,
@@ -148,6 +149,9 @@ class Facility(NamedRecord, Located):
     construction_cost_currency = models.CharField(
         _("construction cost currency"), max_length=3, choices=CURRENCY_CHOICES, blank=True
     )
+    wikidata_id = IdentifierField(
+        _("Wikidata id"), scheme="wikidata", help_text=_("The Wikidata item, e.g. Q42.")
+    )
     institutions = models.ManyToManyField(
         "directory.Institution",
         through=FacilityRole,
@@ -194,6 +198,7 @@ class Facility(NamedRecord, Located):
             amount_needs_currency(
                 "construction_cost", "construction_cost_currency", _("Construction cost")
             ),
+            identifier_constraint("wikidata_id"),
         ]
         indexes = [
             # country + kind + name over published records: the public filtered list pages in

@@ -11,10 +11,10 @@ from simple_history.models import HistoricalRecords
 
 from directory.choices import InstitutionKind
 from directory.constraints import FieldCheckConstraint
+from directory.identifiers import IdentifierField, identifier_constraint
 from directory.models.base import NamedRecord, SearchKeyQuerySet, SlugManager, publish_permission
 from directory.models.geo import Located
 from directory.models.taxonomy import UNKNOWN_COUNTRY_MESSAGE
-from directory.validators import normalise_ror_id, validate_ror_id
 
 
 class InstitutionQuerySet(SearchKeyQuerySet):
@@ -49,6 +49,9 @@ class InstitutionQuerySet(SearchKeyQuerySet):
         )
 
 
+IDENTIFIER_COLUMNS = ("ror_id", "wikidata_id", "isni", "crossref_funder_id")
+
+
 class Institution(NamedRecord, Located):
     """An organisation that runs, funds or takes part in facilities and programmes."""
 
@@ -63,14 +66,26 @@ class Institution(NamedRecord, Located):
         error_messages={"invalid": UNKNOWN_COUNTRY_MESSAGE},
     )
     city = models.CharField(_("city"), max_length=120, blank=True)
-    ror_id = models.CharField(
+    ror_id = IdentifierField(
         _("ROR id"),
-        max_length=9,
-        null=True,
-        blank=True,
-        unique=True,
-        validators=[validate_ror_id],
-        help_text=_("Research Organization Registry id, e.g. 01dq60k83 (Tohoku University)."),
+        scheme="ror",
+        help_text=_(
+            "Research Organization Registry id, e.g. 057zh3y96 or https://ror.org/057zh3y96 "
+            "(checked: shape and checksum). Filled by accepting an import_ror proposal."
+        ),
+    )
+    wikidata_id = IdentifierField(
+        _("Wikidata id"), scheme="wikidata", help_text=_("The Wikidata item, e.g. Q42.")
+    )
+    isni = IdentifierField(
+        _("ISNI"),
+        scheme="isni",
+        help_text=_("International Standard Name Identifier, 16 characters (spaces allowed)."),
+    )
+    crossref_funder_id = IdentifierField(
+        _("Crossref Funder ID"),
+        scheme="crossref_funder_id",
+        help_text=_("For funders: 10.13039/ followed by digits, or the digits alone."),
     )
     parent = models.ForeignKey(
         "self",
@@ -91,6 +106,7 @@ class Institution(NamedRecord, Located):
         verbose_name_plural = _("institutions")
         constraints = [
             *Located.Meta.constraints,
+            *(identifier_constraint(column) for column in IDENTIFIER_COLUMNS),
             FieldCheckConstraint(
                 field="parent",
                 condition=Q(parent__isnull=True) | ~Q(parent=models.F("pk")),
@@ -112,10 +128,6 @@ class Institution(NamedRecord, Located):
     def ror_url(self) -> str:
         return f"https://ror.org/{self.ror_id}" if self.ror_id else ""
 
-    def clean_fields(self, exclude=None):
-        self.ror_id = normalise_ror_id(self.ror_id)
-        super().clean_fields(exclude=exclude)
-
     def clean(self):
         super().clean()
         if self.pk is None or self.parent_id is None or self.parent_id == self.pk:
@@ -127,7 +139,3 @@ class Institution(NamedRecord, Located):
                 raise ValidationError({"parent": message % {"name": self.name}})
             seen.add(ancestor.pk)
             ancestor = ancestor.parent
-
-    def prepare_for_save(self) -> None:
-        super().prepare_for_save()
-        self.ror_id = normalise_ror_id(self.ror_id)

@@ -5,6 +5,11 @@ seed data, :mod:`directory.portable` for whole-directory import, :mod:`.feed` fo
 changes feed they keep current and :mod:`.history` for the history entries they write.
 """
 
+from directory.services.identifiers import (
+    file_ror_proposals,
+    ror_proposal_accept,
+    ror_proposal_reject,
+)
 from directory.services.records import (
     RecordInUse,
     RoleLink,
@@ -24,6 +29,7 @@ __all__ = [
     "RecordInUse",
     "RoleLink",
     "Written",
+    "file_ror_proposals",
     "pending_changes",
     "record_create",
     "record_delete",
@@ -33,4 +39,6 @@ __all__ = [
     "record_save",
     "record_unpublish",
     "record_update",
+    "ror_proposal_accept",
+    "ror_proposal_reject",
 ]

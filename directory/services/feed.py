@@ -35,7 +35,7 @@ from django.db import models, router
 from django.db.models import Max
 from django.utils import timezone
 
-from directory import kinds, selectors
+from directory import identifiers, kinds, selectors
 from directory.cross_search import SEARCHABLE_KINDS
 from directory.models import (
     Agreement,
@@ -182,11 +182,17 @@ def public_value(model_field: models.Field, value):
 
 def _own_fields(shape: Shape, record) -> dict:
     data = {"slug": record.slug, "name": record.name}  # the record's identity first, for readers
+    # Identifiers appear as the API shows them: in one "identifiers" object.
+    grouped = identifiers.columns_of(shape.model) - identifiers.SHOWN_APART
     for model_field in shape.model._meta.concrete_fields:
         if model_field.name in HIDDEN_FIELDS or model_field.is_relation:
             continue
+        if model_field.name in grouped:
+            continue
         key = shape.renames.get(model_field.name, model_field.name)
         data[key] = public_value(model_field, getattr(record, model_field.attname))
+    if identifiers.columns_of(shape.model):
+        data["identifiers"] = record.identifiers
     return data
 
 
