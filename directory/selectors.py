@@ -293,6 +293,9 @@ class Brief(NamedTuple):
     name: str
     name_ja: str
     role: str = ""
+    #: what a role link says of itself: its note and whether it needs review
+    note: str = ""
+    needs_review: bool = False
 
 
 @dataclass(frozen=True)
@@ -316,7 +319,7 @@ class Relation:
 
     def select_sql(self, quote, position: int, drafts: bool, placeholders: str) -> str:
         """This relation's part of the briefs query: (owner id, key, name, name_ja,
-        position, role) of the links of the owners in ``placeholders``."""
+        position, role, note, needs_review) of the links of the owners in ``placeholders``."""
         link_meta = self.through._meta
         owner_column = link_meta.get_field(self.owner).column
         link = quote(link_meta.db_table)
@@ -331,6 +334,14 @@ class Relation:
         else:
             target_meta, target, source = link_meta, link, link
         role = f"{link}.{quote(link_meta.get_field(self.role).column)}" if self.role else "''"
+        # Role links carry a note and a review flag; plain links give constants so that the
+        # UNION ALL's rows keep one shape.
+        flag = "FALSE"
+        if self.role:
+            note = f"{link}.{quote(link_meta.get_field('note').column)}"
+            flag = f"{link}.{quote(link_meta.get_field('needs_review').column)}"
+        else:
+            note = "''"
         columns = ", ".join(
             f"{target}.{quote(target_meta.get_field(name).column)}"
             for name in (self.target_key, "name", "name_ja")
@@ -350,7 +361,7 @@ class Relation:
                 )
         # Identifiers come from the models' metadata, quoted; the owner ids are parameters.
         owner = f"{link}.{quote(owner_column)}"
-        select = f"SELECT {owner}, {columns}, {position}, {role} FROM {source}"  # noqa: S608
+        select = f"SELECT {owner}, {columns}, {position}, {role}, {note}, {flag} FROM {source}"  # noqa: S608
         return f"{select} WHERE {owner} IN ({placeholders}){published}"
 
 
@@ -385,10 +396,10 @@ def attach_briefs(records, relations: list[Relation], *, drafts: bool = False) -
     found: dict[object, dict[str, list[Brief]]] = defaultdict(lambda: defaultdict(list))
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, ids * len(relations))
-        for owner_id, key, name, name_ja, position, role in cursor.fetchall():
+        for owner_id, key, name, name_ja, position, role, note, flag in cursor.fetchall():
             relation = relations[position]
             found[owner_id][relation.name].append(
-                Brief(relation.kind, key, name, name_ja or "", role or "")
+                Brief(relation.kind, key, name, name_ja or "", role or "", note or "", bool(flag))
             )
     for record in records:
         for name, briefs in found.get(record.pk, {}).items():
