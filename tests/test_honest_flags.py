@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from directory import services
 from tests import factories
@@ -258,3 +259,23 @@ def test_a_flagged_link_needs_a_note():
         reason="flag with a note",
     )
     assert facility.roles.get().needs_review is True
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_a_links_review_flag(admin_client):
+    facility = factories.FacilityFactory()
+    institution = factories.InstitutionFactory(name="Flagged Operator")
+    services.record_update(
+        record=facility,
+        relations={
+            "institutions": [
+                services.RoleLink(institution, "operator", "operator (general knowledge)", True)
+            ]
+        },
+        reason="flag a link",
+    )
+    response = admin_client.get(reverse("admin:directory_facility_change", args=[facility.pk]))
+    assert response.status_code == 200
+    checkbox = re.search(r'<input[^>]*name="roles-0-needs_review"[^>]*>', response.text)
+    assert checkbox, "the operators inline has a needs-review checkbox"
+    assert "checked" in checkbox.group(0)
