@@ -279,3 +279,24 @@ def test_the_admin_shows_a_links_review_flag(admin_client):
     checkbox = re.search(r'<input[^>]*name="roles-0-needs_review"[^>]*>', response.text)
     assert checkbox, "the operators inline has a needs-review checkbox"
     assert "checked" in checkbox.group(0)
+
+
+def test_flagging_a_link_changes_the_other_end(reference_data, api):
+    """The institution shows the link's flag, so flagging it raises the institution's version
+    and its cached answer goes stale: it shows the flag at once (writes really commit here,
+    as the cache is invalidated on commit)."""
+    facility = factories.FacilityFactory()
+    institution = factories.InstitutionFactory()
+    link = services.RoleLink(institution, "operator", "operator (003:23)")
+    services.record_update(record=facility, relations={"institutions": [link]}, reason="link")
+    url = f"/api/v1/institutions/{institution.slug}/"
+    assert api.get(url).json()["facilities"][0]["needs_review"] is False
+    institution.refresh_from_db()
+    before = institution.version
+    flagged = services.RoleLink(institution, "operator", "operator (general knowledge)", True)
+    services.record_update(record=facility, relations={"institutions": [flagged]}, reason="flag")
+    institution.refresh_from_db()
+    assert institution.version > before
+    shown = api.get(url).json()["facilities"][0]
+    assert shown["needs_review"] is True
+    assert shown["note"] == "operator (general knowledge)"
