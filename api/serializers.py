@@ -68,6 +68,10 @@ class BriefSerializer(serializers.Serializer):
 class RoleBriefSerializer(BriefSerializer):
     role = serializers.CharField()
     role_label = serializers.CharField()
+    note = serializers.CharField(help_text="What the link rests on, e.g. its source line.")
+    needs_review = serializers.BooleanField(
+        help_text="The link rests on an unchecked fact (the note names it); shown on both ends."
+    )
 
 
 class CountryBriefSerializer(serializers.Serializer):
@@ -89,6 +93,8 @@ def brief_dict(context, brief, role_choices=None) -> dict:
     if role_choices is not None:
         data["role"] = brief.role
         data["role_label"] = choices.choice_label(role_choices, brief.role, language)
+        data["note"] = brief.note
+        data["needs_review"] = brief.needs_review
     return data
 
 

@@ -63,6 +63,7 @@ def role_link_serializer(role_choices):
         )
         role = serializers.ChoiceField(choices=role_choices.choices)
         note = serializers.CharField(required=False, allow_blank=True, max_length=255)
+        needs_review = serializers.BooleanField(required=False, default=False)
 
     RoleLinkSerializer.__name__ = f"{role_choices.__name__}LinkSerializer"
     return RoleLinkSerializer
@@ -141,7 +142,12 @@ class RecordWriteSerializer(serializers.ModelSerializer):
                 fields[source] = value
             elif name == self.ROLE_LINKS:
                 relations[field.source] = [
-                    RoleLink(link["institution"], link["role"], link.get("note", ""))
+                    RoleLink(
+                        link["institution"],
+                        link["role"],
+                        link.get("note", ""),
+                        link.get("needs_review", False),
+                    )
                     for link in value
                 ]
             elif isinstance(field, serializers.ManyRelatedField):

@@ -58,7 +58,14 @@ def _role_links(formset) -> list[services.RoleLink]:
         data = getattr(form, "cleaned_data", None) or {}
         if id(form) in deleted or not data.get("institution") or not data.get("role"):
             continue
-        links.append(services.RoleLink(data["institution"], data["role"], data.get("note", "")))
+        links.append(
+            services.RoleLink(
+                data["institution"],
+                data["role"],
+                data.get("note", ""),
+                bool(data.get("needs_review", False)),
+            )
+        )
     return links
 
 

@@ -519,7 +519,8 @@ def _link_status(link: _Record, stored: dict[tuple, str]) -> str:
     key = (link.fields["_institution_pk"], link.fields["role"])
     if key not in stored:
         return "created"
-    return "unchanged" if stored[key] == (link.fields.get("note") or "") else "updated"
+    wanted = (link.fields.get("note") or "", bool(link.fields.get("needs_review")))
+    return "unchanged" if stored[key] == wanted else "updated"
 
 
 def _load_record(record: _Record, links: list[_Record], context: _Context, *, user, reason):
@@ -557,7 +558,7 @@ def _load_record(record: _Record, links: list[_Record], context: _Context, *, us
         stored = {}
         if existing is not None:
             stored = {
-                (row.institution_id, row.role): row.note
+                (row.institution_id, row.role): (row.note, row.needs_review)
                 for row in through._base_manager.using(context.using).filter(
                     **{role_field.m2m_field_name(): existing.pk}
                 )
@@ -573,13 +574,19 @@ def _load_record(record: _Record, links: list[_Record], context: _Context, *, us
             link.fields["_institution_pk"] = institution.pk
             link_actions.append((link, _link_status(link, stored)))
             wanted[(institution.pk, link.fields["role"])] = services.RoleLink(
-                institution, link.fields["role"], link.fields.get("note") or ""
+                institution,
+                link.fields["role"],
+                link.fields.get("note") or "",
+                bool(link.fields.get("needs_review")),
             )
         # Links the document does not mention are kept (records missing from it are kept).
-        for (institution_pk, role), note in stored.items():
+        for (institution_pk, role), (note, flagged) in stored.items():
             if (institution_pk, role) not in wanted:
                 wanted[(institution_pk, role)] = services.RoleLink(
-                    role_field.related_model._base_manager.get(pk=institution_pk), role, note
+                    role_field.related_model._base_manager.get(pk=institution_pk),
+                    role,
+                    note,
+                    flagged,
                 )
         relations[role_field.name] = list(wanted.values())
     try:

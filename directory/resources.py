@@ -247,8 +247,21 @@ class DirectoryResource(NumbersAsNumbers):
             institutions = Institution.objects.in_bulk(
                 [slug for slug, _ in links], field_name="slug"
             )
+            _column, through, owner, _choices = self.role_links
+            # The CSV carries slug:role only: a link it keeps keeps its note and review flag.
+            kept = {}
+            if instance.pk is not None:
+                kept = {
+                    (row.institution_id, row.role): (row.note, row.needs_review)
+                    for row in through._base_manager.filter(**{owner: instance.pk})
+                }
             relations[self.role_links[0]] = [
-                RoleLink(institutions[slug], role) for slug, role in links
+                RoleLink(
+                    institutions[slug],
+                    role,
+                    *kept.get((institutions[slug].pk, role), ("", False)),
+                )
+                for slug, role in links
             ]
         return relations
 

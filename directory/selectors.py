@@ -299,6 +299,9 @@ class Brief(NamedTuple):
     name: str
     name_ja: str
     role: str = ""
+    #: what a role link says of itself: its note and whether it needs review
+    note: str = ""
+    needs_review: bool = False
     #: the values of the relation's ``extra`` columns (a cited source's publisher, url, date)
     extra: tuple = ()
 
@@ -329,8 +332,8 @@ class Relation:
         self, quote, position: int, drafts: bool, placeholders: str, width: int = 0
     ) -> str:
         """This relation's part of the briefs query: (owner id, key, name, name_ja,
-        position, role, and ``width`` extra columns) of the links of the owners in
-        ``placeholders``."""
+        position, role, note, needs_review, and ``width`` extra columns) of the links of the
+        owners in ``placeholders``."""
         link_meta = self.through._meta
         owner_column = link_meta.get_field(self.owner).column
         link = quote(link_meta.db_table)
@@ -345,6 +348,14 @@ class Relation:
         else:
             target_meta, target, source = link_meta, link, link
         role = f"{link}.{quote(link_meta.get_field(self.role).column)}" if self.role else "''"
+        # Role links carry a note and a review flag; plain links give constants so that the
+        # UNION ALL's rows keep one shape.
+        flag = "FALSE"
+        if self.role:
+            note = f"{link}.{quote(link_meta.get_field('note').column)}"
+            flag = f"{link}.{quote(link_meta.get_field('needs_review').column)}"
+        else:
+            note = "''"
         columns = ", ".join(
             f"{target}.{quote(target_meta.get_field(name).column)}"
             for name in (self.target_key, "name", "name_ja")
@@ -367,7 +378,10 @@ class Relation:
         # Identifiers come from the models' metadata, quoted; the owner ids are parameters.
         owner = f"{link}.{quote(owner_column)}"
         extra_columns = "".join(f", {column}" for column in extra)
-        select = f"SELECT {owner}, {columns}, {position}, {role}{extra_columns} FROM {source}"  # noqa: S608
+        select = (
+            f"SELECT {owner}, {columns}, {position}, {role}, {note}, {flag}{extra_columns} "  # noqa: S608
+            f"FROM {source}"
+        )
         return f"{select} WHERE {owner} IN ({placeholders}){published}"
 
 
@@ -403,7 +417,7 @@ def attach_briefs(records, relations: list[Relation], *, drafts: bool = False) -
     found: dict[object, dict[str, list[Brief]]] = defaultdict(lambda: defaultdict(list))
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, ids * len(relations))
-        for owner_id, key, name, name_ja, position, role, *extra in cursor.fetchall():
+        for owner_id, key, name, name_ja, position, role, note, flag, *extra in cursor.fetchall():
             relation = relations[position]
             found[owner_id][relation.name].append(
                 Brief(
@@ -412,6 +426,8 @@ def attach_briefs(records, relations: list[Relation], *, drafts: bool = False) -
                     name,
                     name_ja or "",
                     role or "",
+                    note or "",
+                    bool(flag),
                     tuple(extra[: len(relation.extra)]),
                 )
             )

@@ -14,7 +14,12 @@ from directory.choices import (
     FacilityStatus,
     InstrumentKind,
 )
-from directory.constraints import amount_needs_currency, non_negative, year_in_range
+from directory.constraints import (
+    FieldCheckConstraint,
+    amount_needs_currency,
+    non_negative,
+    year_in_range,
+)
 from directory.identifiers import IdentifierField, identifier_constraint
 from directory.models.base import (
     GuardedQuerySet,
@@ -67,6 +72,14 @@ class FacilityRole(GuardedWrites):
     )
     role = models.CharField(_("role"), max_length=30, choices=FacilityRoleKind.choices)
     note = models.CharField(_("note"), max_length=255, blank=True)
+    # A link can rest on a fact nobody has checked (general knowledge, a doubtful seed
+    # line) while both records it joins are sound: the flag sits on the link, and the API
+    # shows it on the link at both ends.
+    needs_review = models.BooleanField(
+        _("needs review"),
+        default=False,
+        help_text=_("This link rests on an unchecked fact; the note says which."),
+    )
 
     objects = FacilityRoleManager()
     history = HistoricalRecords()
@@ -83,7 +96,13 @@ class FacilityRole(GuardedWrites):
                 violation_error_message=_(
                     "This institution already has this role at this facility."
                 ),
-            )
+            ),
+            FieldCheckConstraint(
+                field="note",
+                condition=Q(needs_review=False) | ~Q(note=""),
+                name="%(app_label)s_%(class)s_flag_has_note",
+                violation_error_message=_("A link that needs review needs a note naming the fact."),
+            ),
         ]
 
     def __str__(self) -> str:

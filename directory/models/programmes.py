@@ -106,6 +106,14 @@ class ProgrammeRole(GuardedWrites):
     )
     role = models.CharField(_("role"), max_length=30, choices=ProgrammeRoleKind.choices)
     note = models.CharField(_("note"), max_length=255, blank=True)
+    # A link can rest on a fact nobody has checked (general knowledge, a doubtful seed
+    # line) while both records it joins are sound: the flag sits on the link, and the API
+    # shows it on the link at both ends.
+    needs_review = models.BooleanField(
+        _("needs review"),
+        default=False,
+        help_text=_("This link rests on an unchecked fact; the note says which."),
+    )
 
     objects = ProgrammeRoleManager()
     history = HistoricalRecords()
@@ -122,7 +130,13 @@ class ProgrammeRole(GuardedWrites):
                 violation_error_message=_(
                     "This institution already has this role in this programme."
                 ),
-            )
+            ),
+            FieldCheckConstraint(
+                field="note",
+                condition=Q(needs_review=False) | ~Q(note=""),
+                name="%(app_label)s_%(class)s_flag_has_note",
+                violation_error_message=_("A link that needs review needs a note naming the fact."),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -157,7 +157,7 @@ def recorded_relations(entry) -> RecordedRelations:
             relations[field.name] = [existing[pk] for pk in wanted if pk in existing]
         else:
             relations[field.name] = [
-                RoleLink(existing[pk], row.role, row.note)
+                RoleLink(existing[pk], row.role, row.note, row.needs_review)
                 for row, pk in zip(rows, wanted, strict=True)
                 if pk in existing
             ]

@@ -46,6 +46,8 @@ class RoleLink:
     institution: Any
     role: str
     note: str = ""
+    #: the link rests on an unchecked fact, which ``note`` names
+    needs_review: bool = False
 
 
 class RecordInUse(ValidationError):
@@ -112,6 +114,12 @@ def _clean_relations(model, relations: Mapping[str, Any] | None) -> dict[str, li
                     f"{link.role!r} is not a role here; one of: {', '.join(sorted(allowed))}."
                 )
                 continue
+            if link.needs_review and not (link.note or "").strip():
+                errors.setdefault(name, []).append(
+                    f"{link.institution.slug} as {link.role}: a link that needs review "
+                    "needs a note naming the fact."
+                )
+                continue
             key = (link.institution.pk, link.role)
             if key in seen:
                 errors.setdefault(name, []).append(
@@ -135,7 +143,7 @@ def _current_relations(record, names) -> dict[str, set]:
             owner = roles[name].m2m_field_name()
             current[name] = set(
                 through._base_manager.filter(**{owner: record.pk}).values_list(
-                    "institution_id", "role", "note"
+                    "institution_id", "role", "note", "needs_review"
                 )
             )
         else:
@@ -147,7 +155,10 @@ def _wanted_relations(record, relations) -> dict[str, set]:
     roles = _role_fields(type(record))
     return {
         name: (
-            {(link.institution.pk, link.role, link.note or "") for link in values}
+            {
+                (link.institution.pk, link.role, link.note or "", bool(link.needs_review))
+                for link in values
+            }
             if name in roles
             else {value.pk for value in values}
         )
@@ -239,16 +250,18 @@ def _sync_role_links(record, field, links, *, user, reason, date) -> None:
         if key not in wanted:
             annotate(link).delete()
     for key, link in wanted.items():
-        note = link.note or ""
+        note, flagged = link.note or "", bool(link.needs_review)
         if key in existing:
-            if existing[key].note != note:
+            if (existing[key].note, existing[key].needs_review) != (note, flagged):
                 current = annotate(existing[key])
-                current.note = note
+                current.note, current.needs_review = note, flagged
                 current.save()
         else:
             annotate(
                 through(
-                    **{owner: record, target: link.institution, "role": link.role, "note": note}
+                    **{owner: record, target: link.institution, "role": link.role},
+                    note=note,
+                    needs_review=flagged,
                 )
             ).save()
 
@@ -286,20 +299,23 @@ def _write(record, relations, *, user, reason, date, force_insert) -> None:
         else:
             getattr(record, name).set(values)
         after = _links(record, name, roles)
-        # The records on the other side of a link that came, went or changed its role show
-        # this one differently now (services.versions).
+        # The records on the other side of a link that came, went or changed its role, note
+        # or review flag show this one differently now (services.versions).
         target = type(record)._meta.get_field(name).related_model
-        feed.relinked(target, {pk for pk, _role in before ^ after})
+        feed.relinked(target, {pk for pk, *_link in before ^ after})
 
 
-def _links(record, name, roles) -> set[tuple[object, str]]:
-    """(target id, role) of each link of ``record``'s relation ``name`` ("" for plain links)."""
+def _links(record, name, roles) -> set[tuple]:
+    """(target id, role, note, review flag) of each link of ``record``'s relation ``name``
+    (target id and "" for plain links): what the other side shows of the link."""
     if name in roles:
         field = roles[name]
         rows = field.remote_field.through._base_manager.filter(
             **{field.m2m_field_name(): record.pk}
         )
-        return set(rows.values_list(f"{field.m2m_reverse_field_name()}_id", "role"))
+        return set(
+            rows.values_list(f"{field.m2m_reverse_field_name()}_id", "role", "note", "needs_review")
+        )
     return {(pk, "") for pk in getattr(record, name).values_list("pk", flat=True)}
 
 
@@ -620,7 +636,7 @@ def _legacy_role_links(model, pk, deleted_at) -> dict[str, list[RoleLink]]:
             {row.institution_id for row in deleted_then}
         )
         found[name] = [
-            RoleLink(existing[row.institution_id], row.role, row.note)
+            RoleLink(existing[row.institution_id], row.role, row.note, row.needs_review)
             for row in deleted_then
             if row.institution_id in existing
         ]

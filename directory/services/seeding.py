@@ -51,7 +51,8 @@ class SeedRecord:
     fields: dict[str, Any]
     #: foreign keys: field name -> natural key (a slug, or a country code)
     foreign: dict[str, Any] = field(default_factory=dict)
-    #: many-to-many: field name -> natural keys; role links: name -> [(slug, role, note)]
+    #: many-to-many: field name -> natural keys; role links: name -> [(slug, role, note,
+    #: needs_review)]
     relations: dict[str, list] = field(default_factory=dict)
 
     @property
@@ -119,7 +120,12 @@ def read_seed(names=SEED_FIXTURES) -> list[SeedRecord]:
         owner_model = model._meta.get_field(owner_name).related_model
         owner = by_key[(owner_model._meta.label_lower, _natural(raw[owner_name]))]
         owner.relations.setdefault("institutions", []).append(
-            (_natural(raw["institution"]), raw["role"], raw.get("note", ""))
+            (
+                _natural(raw["institution"]),
+                raw["role"],
+                raw.get("note", ""),
+                bool(raw.get("needs_review", False)),
+            )
         )
     return records
 
@@ -154,11 +160,13 @@ def _resolve(record: SeedRecord, report: SeedReport) -> tuple[dict, dict] | None
         model_field = record.model._meta.get_field(name)
         target = model_field.related_model
         if name == "institutions" and not model_field.remote_field.through._meta.auto_created:
-            found = _lookup(target, [slug for slug, _role, _note in keys])
+            found = _lookup(target, [slug for slug, *_link in keys])
             relations[name] = [
-                RoleLink(found[slug], role, note) for slug, role, note in keys if slug in found
+                RoleLink(found[slug], role, note, flagged)
+                for slug, role, note, flagged in keys
+                if slug in found
             ]
-            gone = sorted({slug for slug, _role, _note in keys} - set(found))
+            gone = sorted({slug for slug, *_link in keys} - set(found))
         else:
             found = _lookup(target, keys)
             relations[name] = [found[key] for key in keys if key in found]
@@ -233,6 +241,7 @@ def _as_snapshot(model, pk, relations: dict[str, list]) -> history.Snapshot:
                 target: value.institution.pk,
                 "role": value.role,
                 "note": value.note,
+                "needs_review": value.needs_review,
             }
             if isinstance(value, RoleLink)
             else {"id": 0, owner: pk, target: value.pk}

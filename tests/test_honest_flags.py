@@ -1,0 +1,302 @@
+"""Honest flags: every doubtful or general-knowledge fact sits on a record that says so.
+
+The fact sheet's ⚠ list (section 6 of fixtures/factsheet.md) is read item by item with its seed
+lines; fixtures/doubtful.md says, for each item, which records and role links state the fact
+(they must be flagged: ``needs_review``, a note, no ``last_verified_on``) and which cite one of
+its lines for another fact. A record or role link that cites a ⚠ line and is neither flagged
+nor explained fails, so a new record, or a removed flag, cannot slip through. A role link that
+needs review is shown flagged on both ends through the API of the seeded directory.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from directory import services
+from tests import factories
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+#: A seed line in the fact sheet: ``004_972bf78de6d42bb8.txt:4916-4918``.
+FACTSHEET_LOCATOR = re.compile(r"\b(\d{3})_[0-9a-f]+\.txt:(\d+)(?:-(\d+))?")
+#: A seed line in a fixture citation: ``seeds/004_972bf78de6d42bb8.txt:2155-2157``.
+CITATION_LOCATOR = re.compile(r"seeds/(\d{3})_[0-9a-f]+\.txt:(\d+)(?:-(\d+))?")
+#: A seed line in a role link's note: ``(001:63, 001:71)``.
+NOTE_LOCATOR = re.compile(r"\b(00\d):(\d+)(?:-(\d+))?")
+#: A record or link key in fixtures/doubtful.md.
+KEY = re.compile(r"\b((?:facility|programme)role:[\w-]+/[\w-]+/[\w-]+|[a-z]+:[\w-]+)")
+
+
+def _spans(matches) -> list[tuple[str, int, int]]:
+    return [(doc, int(first), int(last or first)) for doc, first, last in matches]
+
+
+def _overlap(a, b) -> bool:
+    return a[0] == b[0] and a[1] <= b[2] and b[1] <= a[2]
+
+
+@dataclass
+class Doubt:
+    number: int
+    title: str
+    lines: list[tuple[str, int, int]]
+
+
+@dataclass
+class Entry:
+    """A fixture record or role link, with the seed lines it cites."""
+
+    key: str
+    fields: dict
+    lines: list[tuple[str, int, int]] = field(default_factory=list)
+
+    @property
+    def is_link(self) -> bool:
+        return self.key.startswith(("facilityrole:", "programmerole:"))
+
+    def flag_problems(self) -> list[str]:
+        """Why this entry is not honestly flagged (empty: it is)."""
+        if self.is_link:
+            if not self.fields.get("needs_review"):
+                return ["needs_review is not set"]
+            return [] if self.fields.get("note", "").strip() else ["its note is empty"]
+        problems = []
+        if not self.fields.get("needs_review"):
+            problems.append("needs_review is not set")
+        if not self.fields.get("review_note", "").strip():
+            problems.append("review_note is empty")
+        if self.fields.get("last_verified_on"):
+            problems.append(f"it is marked verified on {self.fields['last_verified_on']}")
+        return problems
+
+
+def doubts() -> list[Doubt]:
+    text = (FIXTURES / "factsheet.md").read_text(encoding="utf-8")
+    section = text.split("\n## 6. ", 1)[1].split("\n## 7. ", 1)[0]
+    found: list[Doubt] = []
+    for line in section.splitlines():
+        heading = re.match(r"^(\d+)\. \*\*(.+?)\*\*", line)
+        if heading:
+            found.append(Doubt(int(heading[1]), heading[2], []))
+        if found:  # an item's sub-bullets (item 41's typos) belong to it
+            found[-1].lines += _spans(FACTSHEET_LOCATOR.findall(line))
+    return found
+
+
+def entries() -> dict[str, Entry]:
+    found: dict[str, Entry] = {}
+    for path in sorted(FIXTURES.glob("*.json")):
+        for obj in json.loads(path.read_text(encoding="utf-8")):
+            model, fields = obj["model"].split(".")[1], obj["fields"]
+            if "slug" in fields:
+                key = f"{model}:{fields['slug']}"
+                cited = " ".join(c.get("document", "") for c in fields.get("sources") or [])
+                found[key] = Entry(key, fields, _spans(CITATION_LOCATOR.findall(cited)))
+            elif model.endswith("role"):
+                owner = fields.get("facility", fields.get("programme"))[0]
+                key = f"{model}:{owner}/{fields['institution'][0]}/{fields['role']}"
+                found[key] = Entry(key, fields, _spans(NOTE_LOCATOR.findall(fields["note"])))
+    return found
+
+
+def decisions() -> dict[int, tuple[list[str], set[str]]]:
+    """By ⚠ item: the keys flagged, and the keys explained as citing the line for another fact."""
+    rows: dict[int, tuple[list[str], set[str]]] = {}
+    for line in (FIXTURES / "doubtful.md").read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or not cells[0].isdigit():
+            continue
+        number = int(cells[0])
+        assert number not in rows, f"⚠ {number} has two rows in fixtures/doubtful.md"
+        explained = set(KEY.findall(cells[2]))
+        reason = re.sub(r"[^\w\s]", " ", KEY.sub("", cells[2])).split()
+        assert not explained or len(reason) >= 3, (
+            f"⚠ {number}: say why the records in the last column are not flagged"
+        )
+        rows[number] = ([] if cells[1] == "—" else KEY.findall(cells[1]), explained)
+    return rows
+
+
+def test_every_doubtful_item_has_a_row():
+    items = {doubt.number for doubt in doubts()}
+    assert len(items) == 43, "section 6 of the fact sheet should list 43 items"
+    rows = set(decisions())
+    assert items - rows == set(), "⚠ items with no row in fixtures/doubtful.md"
+    assert rows - items == set(), "rows in fixtures/doubtful.md for no ⚠ item"
+
+
+def test_records_stating_a_doubtful_fact_are_flagged():
+    known = entries()
+    problems = []
+    for number, (flagged, _explained) in sorted(decisions().items()):
+        for key in flagged:
+            if key not in known:
+                problems.append(f"⚠ {number}: {key} is not in fixtures/")
+                continue
+            problems += [f"⚠ {number}: {key}: {p}" for p in known[key].flag_problems()]
+    assert problems == []
+
+
+def test_records_citing_a_doubtful_line_are_flagged_or_explained():
+    known = entries()
+    rows = decisions()
+    problems = []
+    for doubt in doubts():
+        _flagged, explained = rows.get(doubt.number, ([], set()))
+        for entry in known.values():
+            if not any(_overlap(cited, line) for cited in entry.lines for line in doubt.lines):
+                continue
+            if entry.key in explained:
+                continue
+            # Not explained: it must be flagged (for this fact, or with it among others).
+            problems += [
+                f"⚠ {doubt.number} ({doubt.title}): {entry.key} cites its line and {p}"
+                for p in entry.flag_problems()
+            ]
+    assert problems == []
+
+
+def test_general_knowledge_is_never_marked_verified():
+    problems = []
+    for entry in entries().values():
+        if entry.is_link:
+            says = entry.fields.get("note", "")
+        else:
+            says = " ".join(
+                entry.fields.get(name) or ""
+                for name in ("review_note", "description", "description_ja")
+            )
+        if "general knowledge" in says.lower():
+            problems += [f"{entry.key}: {p}" for p in entry.flag_problems()]
+    assert problems == []
+
+
+def flagged_links() -> list[Entry]:
+    return [
+        entry for entry in entries().values() if entry.is_link and entry.fields.get("needs_review")
+    ]
+
+
+def test_flagged_links_flag_both_ends_in_the_fixtures():
+    known = entries()
+    assert flagged_links(), "the seed data has role links that rest on general knowledge"
+    problems = []
+    for link in flagged_links():
+        kind = link.key.split("role:")[0]
+        owner, institution, _role = link.key.split(":", 1)[1].split("/")
+        for end in (f"{kind}:{owner}", f"institution:{institution}"):
+            problems += [f"{link.key}: {end}: {p}" for p in known[end].flag_problems()]
+    assert problems == []
+
+
+@pytest.mark.django_db
+def test_flagged_links_are_shown_flagged_on_both_ends(seed_data, api):
+    """Through HTTP on the seeded directory: the link says needs_review at the facility or
+    programme and at the institution, and both records say needs_review."""
+    resources = {
+        "facility": ("facilities", "facilities"),
+        "programme": ("programmes", "programmes"),
+    }
+    for link in flagged_links():
+        kind = link.key.split("role:")[0]
+        owner, institution, role = link.key.split(":", 1)[1].split("/")
+        resource, on_institution = resources[kind]
+        owner_answer = api.get(f"/api/v1/{resource}/{owner}/").json()
+        institution_answer = api.get(f"/api/v1/institutions/{institution}/").json()
+        at_owner = [
+            item
+            for item in owner_answer["institutions"]
+            if item["slug"] == institution and item["role"] == role
+        ]
+        at_institution = [
+            item
+            for item in institution_answer[on_institution]
+            if item["slug"] == owner and item["role"] == role
+        ]
+        assert len(at_owner) == len(at_institution) == 1, link.key
+        for shown in (*at_owner, *at_institution):
+            assert shown["needs_review"] is True, link.key
+            assert shown["note"] == link.fields["note"], link.key
+        assert owner_answer["needs_review"] is True, link.key
+        assert institution_answer["needs_review"] is True, link.key
+        assert owner_answer["last_verified_on"] is None, link.key
+        assert institution_answer["last_verified_on"] is None, link.key
+
+
+@pytest.mark.django_db
+def test_an_unflagged_link_says_so(seed_data, api):
+    answer = api.get("/api/v1/facilities/nanoterasu/").json()
+    qst = next(item for item in answer["institutions"] if item["slug"] == "qst")
+    assert qst["needs_review"] is False
+    assert "001:63" in qst["note"]
+
+
+@pytest.mark.django_db
+def test_a_flagged_link_needs_a_note():
+    facility = factories.FacilityFactory()
+    institution = factories.InstitutionFactory()
+    with pytest.raises(ValidationError) as raised:
+        services.record_update(
+            record=facility,
+            relations={"institutions": [services.RoleLink(institution, "operator", "", True)]},
+            reason="flag without a note",
+        )
+    assert "institutions" in raised.value.message_dict
+    services.record_update(
+        record=facility,
+        relations={
+            "institutions": [
+                services.RoleLink(institution, "operator", "operator (general knowledge)", True)
+            ]
+        },
+        reason="flag with a note",
+    )
+    assert facility.roles.get().needs_review is True
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_a_links_review_flag(admin_client):
+    facility = factories.FacilityFactory()
+    institution = factories.InstitutionFactory(name="Flagged Operator")
+    services.record_update(
+        record=facility,
+        relations={
+            "institutions": [
+                services.RoleLink(institution, "operator", "operator (general knowledge)", True)
+            ]
+        },
+        reason="flag a link",
+    )
+    response = admin_client.get(reverse("admin:directory_facility_change", args=[facility.pk]))
+    assert response.status_code == 200
+    checkbox = re.search(r'<input[^>]*name="roles-0-needs_review"[^>]*>', response.text)
+    assert checkbox, "the operators inline has a needs-review checkbox"
+    assert "checked" in checkbox.group(0)
+
+
+def test_flagging_a_link_changes_the_other_end(reference_data, api):
+    """The institution shows the link's flag, so flagging it raises the institution's version
+    and its cached answer goes stale: it shows the flag at once (writes really commit here,
+    as the cache is invalidated on commit)."""
+    facility = factories.FacilityFactory()
+    institution = factories.InstitutionFactory()
+    link = services.RoleLink(institution, "operator", "operator (003:23)")
+    services.record_update(record=facility, relations={"institutions": [link]}, reason="link")
+    url = f"/api/v1/institutions/{institution.slug}/"
+    assert api.get(url).json()["facilities"][0]["needs_review"] is False
+    institution.refresh_from_db()
+    before = institution.version
+    flagged = services.RoleLink(institution, "operator", "operator (general knowledge)", True)
+    services.record_update(record=facility, relations={"institutions": [flagged]}, reason="flag")
+    institution.refresh_from_db()
+    assert institution.version > before
+    shown = api.get(url).json()["facilities"][0]
+    assert shown["needs_review"] is True
+    assert shown["note"] == "operator (general knowledge)"
