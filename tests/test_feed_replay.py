@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from directory import services
 from directory.choices import FacilityRoleKind, ProgrammeRoleKind
+from directory.kinds import MODEL_KINDS
 from directory.models import (
     Agreement,
     Call,
@@ -32,6 +33,7 @@ from directory.models import (
     ResearchField,
     Technique,
 )
+from directory.services.seeding import read_seed
 from tests.factories import (
     AccessModeFactory,
     AgreementFactory,
