@@ -10,7 +10,13 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from directory.choices import FacilityRoleKind, ProgrammeRoleKind
+from directory.choices import (
+    DatePrecision,
+    FacilityRoleKind,
+    InstitutionSuccessionType,
+    ProgrammeRoleKind,
+    SuccessionType,
+)
 from directory.models import (
     AccessMode,
     Agreement,
@@ -22,7 +28,7 @@ from directory.models import (
     ResearchField,
     Technique,
 )
-from directory.services import RoleLink
+from directory.services import RoleLink, SuccessionLink
 
 COMMON_FIELDS = (
     "slug",
@@ -69,6 +75,28 @@ FacilityRoleLink = role_link_serializer(FacilityRoleKind)
 ProgrammeRoleLink = role_link_serializer(ProgrammeRoleKind)
 
 
+def succession_serializer(model, type_choices):
+    """One successor of the record written: by slug, with its type, date, note, citations."""
+
+    class SuccessionSerializer(serializers.Serializer):
+        successor = serializers.SlugRelatedField(slug_field="slug", queryset=model.objects.all())
+        type = serializers.ChoiceField(choices=type_choices.choices)
+        date = serializers.DateField(required=False, allow_null=True)
+        date_precision = serializers.ChoiceField(choices=DatePrecision.choices, required=False)
+        note = serializers.CharField(required=False, allow_blank=True, max_length=255)
+        note_ja = serializers.CharField(required=False, allow_blank=True, max_length=255)
+        sources = serializers.ListField(child=serializers.DictField(), required=False)
+
+    SuccessionSerializer.__name__ = f"{model.__name__}SuccessionSerializer"
+    return SuccessionSerializer
+
+
+SUCCESSORS_HELP = (
+    "What followed this record: replaces all its successions. Predecessors are written on "
+    "the predecessor (each record lists both)."
+)
+
+
 class LocalDeadlineField(serializers.DateTimeField):
     """A deadline: with an offset, that instant; without one, the funder's local time.
 
@@ -92,6 +120,8 @@ class RecordWriteSerializer(serializers.ModelSerializer):
 
     #: The payload field of the record's role links (``institutions``), if it has any.
     ROLE_LINKS: str | None = None
+    #: The payload field of the record's successions, if it has any.
+    SUCCESSIONS: str | None = None
 
     aliases = serializers.ListField(child=serializers.CharField(), required=False)
     sources = serializers.ListField(child=serializers.DictField(), required=False)
@@ -108,6 +138,8 @@ class RecordWriteSerializer(serializers.ModelSerializer):
                     RoleLink(link["institution"], link["role"], link.get("note", ""))
                     for link in value
                 ]
+            elif name == self.SUCCESSIONS:
+                relations[field.source] = [SuccessionLink(**link) for link in value]
             elif isinstance(field, serializers.ManyRelatedField):
                 relations[field.source] = list(value)
             else:
@@ -138,9 +170,14 @@ class ResearchFieldWriteSerializer(RecordWriteSerializer):
 
 
 class InstitutionWriteSerializer(RecordWriteSerializer):
+    SUCCESSIONS = "successors"
+
     country = serializers.SlugRelatedField(slug_field="code", queryset=Country.objects.all())
     parent = serializers.SlugRelatedField(
         slug_field="slug", queryset=Institution.objects.all(), required=False, allow_null=True
+    )
+    successors = succession_serializer(Institution, InstitutionSuccessionType)(
+        many=True, required=False, help_text=SUCCESSORS_HELP
     )
 
     class Meta:
@@ -154,11 +191,13 @@ class InstitutionWriteSerializer(RecordWriteSerializer):
             "longitude",
             "ror_id",
             "parent",
+            "successors",
         )
 
 
 class FacilityWriteSerializer(RecordWriteSerializer):
     ROLE_LINKS = "institutions"
+    SUCCESSIONS = "successors"
 
     country = serializers.SlugRelatedField(slug_field="code", queryset=Country.objects.all())
     techniques = slugs(Technique)
@@ -166,6 +205,9 @@ class FacilityWriteSerializer(RecordWriteSerializer):
     research_fields = slugs(ResearchField, source="fields")
     institutions = FacilityRoleLink(
         many=True, required=False, help_text="Operators and partners: replaces all role links."
+    )
+    successors = succession_serializer(Facility, SuccessionType)(
+        many=True, required=False, help_text=SUCCESSORS_HELP
     )
 
     class Meta:
@@ -184,23 +226,30 @@ class FacilityWriteSerializer(RecordWriteSerializer):
             "beamline_count",
             "first_operation_year",
             "user_programme_year",
+            "closed_on",
+            "closed_on_precision",
             "construction_cost",
             "construction_cost_currency",
             "techniques",
             "access_modes",
             "research_fields",
             "institutions",
+            "successors",
         )
 
 
 class ProgrammeWriteSerializer(RecordWriteSerializer):
     ROLE_LINKS = "institutions"
+    SUCCESSIONS = "successors"
 
     countries = slugs(Country, field="code")
     research_fields = slugs(ResearchField, source="fields")
     facilities = slugs(Facility)
     institutions = ProgrammeRoleLink(
         many=True, required=False, help_text="Funders and agencies: replaces all role links."
+    )
+    successors = succession_serializer(Programme, SuccessionType)(
+        many=True, required=False, help_text=SUCCESSORS_HELP
     )
 
     class Meta:
@@ -223,6 +272,7 @@ class ProgrammeWriteSerializer(RecordWriteSerializer):
             "research_fields",
             "facilities",
             "institutions",
+            "successors",
         )
 
 

@@ -9,11 +9,37 @@ from directory.models import (
     Agreement,
     Facility,
     FacilityRole,
+    FacilitySuccession,
+    InstitutionSuccession,
     Instrument,
     Programme,
     ProgrammeRole,
+    ProgrammeSuccession,
 )
 from directory.selectors import Relation
+
+#: What a succession's brief shows besides the record: its type (as the role), then these.
+SUCCESSION_EXTRA = ("date", "date_precision", "note", "note_ja", "sources")
+
+
+def successions(through, kind: str) -> list[Relation]:
+    """A record's successors and predecessors, both read from the one succession table:
+    renaming a predecessor changes its successors' representations, and the other way."""
+    return [
+        Relation(
+            "successors", through, "predecessor", "successor", kind, "type", extra=SUCCESSION_EXTRA
+        ),
+        Relation(
+            "predecessors",
+            through,
+            "successor",
+            "predecessor",
+            kind,
+            "type",
+            extra=SUCCESSION_EXTRA,
+        ),
+    ]
+
 
 FACILITY_LIST = [
     Relation("institutions", FacilityRole, "facility", "institution", "institutions", role="role"),
@@ -26,6 +52,7 @@ FACILITY_DETAIL = [
     Relation("instruments", Instrument, "facility", "", ""),
     Relation("programmes", Programme.facilities.through, "facility", "programme", "programmes"),
     Relation("agreements", Agreement.facilities.through, "facility", "agreement", "agreements"),
+    *successions(FacilitySuccession, "facilities"),
 ]
 
 PROGRAMME_LIST = [
@@ -44,7 +71,7 @@ PROGRAMME_LIST = [
     Relation("fields", Programme.fields.through, "programme", "researchfield", "fields"),
     Relation("facilities", Programme.facilities.through, "programme", "facility", "facilities"),
 ]
-PROGRAMME_DETAIL = PROGRAMME_LIST
+PROGRAMME_DETAIL = [*PROGRAMME_LIST, *successions(ProgrammeSuccession, "programmes")]
 
 INSTITUTION_LIST = [
     Relation("facilities", FacilityRole, "institution", "facility", "facilities", role="role"),
@@ -55,6 +82,7 @@ INSTITUTION_DETAIL = [
     Relation(
         "agreements", Agreement.institutions.through, "institution", "agreement", "agreements"
     ),
+    *successions(InstitutionSuccession, "institutions"),
 ]
 
 AGREEMENT_LIST = [

@@ -189,7 +189,17 @@ class DirectoryResource(NumbersAsNumbers):
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
-        exclude = ("id", "search_key", "version", "is_synthetic", "created_at", "updated_at")
+        # Successions carry dates, notes and citations that a spreadsheet cell cannot hold:
+        # they travel with manage.py export_directory / import_directory instead.
+        exclude = (
+            "id",
+            "search_key",
+            "version",
+            "is_synthetic",
+            "created_at",
+            "updated_at",
+            "successors",
+        )
 
     def import_instance(self, instance, row, **kwargs):
         super().import_instance(instance, row, **kwargs)

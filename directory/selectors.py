@@ -286,13 +286,15 @@ def facet_counts(
 
 
 class Brief(NamedTuple):
-    """A related record in brief: enough to show and link it."""
+    """A related record in brief: enough to show and link it (with what its link says)."""
 
     kind: str
     slug: str
     name: str
     name_ja: str
     role: str = ""
+    #: the link's ``Relation.extra`` columns, in order (a succession's date, note, sources…)
+    extra: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -301,8 +303,9 @@ class Relation:
 
     ``through`` is the link model, ``owner`` and ``target`` its foreign keys, ``kind`` the
     target's resource name ("" when it has none). ``role`` names a role column on the link,
-    if any. With ``target=""`` the linked rows are the related records themselves (an
-    instrument belongs to its facility through its own foreign key).
+    if any, and ``extra`` more columns of the link to read (a succession's date and note).
+    With ``target=""`` the linked rows are the related records themselves (an instrument
+    belongs to its facility through its own foreign key).
     """
 
     name: str
@@ -313,10 +316,14 @@ class Relation:
     role: str | None = None
     target_key: str = "slug"
     publishable: bool = True
+    extra: tuple[str, ...] = ()
 
-    def select_sql(self, quote, position: int, drafts: bool, placeholders: str) -> str:
+    def select_sql(
+        self, quote, position: int, drafts: bool, placeholders: str, width: int = 0
+    ) -> str:
         """This relation's part of the briefs query: (owner id, key, name, name_ja,
-        position, role) of the links of the owners in ``placeholders``."""
+        position, role, then ``width`` extra columns, NULL where it has fewer) of the links
+        of the owners in ``placeholders``."""
         link_meta = self.through._meta
         owner_column = link_meta.get_field(self.owner).column
         link = quote(link_meta.db_table)
@@ -348,9 +355,12 @@ class Relation:
                     f" AND {target}.{quote(field.column)} IN "
                     f"({subquery} WHERE {quote('is_published')})"
                 )
+        extra = "".join(
+            f", {link}.{quote(link_meta.get_field(name).column)}" for name in self.extra
+        ) + ", NULL" * (width - len(self.extra))
         # Identifiers come from the models' metadata, quoted; the owner ids are parameters.
         owner = f"{link}.{quote(owner_column)}"
-        select = f"SELECT {owner}, {columns}, {position}, {role} FROM {source}"  # noqa: S608
+        select = f"SELECT {owner}, {columns}, {position}, {role}{extra} FROM {source}"  # noqa: S608
         return f"{select} WHERE {owner} IN ({placeholders}){published}"
 
 
@@ -360,8 +370,9 @@ def _briefs_sql(relations: tuple[Relation, ...], drafts: bool, alias: str, owner
     shape: composing it through the ORM on every page cost more than running it."""
     connection = connections[alias]
     placeholders = ", ".join(["%s"] * owners)
+    width = max(len(relation.extra) for relation in relations)
     return " UNION ALL ".join(
-        relation.select_sql(connection.ops.quote_name, position, drafts, placeholders)
+        relation.select_sql(connection.ops.quote_name, position, drafts, placeholders, width)
         for position, relation in enumerate(relations)
     )
 
@@ -385,10 +396,17 @@ def attach_briefs(records, relations: list[Relation], *, drafts: bool = False) -
     found: dict[object, dict[str, list[Brief]]] = defaultdict(lambda: defaultdict(list))
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, ids * len(relations))
-        for owner_id, key, name, name_ja, position, role in cursor.fetchall():
+        for owner_id, key, name, name_ja, position, role, *extra in cursor.fetchall():
             relation = relations[position]
             found[owner_id][relation.name].append(
-                Brief(relation.kind, key, name, name_ja or "", role or "")
+                Brief(
+                    relation.kind,
+                    key,
+                    name,
+                    name_ja or "",
+                    role or "",
+                    tuple(extra[: len(relation.extra)]),
+                )
             )
     for record in records:
         for name, briefs in found.get(record.pk, {}).items():

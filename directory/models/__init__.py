@@ -5,6 +5,12 @@ from directory.models.base import NamedRecord, ProvenanceFields
 from directory.models.events import ChangeEvent, FeedEntry
 from directory.models.facilities import Facility, FacilityRole, Instrument
 from directory.models.institutions import Institution
+from directory.models.lifecycle import (
+    FacilitySuccession,
+    InstitutionSuccession,
+    ProgrammeSuccession,
+    Succession,
+)
 from directory.models.programmes import Call, Programme, ProgrammeRole
 from directory.models.state import DirectoryState
 from directory.models.taxonomy import AccessMode, Country, ResearchField, Technique
@@ -18,13 +24,17 @@ __all__ = [
     "DirectoryState",
     "Facility",
     "FacilityRole",
+    "FacilitySuccession",
     "FeedEntry",
     "Institution",
+    "InstitutionSuccession",
     "Instrument",
     "NamedRecord",
     "Programme",
     "ProgrammeRole",
+    "ProgrammeSuccession",
     "ProvenanceFields",
     "ResearchField",
+    "Succession",
     "Technique",
 ]

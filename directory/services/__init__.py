@@ -8,7 +8,9 @@ changes feed they keep current and :mod:`.history` for the history entries they 
 from directory.services.records import (
     RecordInUse,
     RoleLink,
+    SuccessionLink,
     Written,
+    link_class,
     pending_changes,
     record_create,
     record_delete,
@@ -18,12 +20,15 @@ from directory.services.records import (
     record_save,
     record_unpublish,
     record_update,
+    succession_problems,
 )
 
 __all__ = [
     "RecordInUse",
     "RoleLink",
+    "SuccessionLink",
     "Written",
+    "link_class",
     "pending_changes",
     "record_create",
     "record_delete",
@@ -33,4 +38,5 @@ __all__ = [
     "record_save",
     "record_unpublish",
     "record_update",
+    "succession_problems",
 ]
