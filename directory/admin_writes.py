@@ -111,7 +111,9 @@ class ServiceWritesMixin:
         for formset in formsets:
             role_field = _role_link_field(self.model, formset)
             if role_field is None:
-                if not _shows_other_side(self.model, formset):
+                if _shows_other_side(self.model, formset):
+                    self._note_formset_changes(formset)  # read-only here: nothing to write
+                else:
                     record_formsets.append(formset)
                 continue
             relations[role_field.name] = _role_links(formset, role_field)
