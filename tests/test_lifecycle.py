@@ -138,7 +138,7 @@ def test_lists_leave_successions_to_the_details(api, tokamaks):
     ],
 )
 def test_filters_successor_of_and_predecessor_of(api, resource, factory, kind):
-    first, second, third, other = (factory(slug=f"rec-{n}") for n in range(4))
+    first, second, third, _unrelated = (factory(slug=f"rec-{n}") for n in range(4))
     succeed(first, second, kind=kind)
     succeed(second, third, kind=kind)
 
@@ -308,7 +308,9 @@ def test_the_database_refuses_a_self_succession_and_a_duplicate_pair():
             FacilitySuccession.objects.create(predecessor=ring, successor=ring, type="replaced_by")
         FacilitySuccession.objects.create(predecessor=ring, successor=other, type="replaced_by")
         with pytest.raises(IntegrityError), transaction.atomic():
-            FacilitySuccession.objects.create(predecessor=ring, successor=other, type="upgraded_into")
+            FacilitySuccession.objects.create(
+                predecessor=ring, successor=other, type="upgraded_into"
+            )
 
 
 def test_a_successor_cannot_be_deleted_while_a_predecessor_names_it(editor, tokamaks):
@@ -357,7 +359,6 @@ def test_restoring_a_deleted_predecessor_brings_its_successions_back(api, tokama
 
 
 def test_the_feed_carries_the_successions_as_the_detail_shows_them(api, tokamaks):
-    old, _new = tokamaks
     entry = FeedEntry.objects.filter(slug="old-tokamak").latest("id")
     assert entry.data["closed_on"] == "2008-12-31"
     assert entry.data["successors"] == [
@@ -414,7 +415,11 @@ def test_an_admin_inline_adds_a_successor_through_the_service(admin_client, admi
     response = admin_client.post(url, data)
     assert response.status_code == HTTPStatus.FOUND, page_text(response)[:3000]
     (link,) = Institution.objects.get(pk=nirs.pk).successor_links.all()
-    assert (link.successor_id, link.type, link.date) == (qst.pk, "merged_into", datetime.date(2016, 1, 1))
+    assert (link.successor_id, link.type, link.date) == (
+        qst.pk,
+        "merged_into",
+        datetime.date(2016, 1, 1),
+    )
     entry = Institution.history.filter(id=nirs.pk).latest()
     assert entry.history_user == admin_user and "admin" in entry.history_change_reason
     assert [row.successor_id for row in entry.successors.all()] == [qst.pk]
