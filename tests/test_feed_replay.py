@@ -18,7 +18,12 @@ import pytest
 from django.utils import timezone
 
 from directory import services
-from directory.choices import FacilityRoleKind, ProgrammeRoleKind
+from directory.choices import (
+    FacilityRoleKind,
+    InstitutionSuccessionType,
+    ProgrammeRoleKind,
+    SuccessionType,
+)
 from directory.models import (
     Agreement,
     Call,
@@ -108,6 +113,23 @@ class Scenario:
         )
         self.relink(record)
 
+    def successors(self, record, kinds):
+        """Some later records of its kind as its successors: only later ones (by id), so the
+        scenario never attempts a cycle (the services would refuse it)."""
+        later = list(type(record)._base_manager.filter(pk__gt=record.pk).order_by("pk"))
+        chosen = self.rng.sample(later, self.rng.randint(0, min(2, len(later))))
+        return [
+            services.SuccessionLink(
+                successor,
+                self.rng.choice(kinds),
+                date=self.rng.choice([None, datetime.date(2000 + self.counter % 20, 4, 1)]),
+                date_precision=self.rng.choice(["day", "month", "year"]),
+                note=self.rng.choice(["", f"note {self.counter}"]),
+                sources=self.rng.choice([[], [{"title": "t", "url": "https://example.org"}]]),
+            )
+            for successor in chosen
+        ]
+
     def relink(self, record):
         relations = {}
         if isinstance(record, Facility):
@@ -119,6 +141,7 @@ class Scenario:
                 "institutions": roles,
                 "techniques": self.sample(Technique),
                 "fields": self.sample(ResearchField),
+                "successors": self.successors(record, SuccessionType.values),
             }
         elif isinstance(record, Programme):
             relations = {
@@ -129,6 +152,11 @@ class Scenario:
                 "facilities": self.sample(Facility),
                 "fields": self.sample(ResearchField, 2),
                 "countries": [country(code) for code in self.rng.sample(["JP", "GB", "DE"], 2)],
+                "successors": self.successors(record, SuccessionType.values),
+            }
+        elif isinstance(record, Institution):
+            relations = {
+                "successors": self.successors(record, InstitutionSuccessionType.values),
             }
         elif isinstance(record, Agreement):
             relations = {
@@ -236,6 +264,9 @@ def listed(api, resource: str) -> set[str]:
             return slugs
 
 
+SUCCESSION_KEYS = ("slug", "type", "date", "date_precision", "note", "note_ja", "sources")
+
+
 def shown(value, expected):
     """The detail's value in the feed's terms (related records by slug, roles with them)."""
     if isinstance(value, dict) and "slug" in value:  # a call's programme, a parent
@@ -243,6 +274,11 @@ def shown(value, expected):
     if isinstance(value, list) and value and isinstance(value[0], dict):
         if "code" in value[0]:
             return sorted(item["code"] for item in value)
+        if "type" in value[0]:  # successions: the link's own values, by successor
+            return sorted(
+                ({key: item[key] for key in SUCCESSION_KEYS} for item in value),
+                key=lambda item: item["slug"],
+            )
         if "role" in value[0]:
             return sorted(
                 ({"slug": item["slug"], "role": item["role"]} for item in value),
@@ -286,7 +322,9 @@ def test_replaying_the_feed_gives_what_the_api_shows(api, seed):
     scenario = Scenario(seed)
     scenario.run(80)
 
-    assert_replay_matches_api(api)
+    state = assert_replay_matches_api(api)
+    # Successions were written and replayed too (of the public records that still have them).
+    assert any(data.get("successors") for data in state.values())
     # The scenario exercised every kind of change (else it would prove little).
     events = set(ChangeEvent.objects.values_list("action", flat=True))
     assert {"created", "updated", "published", "unpublished", "deleted"} <= events
@@ -302,6 +340,7 @@ def test_replaying_the_feed_of_the_seeded_directory(api, seed_data):
     shows it, and a curator's edits and deletions after it too."""
     state = assert_replay_matches_api(api)
     assert len(state) == 159  # every public seed record of the seven kinds
+    assert [item["slug"] for item in state[("facility", "jt-60")]["successors"]] == ["jt-60sa"]
     services.record_update(record=Facility.objects.get(slug="spring-8"), fields={"city": "Sayo"})
     services.record_unpublish(record=Institution.objects.get(slug="riken"))
     services.record_delete(record=Facility.objects.get(slug="isis"))
