@@ -26,6 +26,7 @@ from directory.models import (
     Programme,
 )
 from directory.portable import export_directory, import_directory
+from directory.resources import FacilityResource
 from directory.roles import sync_role_groups
 from tests.factories import (
     FacilityFactory,
@@ -36,6 +37,7 @@ from tests.factories import (
     update,
 )
 from tests.test_history import form_data, page_text
+from tests.test_import_admin import as_csv, import_file, preview
 
 pytestmark = pytest.mark.django_db
 
@@ -518,3 +520,28 @@ def test_the_seeded_successions_through_the_seed_path(api, seed_data):
     entry = Facility.history.filter(slug="jt-60").earliest()
     assert entry.history_change_reason.startswith("Seeded from fixtures/facilities.json")
     assert [row.successor.slug for row in entry.successors.all()] == ["jt-60sa"]
+
+
+def test_the_admin_import_and_export_carry_successors_as_slug_and_type(admin_client, tokamaks):
+    old, _new = tokamaks
+    resource = FacilityResource()
+    exported = resource.export(queryset=Facility.objects.filter(slug="old-tokamak")).dict[0]
+    assert exported["successors"] == "new-tokamak:succeeded_by"
+    columns = ["slug", "name", "kind", "status", "country", "successors"]
+    row = {
+        "slug": "old-tokamak",
+        "name": "Old Tokamak",
+        "kind": old.kind,
+        "status": "closed",
+        "country": "JP",
+        "successors": "new-tokamak:upgraded_into",
+    }
+    import_file(admin_client, as_csv([row], columns))
+    (link,) = FacilitySuccession.objects.filter(predecessor=old)
+    # the type comes from the cell; the date, note and citations stay with the successor
+    assert (link.type, link.note, link.sources) == ("upgraded_into", "Built after it", [CITATION])
+    entry = Facility.history.filter(id=old.pk).latest()
+    assert "Imported" in entry.history_change_reason
+    bad = {**row, "successors": "new-tokamak:merged_into"}
+    page = preview(admin_client, as_csv([bad], columns))
+    assert "merged_into" in page_text(page)
