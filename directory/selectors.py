@@ -293,7 +293,7 @@ class Brief(NamedTuple):
     name: str
     name_ja: str
     role: str = ""
-    #: the link's ``Relation.extra`` columns, in order (a succession's date, note, sources…)
+    #: the link's ``Relation.extra`` columns as text, in order (a succession's date, note…)
     extra: tuple = ()
 
 
@@ -355,9 +355,12 @@ class Relation:
                     f" AND {target}.{quote(field.column)} IN "
                     f"({subquery} WHERE {quote('is_published')})"
                 )
+        # As text, and NULL as text where a relation has fewer: PostgreSQL matches a UNION's
+        # column types branch by branch, and a bare NULL would make a date column text.
         extra = "".join(
-            f", {link}.{quote(link_meta.get_field(name).column)}" for name in self.extra
-        ) + ", NULL" * (width - len(self.extra))
+            f", CAST({link}.{quote(link_meta.get_field(name).column)} AS TEXT)"
+            for name in self.extra
+        ) + ", CAST(NULL AS TEXT)" * (width - len(self.extra))
         # Identifiers come from the models' metadata, quoted; the owner ids are parameters.
         owner = f"{link}.{quote(owner_column)}"
         select = f"SELECT {owner}, {columns}, {position}, {role}{extra} FROM {source}"  # noqa: S608
