@@ -545,3 +545,65 @@ def test_the_admin_import_and_export_carry_successors_as_slug_and_type(admin_cli
     bad = {**row, "successors": "new-tokamak:merged_into"}
     page = preview(admin_client, as_csv([bad], columns))
     assert "merged_into" in page_text(page)
+
+
+def test_seeding_writes_a_successor_before_its_predecessor(tmp_path, monkeypatch):
+    """A seed file may list a predecessor first: it is created after its successor, with the
+    succession in its creation entry."""
+    import json
+
+    from directory.services import seeding
+
+    def facility(slug):
+        return {
+            "model": "directory.facility",
+            "fields": {
+                "slug": slug,
+                "name": slug.upper(),
+                "kind": "fusion",
+                "status": "operational",
+                "country": "JP",
+                "is_published": True,
+                "sources": [CITATION],
+            },
+        }
+
+    rows = [
+        facility("aa-first"),
+        facility("bb-second"),
+        facility("cc-third"),
+        {
+            "model": "directory.facilitysuccession",
+            "fields": {
+                "predecessor": ["aa-first"],
+                "successor": ["bb-second"],
+                "type": "succeeded_by",
+                "sources": [CITATION],
+            },
+        },
+        {
+            "model": "directory.facilitysuccession",
+            "fields": {
+                "predecessor": ["bb-second"],
+                "successor": ["cc-third"],
+                "type": "upgraded_into",
+                "date": "2020-06-01",
+            },
+        },
+    ]
+    (tmp_path / "lines.json").write_text(json.dumps(rows), encoding="utf-8")
+    monkeypatch.setattr(seeding, "fixture_dir", lambda: tmp_path)
+    report = seeding.directory_seed(names=("lines",))
+    assert report.created == [
+        "directory.facility cc-third",
+        "directory.facility bb-second",
+        "directory.facility aa-first",
+    ]
+    assert not report.notes
+    links = FacilitySuccession.objects.order_by("predecessor__slug")
+    assert [(link.predecessor.slug, link.successor.slug, link.date) for link in links] == [
+        ("aa-first", "bb-second", None),
+        ("bb-second", "cc-third", datetime.date(2020, 1, 1)),
+    ]
+    entry = Facility.history.get(slug="aa-first")
+    assert [row.successor.slug for row in entry.successors.all()] == ["bb-second"]
