@@ -114,10 +114,10 @@ class Scenario:
         self.relink(record)
 
     def successors(self, record, kinds):
-        """Some later records of its kind as its successors: only later ones (by id), so the
-        scenario never attempts a cycle (the services would refuse it)."""
-        later = list(type(record)._base_manager.filter(pk__gt=record.pk).order_by("pk"))
-        chosen = self.rng.sample(later, self.rng.randint(0, min(2, len(later))))
+        """Some records of its kind as its successors: only ones made before it (by id), so
+        the scenario never attempts a cycle (the services would refuse it)."""
+        earlier = list(type(record)._base_manager.filter(pk__lt=record.pk).order_by("pk"))
+        chosen = self.rng.sample(earlier, self.rng.randint(0, min(2, len(earlier))))
         return [
             services.SuccessionLink(
                 successor,
