@@ -465,24 +465,26 @@ def test_the_history_page_shows_a_succession_with_its_type(admin_client, tokamak
 
 
 def test_export_import_round_trip_keeps_successions(tokamaks):
+    # A predecessor whose slug sorts before its successor's: the document lists it first.
+    early, late = FacilityFactory(slug="aa-early"), FacilityFactory(slug="zz-late")
+    succeed(early, late, kind="replaced_by")
     document = io.StringIO()
     counts = export_directory(document)
-    assert counts["directory.facilitysuccession"] == 1
+    assert counts["directory.facilitysuccession"] == 2
     exported = document.getvalue()
-    # Import into an emptied directory: the successor comes before its predecessor.
+    # Import into an emptied directory: each successor is written before its predecessor.
     old, new = tokamaks
-    delete(old)
-    delete(new)
+    for record in (old, new, early, late):
+        delete(record)
     result = import_directory(io.StringIO(exported))
-    assert result["directory.facilitysuccession"]["created"] == 1
-    (link,) = FacilitySuccession.objects.all()
-    assert (link.predecessor.slug, link.successor.slug, link.note) == (
-        "old-tokamak",
-        "new-tokamak",
-        "Built after it",
-    )
+    assert result["directory.facilitysuccession"]["created"] == 2
+    links = FacilitySuccession.objects.order_by("predecessor__slug")
+    assert [(link.predecessor.slug, link.successor.slug, link.note) for link in links] == [
+        ("aa-early", "zz-late", ""),
+        ("old-tokamak", "new-tokamak", "Built after it"),
+    ]
     again = import_directory(io.StringIO(exported))
-    assert again["directory.facilitysuccession"] == {"created": 0, "updated": 0, "unchanged": 1}
+    assert again["directory.facilitysuccession"] == {"created": 0, "updated": 0, "unchanged": 2}
     assert again["directory.facility"]["updated"] == 0
 
 
