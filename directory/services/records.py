@@ -9,8 +9,11 @@ seeding all call them; :mod:`directory.writes` refuses any other save of a recor
 
 Values are given as model field names (``country=<Country>`` or ``country_id="JP"``) and
 relations by the model's many-to-many names: a list of records (``techniques=[…]``) or, for
-role links, a list of :class:`RoleLink` (``institutions=[RoleLink(qst, "operator")]``).
-``user=None`` is the system itself (seeding, commands): it may publish.
+role links, a list of :class:`RoleLink` (``institutions=[RoleLink(qst, "operator")]``), for
+successions a list of :class:`SuccessionLink` (``successors=[SuccessionLink(jt60sa,
+"succeeded_by")]``): each kind of link is described by its through model (``LINK_TARGET``,
+``LINK_KEY``, ``LINK_DATA``, ``LINK_SHOWN``). ``user=None`` is the system itself (seeding,
+commands): it may publish.
 """
 
 from __future__ import annotations
