@@ -59,8 +59,8 @@ class FacilityRoleManager(models.Manager.from_queryset(GuardedQuerySet)):
 class FacilityRole(GuardedWrites):
     """The part an institution plays at a facility (operator, owner, funder, …)."""
 
-    #: How the write services read a link of this kind (see services.records.link_class).
-    LINK_TARGET = "institution"
+    #: How the write services read a link of this kind besides its two ends (the relation
+    #: names those): its key and its data (see services.records).
     LINK_KEY = ("role",)
     LINK_DATA = ("note",)
     #: What the institution's own representation shows of the link.

@@ -32,8 +32,8 @@ class SuccessionManager(models.Manager.from_queryset(GuardedQuerySet)):
 class Succession(GuardedWrites):
     """A predecessor and its successor, with how, when and on what evidence."""
 
-    #: How the write services read a link of this kind (see services.records.Link).
-    LINK_TARGET = "successor"
+    #: How the write services read a link of this kind besides its two ends (the relation
+    #: names those): its key and its data (see services.records).
     LINK_KEY: tuple[str, ...] = ()
     LINK_DATA = ("type", "date", "date_precision", "note", "note_ja", "sources")
     #: What the successor's own representation shows of the link (its predecessors).

@@ -93,8 +93,8 @@ class ProgrammeRoleManager(models.Manager.from_queryset(GuardedQuerySet)):
 class ProgrammeRole(GuardedWrites):
     """The part an institution plays in a programme (funder, implementing agency, partner)."""
 
-    #: How the write services read a link of this kind (see services.records.link_class).
-    LINK_TARGET = "institution"
+    #: How the write services read a link of this kind besides its two ends (the relation
+    #: names those): its key and its data (see services.records).
     LINK_KEY = ("role",)
     LINK_DATA = ("note",)
     #: What the institution's own representation shows of the link.

@@ -11,8 +11,8 @@ Values are given as model field names (``country=<Country>`` or ``country_id="JP
 relations by the model's many-to-many names: a list of records (``techniques=[…]``) or, for
 role links, a list of :class:`RoleLink` (``institutions=[RoleLink(qst, "operator")]``), for
 successions a list of :class:`SuccessionLink` (``successors=[SuccessionLink(jt60sa,
-"succeeded_by")]``): each kind of link is described by its through model (``LINK_TARGET``,
-``LINK_KEY``, ``LINK_DATA``, ``LINK_SHOWN``). ``user=None`` is the system itself (seeding,
+"succeeded_by")]``): each kind of link is described by its through model (``LINK_KEY``,
+``LINK_DATA``, ``LINK_SHOWN``). ``user=None`` is the system itself (seeding,
 commands): it may publish.
 """
 
