@@ -9,6 +9,7 @@ one query per page by :func:`directory.selectors.attach_briefs`.
 from __future__ import annotations
 
 import functools
+import json
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -74,6 +75,18 @@ class RoleBriefSerializer(BriefSerializer):
     )
 
 
+class SuccessionBriefSerializer(BriefSerializer):
+    """A predecessor or successor in brief, with how and when one followed the other."""
+
+    type = serializers.CharField(help_text="How the predecessor led to the successor.")
+    type_label = serializers.CharField()
+    date = serializers.DateField(allow_null=True, help_text="When; null if no source says.")
+    date_precision = serializers.ChoiceField(choices=choices.DatePrecision.choices)
+    note = serializers.CharField()
+    note_ja = serializers.CharField()
+    sources = serializers.ListField(child=serializers.DictField())
+
+
 class CountryBriefSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
@@ -123,6 +136,48 @@ class PlainBriefsField(BriefsField):
 @extend_schema_field(RoleBriefSerializer(many=True))
 class RoleBriefsField(BriefsField):
     pass
+
+
+def _link_date(value) -> str | None:
+    """A date from the briefs query (a date on PostgreSQL, text on SQLite) as ISO text."""
+    if value is None or value == "":
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)[:10]
+
+
+def _link_json(value) -> list:
+    """A JSON column from the briefs query (text on either database, or already parsed)."""
+    if value is None or value == "":
+        return []
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+@extend_schema_field(SuccessionBriefSerializer(many=True))
+class SuccessionBriefsField(BriefsField):
+    """Predecessors or successors: each in brief with its type, date, note and citations.
+
+    Only those the caller may see: a succession to a draft is not shown to the public.
+    """
+
+    def to_representation(self, record):
+        language = language_of(self.context)
+        result = []
+        for brief in record.briefs.get(self.relation, []):
+            date, precision, note, note_ja, sources = brief.extra
+            data = brief_dict(self.context, brief)
+            data.update(
+                {
+                    "type": brief.role,
+                    "type_label": choices.choice_label(self.role_choices, brief.role, language),
+                    "date": _link_date(date),
+                    "date_precision": precision,
+                    "note": note or "",
+                    "note_ja": note_ja or "",
+                    "sources": _link_json(sources),
+                }
+            )
+            result.append(data)
+        return result
 
 
 @extend_schema_field(CountryBriefSerializer(many=True))
@@ -408,8 +463,18 @@ class FacilitySerializer(RecordSerializer, FacilityDistance):
     instruments = PlainBriefsField("instruments", help_text="Detail only.")
     programmes = PlainBriefsField("programmes", help_text="Detail only.")
     agreements = PlainBriefsField("agreements", help_text="Detail only.")
+    successors = SuccessionBriefsField(
+        "successors",
+        choices.SuccessionType,
+        help_text="Detail only. The facilities that followed this one (JT-60 → JT-60SA).",
+    )
+    predecessors = SuccessionBriefsField(
+        "predecessors",
+        choices.SuccessionType,
+        help_text="Detail only. The facilities this one followed; `type` reads from them to it.",
+    )
 
-    DETAIL_ONLY = ("instruments", "programmes", "agreements")
+    DETAIL_ONLY = ("instruments", "programmes", "agreements", "successors", "predecessors")
 
     class Meta:
         model = Facility
@@ -431,6 +496,8 @@ class FacilitySerializer(RecordSerializer, FacilityDistance):
             "beamline_count",
             "first_operation_year",
             "user_programme_year",
+            "closed_on",
+            "closed_on_precision",
             "construction_cost",
             "construction_cost_currency",
             "identifiers",
@@ -441,6 +508,8 @@ class FacilitySerializer(RecordSerializer, FacilityDistance):
             "instruments",
             "programmes",
             "agreements",
+            "predecessors",
+            "successors",
             *RecordSerializer.PROVENANCE_FIELDS,
         )
 
@@ -504,6 +573,18 @@ class ProgrammeSerializer(RecordSerializer, ProgrammeOpenCalls):
     countries = CountryBriefsField("countries")
     research_fields = PlainBriefsField("fields")
     facilities = PlainBriefsField("facilities")
+    successors = SuccessionBriefsField(
+        "successors",
+        choices.SuccessionType,
+        help_text="Detail only. The programmes that followed this one.",
+    )
+    predecessors = SuccessionBriefsField(
+        "predecessors",
+        choices.SuccessionType,
+        help_text="Detail only. The programmes this one followed; `type` reads from them to it.",
+    )
+
+    DETAIL_ONLY = ("successors", "predecessors")
 
     class Meta:
         model = Programme
@@ -528,6 +609,8 @@ class ProgrammeSerializer(RecordSerializer, ProgrammeOpenCalls):
             "countries",
             "research_fields",
             "facilities",
+            "predecessors",
+            "successors",
             "open_calls",
             *RecordSerializer.PROVENANCE_FIELDS,
         )
@@ -606,8 +689,18 @@ class InstitutionSerializer(RecordSerializer):
     facilities = RoleBriefsField("facilities", choices.FacilityRoleKind)
     programmes = RoleBriefsField("programmes", choices.ProgrammeRoleKind)
     agreements = PlainBriefsField("agreements", help_text="Detail only.")
+    successors = SuccessionBriefsField(
+        "successors",
+        choices.InstitutionSuccessionType,
+        help_text="Detail only. What this institution became, or became part of (NIRS → QST).",
+    )
+    predecessors = SuccessionBriefsField(
+        "predecessors",
+        choices.InstitutionSuccessionType,
+        help_text="Detail only. The institutions it came from; `type` reads from them to it.",
+    )
 
-    DETAIL_ONLY = ("agreements",)
+    DETAIL_ONLY = ("agreements", "successors", "predecessors")
 
     class Meta:
         model = Institution
@@ -627,6 +720,8 @@ class InstitutionSerializer(RecordSerializer):
             "facilities",
             "programmes",
             "agreements",
+            "predecessors",
+            "successors",
             *RecordSerializer.PROVENANCE_FIELDS,
         )
 

@@ -11,7 +11,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from directory.choices import FacilityRoleKind, ProgrammeRoleKind
+from directory.choices import (
+    DatePrecision,
+    FacilityRoleKind,
+    InstitutionSuccessionType,
+    ProgrammeRoleKind,
+    SuccessionType,
+)
 from directory.models import (
     AccessMode,
     Agreement,
@@ -24,7 +30,7 @@ from directory.models import (
     Source,
     Technique,
 )
-from directory.services import RoleLink
+from directory.services import RoleLink, SuccessionLink
 from directory.validators import normalise_ror_id
 
 COMMON_FIELDS = (
@@ -71,6 +77,28 @@ def role_link_serializer(role_choices):
 
 FacilityRoleLink = role_link_serializer(FacilityRoleKind)
 ProgrammeRoleLink = role_link_serializer(ProgrammeRoleKind)
+
+
+def succession_serializer(model, type_choices):
+    """One successor of the record written: by slug, with its type, date, note, citations."""
+
+    class SuccessionSerializer(serializers.Serializer):
+        successor = serializers.SlugRelatedField(slug_field="slug", queryset=model.objects.all())
+        type = serializers.ChoiceField(choices=type_choices.choices)
+        date = serializers.DateField(required=False, allow_null=True)
+        date_precision = serializers.ChoiceField(choices=DatePrecision.choices, required=False)
+        note = serializers.CharField(required=False, allow_blank=True, max_length=255)
+        note_ja = serializers.CharField(required=False, allow_blank=True, max_length=255)
+        sources = serializers.ListField(child=serializers.DictField(), required=False)
+
+    SuccessionSerializer.__name__ = f"{model.__name__}SuccessionSerializer"
+    return SuccessionSerializer
+
+
+SUCCESSORS_HELP = (
+    "What followed this record: replaces all its successions. Predecessors are written on "
+    "the predecessor (each record lists both)."
+)
 
 
 class LocalDeadlineField(serializers.DateTimeField):
@@ -126,6 +154,8 @@ class RecordWriteSerializer(serializers.ModelSerializer):
 
     #: The payload field of the record's role links (``institutions``), if it has any.
     ROLE_LINKS: str | None = None
+    #: The payload field of the record's successions, if it has any.
+    SUCCESSIONS: str | None = None
 
     aliases = serializers.ListField(child=serializers.CharField(), required=False)
     sources = serializers.ListField(child=serializers.DictField(), required=False)
@@ -150,6 +180,8 @@ class RecordWriteSerializer(serializers.ModelSerializer):
                     )
                     for link in value
                 ]
+            elif name == self.SUCCESSIONS:
+                relations[field.source] = [SuccessionLink(**link) for link in value]
             elif isinstance(field, serializers.ManyRelatedField):
                 relations[field.source] = list(value)
             else:
@@ -205,11 +237,16 @@ def _ror(value) -> str | None:
 
 
 class InstitutionWriteSerializer(RecordWriteSerializer):
+    SUCCESSIONS = "successors"
+
     country = serializers.SlugRelatedField(slug_field="code", queryset=Country.objects.all())
     ror_id = identifier_input("ROR id (also settable as identifiers.ror).")
     identifiers = InstitutionIdentifiersInput(source="*", required=False)
     parent = serializers.SlugRelatedField(
         slug_field="slug", queryset=Institution.objects.all(), required=False, allow_null=True
+    )
+    successors = succession_serializer(Institution, InstitutionSuccessionType)(
+        many=True, required=False, help_text=SUCCESSORS_HELP
     )
 
     class Meta:
@@ -224,6 +261,7 @@ class InstitutionWriteSerializer(RecordWriteSerializer):
             "ror_id",
             "identifiers",
             "parent",
+            "successors",
         )
 
     def validate(self, attrs):
@@ -244,6 +282,7 @@ class InstitutionWriteSerializer(RecordWriteSerializer):
 
 class FacilityWriteSerializer(RecordWriteSerializer):
     ROLE_LINKS = "institutions"
+    SUCCESSIONS = "successors"
 
     country = serializers.SlugRelatedField(slug_field="code", queryset=Country.objects.all())
     techniques = slugs(Technique)
@@ -252,6 +291,9 @@ class FacilityWriteSerializer(RecordWriteSerializer):
     identifiers = FacilityIdentifiersInput(source="*", required=False)
     institutions = FacilityRoleLink(
         many=True, required=False, help_text="Operators and partners: replaces all role links."
+    )
+    successors = succession_serializer(Facility, SuccessionType)(
+        many=True, required=False, help_text=SUCCESSORS_HELP
     )
 
     class Meta:
@@ -270,6 +312,8 @@ class FacilityWriteSerializer(RecordWriteSerializer):
             "beamline_count",
             "first_operation_year",
             "user_programme_year",
+            "closed_on",
+            "closed_on_precision",
             "construction_cost",
             "construction_cost_currency",
             "identifiers",
@@ -277,17 +321,22 @@ class FacilityWriteSerializer(RecordWriteSerializer):
             "access_modes",
             "research_fields",
             "institutions",
+            "successors",
         )
 
 
 class ProgrammeWriteSerializer(RecordWriteSerializer):
     ROLE_LINKS = "institutions"
+    SUCCESSIONS = "successors"
 
     countries = slugs(Country, field="code")
     research_fields = slugs(ResearchField, source="fields")
     facilities = slugs(Facility)
     institutions = ProgrammeRoleLink(
         many=True, required=False, help_text="Funders and agencies: replaces all role links."
+    )
+    successors = succession_serializer(Programme, SuccessionType)(
+        many=True, required=False, help_text=SUCCESSORS_HELP
     )
 
     class Meta:
@@ -310,6 +359,7 @@ class ProgrammeWriteSerializer(RecordWriteSerializer):
             "research_fields",
             "facilities",
             "institutions",
+            "successors",
         )
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -35,10 +37,13 @@ from directory.models import (
     Country,
     Facility,
     FacilityRole,
+    FacilitySuccession,
     Institution,
+    InstitutionSuccession,
     Instrument,
     Programme,
     ProgrammeRole,
+    ProgrammeSuccession,
     ResearchField,
     Source,
     Technique,
@@ -337,7 +342,7 @@ def historical_m2m_initial(version) -> dict[str, list]:
     initial = {}
     for field in getattr(type(version), "_history_m2m_fields", []) or []:
         rows = getattr(version, field.name).all()
-        target = field.related_model._meta.model_name
+        target = field.m2m_reverse_field_name()  # "technique", or "successor" for successions
         initial[field.name] = [getattr(row, f"{target}_id") for row in rows]
     return initial
 
@@ -398,6 +403,84 @@ class ProgrammeRoleInline(admin.TabularInline):
     extra = 1
 
 
+class SuccessionFormSet(BaseInlineFormSet):
+    """The rules of a record's successions that span its rows: no cycle (the model and the
+    formset already refuse a record succeeding itself and a successor listed twice)."""
+
+    def clean(self):
+        super().clean()
+        if self.instance.pk is None or any(self.errors):
+            return
+        deleted = set(map(id, self.deleted_forms))
+        links = [
+            services.SuccessionLink(form.cleaned_data["successor"], form.cleaned_data["type"])
+            for form in self.forms
+            if id(form) not in deleted and (form.cleaned_data or {}).get("successor")
+        ]
+        problems = services.succession_problems(self.instance, links)
+        if problems:
+            raise ValidationError(problems)
+
+
+class SuccessorInline(admin.TabularInline):
+    """The successors of the record: saved with it, through the write services."""
+
+    fk_name = "predecessor"
+    formset = SuccessionFormSet
+    autocomplete_fields = ("successor",)
+    fields = ("successor", "type", "date", "date_precision", "note", "note_ja", "sources")
+    extra = 0
+    verbose_name = _("successor")
+    verbose_name_plural = _("successors (what followed it)")
+
+
+class PredecessorInline(admin.TabularInline):
+    """The predecessors of the record, shown here; written on the predecessor's own page
+    (a succession belongs to its predecessor, as a role link to its facility)."""
+
+    fk_name = "successor"
+    fields = ("predecessor", "type", "date", "date_precision", "note", "note_ja")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    verbose_name = _("predecessor")
+    verbose_name_plural = _("predecessors (what it followed; edited on the predecessor)")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class FacilitySuccessorInline(SuccessorInline):
+    model = FacilitySuccession
+
+
+class FacilityPredecessorInline(PredecessorInline):
+    model = FacilitySuccession
+
+
+class ProgrammeSuccessorInline(SuccessorInline):
+    model = ProgrammeSuccession
+
+
+class ProgrammePredecessorInline(PredecessorInline):
+    model = ProgrammeSuccession
+
+
+class InstitutionSuccessorInline(SuccessorInline):
+    model = InstitutionSuccession
+
+
+class InstitutionPredecessorInline(PredecessorInline):
+    model = InstitutionSuccession
+
+
 class CallInline(admin.TabularInline):
     model = Call
     form = CallForm  # the deadline in the call's own time zone
@@ -443,6 +526,7 @@ class InstitutionAdmin(ImportExportRecordAdmin):
     list_filter = (("country", CountryFilter), "kind", *NamedRecordAdmin.list_filter)
     list_select_related = ("country",)
     autocomplete_fields = ("country", "parent")
+    inlines = (InstitutionPredecessorInline, InstitutionSuccessorInline)
     fieldsets = (
         NAMES_FIELDSET,
         (_("Organisation"), {"fields": ("kind", "parent")}),
@@ -461,10 +545,18 @@ class FacilityAdmin(ImportExportRecordAdmin):
     list_filter = (("country", CountryFilter), "kind", "status", *NamedRecordAdmin.list_filter)
     list_select_related = ("country",)
     autocomplete_fields = ("country", "techniques", "fields", "access_modes")
-    inlines = (FacilityRoleInline, InstrumentInline)
+    inlines = (
+        FacilityRoleInline,
+        InstrumentInline,
+        FacilityPredecessorInline,
+        FacilitySuccessorInline,
+    )
     fieldsets = (
         NAMES_FIELDSET,
-        (_("Kind and status"), {"fields": ("kind", "status")}),
+        (
+            _("Kind and status"),
+            {"fields": ("kind", "status", ("closed_on", "closed_on_precision"))},
+        ),
         (_("Location"), {"fields": ("country", "city", "site", "latitude", "longitude")}),
         (_("Identifiers"), {"fields": ("wikidata_id",)}),
         (
@@ -505,7 +597,12 @@ class ProgrammeAdmin(ImportExportRecordAdmin):
     list_display = ("display_name", "kind", "status", "published", "verified")
     list_filter = ("kind", "status", *NamedRecordAdmin.list_filter)
     autocomplete_fields = ("countries", "fields", "facilities")
-    inlines = (ProgrammeRoleInline, CallInline)
+    inlines = (
+        ProgrammeRoleInline,
+        CallInline,
+        ProgrammePredecessorInline,
+        ProgrammeSuccessorInline,
+    )
     fieldsets = (
         NAMES_FIELDSET,
         (_("Kind and status"), {"fields": ("kind", "status", "call_frequency")}),

@@ -42,11 +42,18 @@ class DirectoryHistoryContext(HistoricalRecordContextHelper):
     def prepare_delta_change_value(self, change, value):
         field = self.model._meta.get_field(change.field)
         if isinstance(field, ManyToManyField) and not field.remote_field.through._meta.auto_created:
-            # Role links: the institution with its role, not the institution alone.
-            roles = dict(field.remote_field.through._meta.get_field("role").choices)
-            shown = [
-                f"{row['institution']} ({roles.get(row['role'], row['role'])})" for row in value
-            ]
+            # Role links: the institution with its role, not the institution alone; a
+            # succession: the successor with its type (and date).
+            through = field.remote_field.through
+            key = "role" if "role" in through.LINK_KEY else "type"
+            labels = dict(through._meta.get_field(key).choices)
+            target = field.m2m_reverse_field_name()
+            shown = []
+            for row in value:
+                label = str(labels.get(row[key], row[key]))
+                if row.get("date"):
+                    label = f"{label}, {row['date']}"
+                shown.append(f"{row[target]} ({label})")
             return shown or EMPTY
         prepared = super().prepare_delta_change_value(change, value)
         if prepared is None or prepared == "" or prepared == []:

@@ -43,29 +43,42 @@ def form_values(form) -> tuple[dict, dict]:
     return fields, relations
 
 
-def _role_link_field(owner_model, formset_model):
-    """The owner's role-link relation whose links this inline edits, if it does."""
+def _role_link_field(owner_model, formset):
+    """The owner's relation whose links (role links, successions) this inline edits, if it
+    does: an inline of the owner's side (a predecessor's successors, not its predecessors)."""
     for field in owner_model._meta.many_to_many:
-        if field.remote_field.through is formset_model:
+        if (
+            field.remote_field.through is formset.model
+            and formset.fk.name == field.m2m_field_name()
+        ):
             return field
     return None
 
 
-def _role_links(formset) -> list[services.RoleLink]:
+def _shows_other_side(owner_model, formset) -> bool:
+    """An inline of links that belong to the other record (a successor's predecessors):
+    shown, never written from here."""
+    return any(
+        field.remote_field.through is formset.model
+        for field in owner_model._meta.many_to_many
+        if not field.remote_field.through._meta.auto_created
+    )
+
+
+def _role_links(formset, relation) -> list:
+    through = relation.remote_field.through
+    target = relation.m2m_reverse_field_name()
+    names = (*through.LINK_KEY, *through.LINK_DATA)
     deleted = set(map(id, formset.deleted_forms))
     links = []
     for form in formset.forms:
         data = getattr(form, "cleaned_data", None) or {}
-        if id(form) in deleted or not data.get("institution") or not data.get("role"):
+        if id(form) in deleted or not data.get(target):
             continue
-        links.append(
-            services.RoleLink(
-                data["institution"],
-                data["role"],
-                data.get("note", ""),
-                bool(data.get("needs_review", False)),
-            )
-        )
+        if any(not data.get(name) for name in through.LINK_KEY):
+            continue
+        values = {name: data.get(name) for name in names if name in data}
+        links.append(services.link_class(through).of(data[target], values))
     return links
 
 
@@ -96,11 +109,14 @@ class ServiceWritesMixin:
         fields, relations = form_values(form)
         record_formsets = []
         for formset in formsets:
-            role_field = _role_link_field(self.model, formset.model)
+            role_field = _role_link_field(self.model, formset)
             if role_field is None:
-                record_formsets.append(formset)
+                if _shows_other_side(self.model, formset):
+                    self._note_formset_changes(formset)  # read-only here: nothing to write
+                else:
+                    record_formsets.append(formset)
                 continue
-            relations[role_field.name] = _role_links(formset)
+            relations[role_field.name] = _role_links(formset, role_field)
             self._note_formset_changes(formset)
         verb = "Changed" if change else "Added"
         record = _write_form(obj, fields, relations, request.user, self.write_reason(request, verb))

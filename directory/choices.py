@@ -171,6 +171,25 @@ class DatePrecision(models.TextChoices):
     YEAR = "year", pgettext_lazy("date precision", "Year")
 
 
+class SuccessionType(models.TextChoices):
+    """How a facility or a programme led to the one after it (read: predecessor → successor)."""
+
+    SUCCEEDED_BY = "succeeded_by", pgettext_lazy("succession type", "Succeeded by")
+    REPLACED_BY = "replaced_by", pgettext_lazy("succession type", "Replaced by")
+    UPGRADED_INTO = "upgraded_into", pgettext_lazy("succession type", "Upgraded into")
+
+
+class InstitutionSuccessionType(models.TextChoices):
+    """How an institution led to the one after it (read: predecessor → successor).
+
+    Kept small and literal: a part moved to another body is not a merger of the whole.
+    """
+
+    MERGED_INTO = "merged_into", pgettext_lazy("succession type", "Merged into")
+    RENAMED_TO = "renamed_to", pgettext_lazy("succession type", "Renamed to")
+    PART_MOVED_TO = "part_moved_to", pgettext_lazy("succession type", "Part moved to")
+
+
 class CallStatus(models.TextChoices):
     """Derived from a call's dates at read time; never stored."""
 
@@ -301,6 +320,12 @@ JAPANESE_LABELS: dict[type[models.TextChoices], dict[str, str]] = {
         "irregular": "不定期",
     },
     DatePrecision: {"day": "日", "month": "月", "year": "年"},
+    SuccessionType: {"succeeded_by": "後継", "replaced_by": "置き換え", "upgraded_into": "高度化"},
+    InstitutionSuccessionType: {
+        "merged_into": "統合",
+        "renamed_to": "改称",
+        "part_moved_to": "一部移管",
+    },
     CallStatus: {"upcoming": "公募予定", "open": "公募中", "closed": "締切済"},
     AgreementKind: {
         "mou": "覚書（MOU）",

@@ -509,6 +509,22 @@ class DirectoryFilterSet(django_filters.FilterSet):
         )
 
 
+class SuccessionFilters(django_filters.FilterSet):
+    """What came before and after a record (facilities, programmes, institutions): matched
+    only through the records the caller may see, so a draft predecessor matches nothing."""
+
+    successor_of = slug_filter(
+        "predecessors",
+        "Records that followed these (their successors), e.g. successor_of=jt-60.",
+        "jt-60",
+    )
+    predecessor_of = slug_filter(
+        "successors",
+        "Records these followed (their predecessors), e.g. predecessor_of=jt-60sa.",
+        "jt-60sa",
+    )
+
+
 # --- Facilities -------------------------------------------------------------------
 
 HALF_EARTH_CIRCUMFERENCE_KM = 20038
@@ -546,7 +562,7 @@ FACILITY_ORDERING = {
 }
 
 
-class FacilityFilterSet(DirectoryFilterSet):
+class FacilityFilterSet(SuccessionFilters, DirectoryFilterSet):
     facets = {
         "country": Facet("country_id", "country"),
         "kind": Facet("kind", FacilityKind),
@@ -636,7 +652,7 @@ PROGRAMME_ORDERING = {
 }
 
 
-class ProgrammeFilterSet(DirectoryFilterSet):
+class ProgrammeFilterSet(SuccessionFilters, DirectoryFilterSet):
     facets = {
         "kind": Facet("kind", ProgrammeKind),
         "status": Facet("status", ProgrammeStatus),
@@ -777,7 +793,7 @@ INSTITUTION_ROLES = list(dict.fromkeys([*FacilityRoleKind.values, *ProgrammeRole
 INSTITUTION_ORDERING = {"name": "name", "updated_at": "updated_at", "country_id": "country"}
 
 
-class InstitutionFilterSet(DirectoryFilterSet):
+class InstitutionFilterSet(SuccessionFilters, DirectoryFilterSet):
     facets = {
         "country": Facet("country_id", "country"),
         "kind": Facet("kind", InstitutionKind),

@@ -12,8 +12,9 @@ inside a small header::
     }
 
 Records carry no database ids: each is identified by its natural key (its ``slug``; a role
-link by owner slug, institution slug and role) and refers to others the same way, so a
-document loads into any database. What it leaves out, and why:
+link by owner slug, institution slug and role; a succession by predecessor and successor
+slugs) and refers to others the same way, so a document loads into any database. What it
+leaves out, and why:
 
 * the history tables (``Historical*``) and the change stream (``ChangeEvent``,
   ``FeedEntry``): the import writes through the write services, which record their own;
@@ -413,7 +414,36 @@ def _import_labels() -> list[str]:
     return ordered
 
 
+def _successors_first(group: list[_Record], successions: list[_Record]) -> list[_Record]:
+    """Order records so that a record's successors in the document come before it: a
+    succession is written with its predecessor, and its successor must exist by then."""
+    after: dict[str, list[str]] = defaultdict(list)
+    for link in successions:
+        predecessor, successor = link.fields.get("predecessor"), link.fields.get("successor")
+        if isinstance(predecessor, list) and isinstance(successor, list):
+            after[str(predecessor[0])].append(str(successor[0]))
+    by_slug = {record.key[0]: record for record in group}
+    ordered: list[_Record] = []
+    placed: set[str] = set()
+
+    def place(record: _Record, path: tuple) -> None:
+        slug = record.key[0]
+        if slug in placed or slug in path:
+            return  # placed already; a cycle is refused by the write service
+        for successor in after.get(slug, []):
+            if successor in by_slug:
+                place(by_slug[successor], (*path, slug))
+        placed.add(slug)
+        ordered.append(record)
+
+    for record in group:
+        place(record, ())
+    return ordered
+
+
 def _import_order(records: list[_Record]) -> list[_Record]:
+    from directory.services.records import link_field_of
+
     by_label: dict[str, list[_Record]] = defaultdict(list)
     for record in records:
         by_label[record.label].append(record)
@@ -423,6 +453,11 @@ def _import_order(records: list[_Record]) -> list[_Record]:
         group = by_label.get(label, [])
         if label == "directory.institution":
             group = _institutions_parents_first(group)
+        model = _document_models()[label]
+        successors = next((f for f in model._meta.many_to_many if f.name == "successors"), None)
+        if successors is not None and link_field_of(successors.remote_field.through):
+            through_label = successors.remote_field.through._meta.label_lower
+            group = _successors_first(group, by_label.get(through_label, []))
         ordered.extend(group)
     return ordered
 
@@ -515,18 +550,29 @@ def _load_country(record: _Record, context: _Context) -> str:
     return "created" if existing is None else "updated"
 
 
-def _link_status(link: _Record, stored: dict[tuple, str]) -> str:
-    key = (link.fields["_institution_pk"], link.fields["role"])
+def _link_value(through, name: str, fields: dict):
+    """One column of a link from the document, typed as its model field reads it."""
+    model_field = through._meta.get_field(name)
+    if name not in fields:
+        return model_field.get_default()
+    try:
+        return model_field.to_python(fields[name])
+    except ValidationError as error:
+        message = " ".join(error.messages)
+        raise PortableError(f"{through._meta.label_lower}: {name}: {message}") from None
+
+
+def _link_status(link: _Record, key: tuple, data: tuple, stored: dict[tuple, tuple]) -> str:
     if key not in stored:
         return "created"
-    wanted = (link.fields.get("note") or "", bool(link.fields.get("needs_review")))
-    return "unchanged" if stored[key] == wanted else "updated"
+    return "unchanged" if stored[key] == data else "updated"
 
 
 def _load_record(record: _Record, links: list[_Record], context: _Context, *, user, reason):
-    """Write one record (with the role links the document gives it) through the write
-    services; the action for it and for each of its links."""
+    """Write one record (with the role links and successions the document gives it) through
+    the write services; the action for it and for each of its links."""
     from directory import services
+    from directory.services.records import link_class
 
     _check_references(record, context)
     loaded = _deserialised(record, context)
@@ -555,39 +601,33 @@ def _load_record(record: _Record, links: list[_Record], context: _Context, *, us
         mine = [link for link in links if link.model is through]
         if not mine:
             continue
-        stored = {}
+        owner, target = role_field.m2m_field_name(), role_field.m2m_reverse_field_name()
+        key_names, data_names = through.LINK_KEY, through.LINK_DATA
+        targets = role_field.related_model._base_manager.using(context.using)
+        stored: dict[tuple, tuple] = {}
         if existing is not None:
-            stored = {
-                (row.institution_id, row.role): (row.note, row.needs_review)
-                for row in through._base_manager.using(context.using).filter(
-                    **{role_field.m2m_field_name(): existing.pk}
-                )
-            }
+            for row in through._base_manager.using(context.using).filter(**{owner: existing.pk}):
+                key = (getattr(row, f"{target}_id"), *(getattr(row, n) for n in key_names))
+                stored[key] = tuple(getattr(row, name) for name in data_names)
         for link in mine:
-            _check_reference(link, "institution", link.fields.get("institution"), context)
-        institutions = role_field.related_model._base_manager.using(context.using).in_bulk(
-            [link.fields["institution"][0] for link in mine], field_name="slug"
-        )
+            _check_reference(link, target, link.fields.get(target), context)
+        found = targets.in_bulk([link.fields[target][0] for link in mine], field_name="slug")
         wanted = {}
         for link in mine:
-            institution = institutions[link.fields["institution"][0]]
-            link.fields["_institution_pk"] = institution.pk
-            link_actions.append((link, _link_status(link, stored)))
-            wanted[(institution.pk, link.fields["role"])] = services.RoleLink(
-                institution,
-                link.fields["role"],
-                link.fields.get("note") or "",
-                bool(link.fields.get("needs_review")),
-            )
+            # The link's values as its model reads them (a date from its ISO text).
+            values = {
+                name: _link_value(through, name, link.fields) for name in (*key_names, *data_names)
+            }
+            related = found[link.fields[target][0]]
+            key = (related.pk, *(values[name] for name in key_names))
+            data = tuple(values[name] for name in data_names)
+            link_actions.append((link, _link_status(link, key, data, stored)))
+            wanted[key] = link_class(through).of(related, values)
         # Links the document does not mention are kept (records missing from it are kept).
-        for (institution_pk, role), (note, flagged) in stored.items():
-            if (institution_pk, role) not in wanted:
-                wanted[(institution_pk, role)] = services.RoleLink(
-                    role_field.related_model._base_manager.get(pk=institution_pk),
-                    role,
-                    note,
-                    flagged,
-                )
+        for key, data in stored.items():
+            if key not in wanted:
+                values = dict(zip((*key_names, *data_names), (*key[1:], *data), strict=True))
+                wanted[key] = link_class(through).of(targets.get(pk=key[0]), values)
         relations[role_field.name] = list(wanted.values())
     try:
         written = services.record_save(
@@ -658,6 +698,7 @@ def directory_import(
     The result maps each model label to ``{"created": n, "updated": n, "unchanged": n}``.
     """
     from directory.services import feed
+    from directory.services.records import link_field_of
 
     document = _read_document(stream)
     records = _import_order(_check_records(document))
@@ -667,8 +708,7 @@ def directory_import(
     links_of: dict[tuple[str, str], list[_Record]] = defaultdict(list)
     for record in records:
         if record.model is not Country and "slug" not in record.fields:
-            owner = next(name for name in ("facility", "programme") if name in record.fields)
-            owner_model = record.model._meta.get_field(owner).related_model
+            owner_model = link_field_of(record.model).model
             links_of[(owner_model._meta.label_lower, record.key[0])].append(record)
     changes: list[tuple[str, _Record]] = []
     with transaction.atomic(using=using):
@@ -700,8 +740,9 @@ def directory_import(
             for link in orphans:
                 _check_references(link, context)
                 raise PortableError(
-                    f"{link}: its {link.key[0]} is not in the document; role links travel with "
-                    "their facility or programme."
+                    f"{link}: its {link.key[0]} is not in the document; role links and "
+                    "successions travel with the record that owns them (a facility, a "
+                    "programme, a predecessor)."
                 )
         try:  # foreign keys are checked at commit; check them now, while the error is ours
             connections[using].check_constraints()

@@ -10,9 +10,12 @@ from directory.models import (
     Citation,
     Facility,
     FacilityRole,
+    FacilitySuccession,
+    InstitutionSuccession,
     Instrument,
     Programme,
     ProgrammeRole,
+    ProgrammeSuccession,
 )
 from directory.selectors import Relation
 
@@ -33,6 +36,37 @@ def cited_sources(column: str) -> Relation:
     return Relation("sources", Citation, column, "source", "sources", extra=CITED_SOURCE_COLUMNS)
 
 
+#: What a succession's brief shows besides the record: its type (as the role), then these.
+SUCCESSION_EXTRA = ("date", "date_precision", "note", "note_ja", "sources")
+
+
+def successions(through, kind: str) -> list[Relation]:
+    """A record's successors and predecessors, both read from the one succession table:
+    renaming a predecessor changes its successors' representations, and the other way."""
+    return [
+        Relation(
+            "successors",
+            through,
+            "predecessor",
+            "successor",
+            kind,
+            "type",
+            extra=SUCCESSION_EXTRA,
+            extra_on_link=True,
+        ),
+        Relation(
+            "predecessors",
+            through,
+            "successor",
+            "predecessor",
+            kind,
+            "type",
+            extra=SUCCESSION_EXTRA,
+            extra_on_link=True,
+        ),
+    ]
+
+
 FACILITY_LIST = [
     cited_sources("facility"),
     Relation("institutions", FacilityRole, "facility", "institution", "institutions", role="role"),
@@ -45,6 +79,7 @@ FACILITY_DETAIL = [
     Relation("instruments", Instrument, "facility", "", ""),
     Relation("programmes", Programme.facilities.through, "facility", "programme", "programmes"),
     Relation("agreements", Agreement.facilities.through, "facility", "agreement", "agreements"),
+    *successions(FacilitySuccession, "facilities"),
 ]
 
 PROGRAMME_LIST = [
@@ -64,7 +99,7 @@ PROGRAMME_LIST = [
     Relation("fields", Programme.fields.through, "programme", "researchfield", "fields"),
     Relation("facilities", Programme.facilities.through, "programme", "facility", "facilities"),
 ]
-PROGRAMME_DETAIL = PROGRAMME_LIST
+PROGRAMME_DETAIL = [*PROGRAMME_LIST, *successions(ProgrammeSuccession, "programmes")]
 
 INSTITUTION_LIST = [
     cited_sources("institution"),
@@ -76,6 +111,7 @@ INSTITUTION_DETAIL = [
     Relation(
         "agreements", Agreement.institutions.through, "institution", "agreement", "agreements"
     ),
+    *successions(InstitutionSuccession, "institutions"),
 ]
 
 AGREEMENT_LIST = [

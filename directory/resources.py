@@ -1,7 +1,9 @@
 """Bulk import/export of records as CSV or JSON rows (django-import-export resources).
 
 Rows are matched by slug, so importing the same file twice changes nothing. Related records
-are written by slug: lists as ``slug; slug``, role links as ``slug:role; slug:role``.
+are written by slug: lists as ``slug; slug``, role links as ``slug:role; slug:role``,
+successors as ``slug:type; slug:type`` (a succession's date, note and citations are kept
+while its successor stays; they travel whole with ``export_directory``).
 Every row is written by the write services (directory.services) — the same rules, history and
 change feed as the admin and the API — and an import runs in one transaction: one bad row
 and nothing is written.
@@ -24,7 +26,12 @@ from import_export.fields import Field
 from import_export.formats.base_formats import CSV
 
 from directory import csvsafe, services
-from directory.choices import FacilityRoleKind, ProgrammeRoleKind
+from directory.choices import (
+    FacilityRoleKind,
+    InstitutionSuccessionType,
+    ProgrammeRoleKind,
+    SuccessionType,
+)
 from directory.identifiers import IdentifierField
 from directory.models import (
     AccessMode,
@@ -32,13 +39,16 @@ from directory.models import (
     Country,
     Facility,
     FacilityRole,
+    FacilitySuccession,
     Institution,
+    InstitutionSuccession,
     Programme,
     ProgrammeRole,
+    ProgrammeSuccession,
     ResearchField,
     Technique,
 )
-from directory.services import RoleLink
+from directory.services import RoleLink, SuccessionLink
 
 LIST_SEPARATOR = ";"
 
@@ -192,11 +202,46 @@ class RoleLinksWidget(widgets.Widget):
         return f"{LIST_SEPARATOR} ".join(f"{slug}:{role}" for slug, role in value or [])
 
 
+class SuccessorsWidget(widgets.Widget):
+    """Successors as ``successor-slug:type; successor-slug:type``."""
+
+    def __init__(self, model, type_choices):
+        self.model = model
+        self.type_choices = type_choices
+        super().__init__()
+
+    def clean(self, value, row=None, **kwargs):
+        pairs = []
+        for part in str(value or "").split(LIST_SEPARATOR):
+            if not part.strip():
+                continue
+            slug, _, kind = part.strip().partition(":")
+            slug, kind = slug.strip(), kind.strip()
+            if kind not in self.type_choices.values:
+                raise ValueError(
+                    gettext("'%(link)s': type must be one of %(types)s")
+                    % {"link": part.strip(), "types": ", ".join(self.type_choices.values)}
+                )
+            pairs.append((slug, kind))
+        slugs = {slug for slug, _ in pairs}
+        known = set(self.model.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+        if slugs - known:
+            raise ValueError(
+                gettext("unknown slug(s): %(slugs)s") % {"slugs": ", ".join(sorted(slugs - known))}
+            )
+        return pairs
+
+    def render(self, value, obj=None, **kwargs):
+        return f"{LIST_SEPARATOR} ".join(f"{slug}:{kind}" for slug, kind in value or [])
+
+
 class DirectoryResource(NumbersAsNumbers):
     """Shared behaviour: rows keyed by slug, validated by the model's own rules, one transaction."""
 
     #: (column, role-link model, owner field, role choices) for records with role links
     role_links: tuple | None = None
+    #: the succession model of records that have successors
+    successions = None
 
     aliases = Field(attribute="aliases", column_name="aliases", widget=JSONListWidget())
     sources = Field(attribute="sources", column_name="sources", widget=JSONListWidget())
@@ -206,25 +251,47 @@ class DirectoryResource(NumbersAsNumbers):
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
-        exclude = ("id", "search_key", "version", "is_synthetic", "created_at", "updated_at")
+        # Successors are a column of their own (SuccessorsWidget), not the model's relation.
+        exclude = (
+            "id",
+            "search_key",
+            "version",
+            "is_synthetic",
+            "created_at",
+            "updated_at",
+            "successors",
+        )
 
     def import_instance(self, instance, row, **kwargs):
         super().import_instance(instance, row, **kwargs)
         instance._pending_role_links = None
+        instance._pending_successors = None
         if self.role_links and self.role_links[0] in row:
             column = self.role_links[0]
             try:
                 instance._pending_role_links = self.fields[column].clean(row, **kwargs)
             except ValueError as error:
                 raise ValidationError({column: str(error)}) from None
+        if self.successions is not None and "successors" in row:
+            try:
+                instance._pending_successors = self.fields["successors"].clean(row, **kwargs)
+            except ValueError as error:
+                raise ValidationError({"successors": str(error)}) from None
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
         links = getattr(instance, "_pending_role_links", None)
+        successors = getattr(instance, "_pending_successors", None)
+        stored = original is not None and original.pk is not None
         if (
-            links is not None
-            and original is not None
-            and original.pk is not None
+            stored
+            and links is not None
             and set(links) != set(self.dehydrate_role_link_pairs(original))
+        ):
+            return False
+        if (
+            stored
+            and successors is not None
+            and set(successors) != set(self.dehydrate_successor_pairs(original))
         ):
             return False
         return super().skip_row(instance, original, row, import_validation_errors)
@@ -263,7 +330,33 @@ class DirectoryResource(NumbersAsNumbers):
                 )
                 for slug, role in links
             ]
+        pairs = getattr(instance, "_pending_successors", None)
+        if self.successions is not None and pairs is not None:
+            relations["successors"] = self._successor_links(instance, pairs)
         return relations
+
+    def _successor_links(self, instance, pairs) -> list[SuccessionLink]:
+        """The row's successors; a successor the record already has keeps the date, note and
+        citations stored with it (a cell holds only the slug and the type)."""
+        model = type(instance)
+        targets = model.objects.in_bulk([slug for slug, _ in pairs], field_name="slug")
+        stored = {}
+        if instance.pk is not None:
+            stored = {
+                row.successor_id: row
+                for row in self.successions.objects.filter(predecessor_id=instance.pk)
+            }
+        links = []
+        for slug, kind in pairs:
+            target = targets[slug]
+            kept = stored.get(target.pk)
+            values = (
+                {}
+                if kept is None
+                else {name: getattr(kept, name) for name in self.successions.LINK_DATA}
+            )
+            links.append(SuccessionLink.of(target, {**values, "type": kind}))
+        return links
 
     def save_instance(self, instance, is_create, row, **kwargs):
         """The row's values and relations, written by a write service (one history entry)."""
@@ -299,6 +392,15 @@ class DirectoryResource(NumbersAsNumbers):
             for link in model.objects.filter(**{owner: record}).select_related("institution")
         ]
 
+    def dehydrate_successor_pairs(self, record) -> list[tuple[str, str]]:
+        rows = self.successions.objects.filter(predecessor=record).select_related("successor")
+        return [(row.successor.slug, row.type) for row in rows]
+
+    def dehydrate_successors(self, record) -> str:
+        """Successors as the import reads them back: ``slug:type; slug:type``."""
+        pairs = self.dehydrate_successor_pairs(record) if record.pk else []
+        return self.fields["successors"].widget.render(pairs)
+
     def dehydrate_role_links(self, record) -> str:
         """Role links as the import reads them back: ``slug:role; slug:role``."""
         return self.fields[self.role_links[0]].widget.render(self.dehydrate_role_link_pairs(record))
@@ -312,6 +414,13 @@ class InstitutionResource(DirectoryResource):
     )
     parent = Field(
         attribute="parent", column_name="parent", widget=ForeignKeyBySlugWidget(Institution, "slug")
+    )
+
+    successions = InstitutionSuccession
+    successors = Field(
+        column_name="successors",
+        widget=SuccessorsWidget(Institution, InstitutionSuccessionType),
+        dehydrate_method="dehydrate_successors",
     )
 
     class Meta(DirectoryResource.Meta):
@@ -338,6 +447,12 @@ class FacilityResource(DirectoryResource):
         widget=RoleLinksWidget(FacilityRoleKind),
         dehydrate_method="dehydrate_role_links",
     )
+    successions = FacilitySuccession
+    successors = Field(
+        column_name="successors",
+        widget=SuccessorsWidget(Facility, SuccessionType),
+        dehydrate_method="dehydrate_successors",
+    )
 
     class Meta(DirectoryResource.Meta):
         model = Facility
@@ -360,6 +475,12 @@ class ProgrammeResource(DirectoryResource):
         column_name="institutions",
         widget=RoleLinksWidget(ProgrammeRoleKind),
         dehydrate_method="dehydrate_role_links",
+    )
+    successions = ProgrammeSuccession
+    successors = Field(
+        column_name="successors",
+        widget=SuccessorsWidget(Programme, SuccessionType),
+        dehydrate_method="dehydrate_successors",
     )
 
     class Meta(DirectoryResource.Meta):

@@ -292,7 +292,7 @@ def facet_counts(
 
 
 class Brief(NamedTuple):
-    """A related record in brief: enough to show and link it."""
+    """A related record in brief: enough to show and link it (with what its link says)."""
 
     kind: str
     slug: str
@@ -302,7 +302,8 @@ class Brief(NamedTuple):
     #: what a role link says of itself: its note and whether it needs review
     note: str = ""
     needs_review: bool = False
-    #: the values of the relation's ``extra`` columns (a cited source's publisher, url, date)
+    #: the relation's ``extra`` columns as text, in order (a cited source's publisher and
+    #: date; a succession's date and note)
     extra: tuple = ()
 
 
@@ -312,8 +313,9 @@ class Relation:
 
     ``through`` is the link model, ``owner`` and ``target`` its foreign keys, ``kind`` the
     target's resource name ("" when it has none). ``role`` names a role column on the link,
-    if any. With ``target=""`` the linked rows are the related records themselves (an
-    instrument belongs to its facility through its own foreign key).
+    if any, and ``extra`` more columns to read (of the target, or of the link).
+    With ``target=""`` the linked rows are the related records themselves (an instrument
+    belongs to its facility through its own foreign key).
     """
 
     name: str
@@ -324,16 +326,18 @@ class Relation:
     role: str | None = None
     target_key: str = "slug"
     publishable: bool = True
-    #: more columns of the target to read (a cited source's publisher and URL); the other
-    #: relations of the same query read NULL in their place
+    #: more columns to read, as text: of the target (a cited source's publisher and URL) or,
+    #: with ``extra_on_link``, of the link (a succession's date and note); the other relations
+    #: of the same query read NULL in their place
     extra: tuple[str, ...] = ()
+    extra_on_link: bool = False
 
     def select_sql(
         self, quote, position: int, drafts: bool, placeholders: str, width: int = 0
     ) -> str:
         """This relation's part of the briefs query: (owner id, key, name, name_ja,
-        position, role, note, needs_review, and ``width`` extra columns) of the links of the
-        owners in ``placeholders``."""
+        position, role, note, needs_review, then ``width`` extra columns, NULL where it has
+        fewer) of the links of the owners in ``placeholders``."""
         link_meta = self.through._meta
         owner_column = link_meta.get_field(self.owner).column
         link = quote(link_meta.db_table)
@@ -360,8 +364,6 @@ class Relation:
             f"{target}.{quote(target_meta.get_field(name).column)}"
             for name in (self.target_key, "name", "name_ja")
         )
-        extra = [f"{target}.{quote(target_meta.get_field(name).column)}" for name in self.extra]
-        extra += ["NULL"] * (width - len(extra))
         published = ""
         if self.publishable and not drafts:
             # public_condition, in SQL: published, and so is what PUBLIC_THROUGH names.
@@ -375,11 +377,17 @@ class Relation:
                     f" AND {target}.{quote(field.column)} IN "
                     f"({subquery} WHERE {quote('is_published')})"
                 )
+        # As text, and NULL as text where a relation has fewer: PostgreSQL matches a UNION's
+        # column types branch by branch, and a bare NULL would make a date column text.
+        extra_table, extra_meta = (link, link_meta) if self.extra_on_link else (target, target_meta)
+        extra = "".join(
+            f", CAST({extra_table}.{quote(extra_meta.get_field(name).column)} AS TEXT)"
+            for name in self.extra
+        ) + ", CAST(NULL AS TEXT)" * (width - len(self.extra))
         # Identifiers come from the models' metadata, quoted; the owner ids are parameters.
         owner = f"{link}.{quote(owner_column)}"
-        extra_columns = "".join(f", {column}" for column in extra)
         select = (
-            f"SELECT {owner}, {columns}, {position}, {role}, {note}, {flag}{extra_columns} "  # noqa: S608
+            f"SELECT {owner}, {columns}, {position}, {role}, {note}, {flag}{extra} "  # noqa: S608
             f"FROM {source}"
         )
         return f"{select} WHERE {owner} IN ({placeholders}){published}"

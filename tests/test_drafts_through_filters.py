@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from directory import choices, filtersets
+from directory import choices, filtersets, services
 from tests.factories import (
     AccessModeFactory,
     AgreementFactory,
@@ -33,6 +33,14 @@ from tests.factories import (
 
 DRAFT = {"is_published": False}
 LONG_AGO = datetime.date(2000, 1, 1)
+
+
+def succeeded(predecessor, successor, kind="succeeded_by"):
+    """``successor`` followed ``predecessor`` (a succession, written with the predecessor)."""
+    services.record_update(
+        record=predecessor,
+        relations={"successors": [services.SuccessionLink(successor, kind)]},
+    )
 
 
 def facility(**fields):
@@ -74,6 +82,15 @@ FACILITY_CASES = {
         "programme=prog",
     )[1],
     "wikidata": lambda: (draft_facility(wikidata_id="Q777000002"), "wikidata=Q777000002")[1],
+    # Its only predecessor, or its only successor, is a draft.
+    "successor_of": lambda: (
+        succeeded(FacilityFactory(slug="pre", **DRAFT), facility()),
+        "successor_of=pre",
+    )[1],
+    "predecessor_of": lambda: (
+        succeeded(facility(), FacilityFactory(slug="suc", **DRAFT)),
+        "predecessor_of=suc",
+    )[1],
     "energy_gev_min": lambda: (draft_facility(energy_gev=Decimal("99")), "energy_gev_min=50")[1],
     "energy_gev_max": lambda: (draft_facility(energy_gev=Decimal("0.1")), "energy_gev_max=0.2")[1],
     "first_operation_year_min": lambda: (
@@ -131,6 +148,14 @@ PROGRAMME_CASES = {
         "facility=fac",
     )[1],
     "active_on": lambda: (draft_programme(), "active_on=2026-04-01")[1],
+    "successor_of": lambda: (
+        succeeded(ProgrammeFactory(slug="pre", **DRAFT), programme()),
+        "successor_of=pre",
+    )[1],
+    "predecessor_of": lambda: (
+        succeeded(programme(), ProgrammeFactory(slug="suc", **DRAFT)),
+        "predecessor_of=suc",
+    )[1],
     "has_open_call": lambda: (open_call_of(programme(), **DRAFT), "has_open_call=true")[1],
     "deadline_before": lambda: (
         open_call_of(programme(), **DRAFT, closes_at=timezone.now() + datetime.timedelta(days=2)),
@@ -188,6 +213,14 @@ INSTITUTION_CASES = {
     "ror_id": lambda: (institution(ror_id="01dq60k83", **DRAFT), "ror_id=01dq60k83")[1],
     "has_ror_id": lambda: (institution(ror_id="01dq60k83", **DRAFT), "has_ror_id=true")[1],
     "wikidata": lambda: (institution(wikidata_id="Q777000001", **DRAFT), "wikidata=Q777000001")[1],
+    "successor_of": lambda: (
+        succeeded(InstitutionFactory(slug="pre", **DRAFT), institution(), "merged_into"),
+        "successor_of=pre",
+    )[1],
+    "predecessor_of": lambda: (
+        succeeded(institution(), InstitutionFactory(slug="suc", **DRAFT), "renamed_to"),
+        "predecessor_of=suc",
+    )[1],
     # Its only funder link is to a draft programme.
     "role": lambda: (
         ProgrammeRoleFactory(programme=ProgrammeFactory(**DRAFT), institution=institution()),

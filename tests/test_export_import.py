@@ -14,7 +14,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from directory import choices
+from directory import choices, services
 from directory.models import (
     AccessMode,
     Agreement,
@@ -25,11 +25,14 @@ from directory.models import (
     DirectoryState,
     Facility,
     FacilityRole,
+    FacilitySuccession,
     FeedEntry,
     Institution,
+    InstitutionSuccession,
     Instrument,
     Programme,
     ProgrammeRole,
+    ProgrammeSuccession,
     ResearchField,
     RorProposal,
     Source,
@@ -78,6 +81,8 @@ DIRECTORY_MODELS = [
     Agreement,
 ]
 NAMED_MODELS = [m for m in DIRECTORY_MODELS if m not in (FacilityRole, ProgrammeRole)]
+#: Successions travel in the document too; their history is their predecessor's.
+SUCCESSION_MODELS = [FacilitySuccession, ProgrammeSuccession, InstitutionSuccession]
 OLD = datetime.datetime(2019, 4, 1, 8, 30, 15, 123456, tzinfo=datetime.UTC)
 EDITED = datetime.datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=datetime.UTC)
 
@@ -218,6 +223,42 @@ def build_rich_records() -> None:
     agreement.institutions.set([umbrella, branch])
     agreement.facilities.set([ring, *Facility.objects.filter(slug="nanoterasu")])
 
+    # Successions, each predecessor sorting before its successor (the import must write the
+    # successor first: a succession is written with its predecessor).
+    old_ring = FacilityFactory(
+        slug="zz-old-ring",
+        status=choices.FacilityStatus.CLOSED,
+        first_operation_year=1980,
+        closed_on=datetime.date(2006, 1, 1),
+        closed_on_precision=choices.DatePrecision.YEAR,
+    )
+    services.record_update(
+        record=old_ring,
+        relations={
+            "successors": [
+                services.SuccessionLink(
+                    ring,
+                    "upgraded_into",
+                    date=datetime.date(2007, 3, 1),
+                    date_precision=choices.DatePrecision.MONTH,
+                    note="Rebuilt",
+                    note_ja="再建",
+                    sources=[{"title": "History", "url": "https://example.org/history"}],
+                )
+            ]
+        },
+    )
+    old_call = ProgrammeFactory(slug="zz-a-old-joint-call")
+    services.record_update(
+        record=old_call,
+        relations={"successors": [services.SuccessionLink(programme, "succeeded_by")]},
+    )
+    old_council = InstitutionFactory(slug="aa-old-council", country=gb)
+    services.record_update(
+        record=old_council,
+        relations={"successors": [services.SuccessionLink(umbrella, "renamed_to", note="新")]},
+    )
+
     for obj in (xafs, umbrella, branch, lab, ring, beamline, programme, call, agreement):
         _backdate(obj)
 
@@ -232,7 +273,7 @@ def _key(obj):
 def snapshot() -> dict:
     """Every record of every directory model by natural key: all fields and links."""
     dump = {}
-    for model in DIRECTORY_MODELS:
+    for model in [*DIRECTORY_MODELS, *SUCCESSION_MODELS]:
         rows = {}
         for obj in model._base_manager.all():
             row = {}
@@ -267,7 +308,9 @@ def wipe_directory() -> None:
         model.history.all().delete()
     ChangeEvent.objects.all().delete()
     FeedEntry.objects.all().delete()
-    assert all(not model._base_manager.exists() for model in DIRECTORY_MODELS)
+    assert all(
+        not model._base_manager.exists() for model in [*DIRECTORY_MODELS, *SUCCESSION_MODELS]
+    )
     assert history_count() == 0
 
 
@@ -293,10 +336,10 @@ def totals(counts: dict) -> dict:
 
 
 def test_document_covers_every_directory_model_and_nothing_else():
-    assert set(portable_models()) == set(DIRECTORY_MODELS)
+    assert set(portable_models()) == set(DIRECTORY_MODELS) | set(SUCCESSION_MODELS)
     history_models = {m.history.model for m in DIRECTORY_MODELS}
     for model in apps.get_app_config("directory").get_models():
-        if model in DIRECTORY_MODELS or model._meta.auto_created:
+        if model in DIRECTORY_MODELS or model in SUCCESSION_MODELS or model._meta.auto_created:
             continue
         is_history = model in history_models or model.__name__.startswith("Historical")
         # ROR proposals are review work: what accepting one wrote is in the institutions.
@@ -372,14 +415,15 @@ def test_importing_twice_leaves_counts_unchanged(directory, django_capture_on_co
     # The import marks the directory changed (DirectoryState), once committed: one bump is
     # pending for the transaction (the wipe already queued it; a transaction bumps once).
     assert bump_pending()
-    rows = {model: model._base_manager.count() for model in DIRECTORY_MODELS}
+    carried = [*DIRECTORY_MODELS, *SUCCESSION_MODELS]
+    rows = {model: model._base_manager.count() for model in carried}
     history = history_count()
 
     with django_capture_on_commit_callbacks() as bumps:
         counts = import_text(text)
 
     assert totals(counts) == {"created": 0, "updated": 0, "unchanged": sum(rows.values())}
-    assert {model: model._base_manager.count() for model in DIRECTORY_MODELS} == rows
+    assert {model: model._base_manager.count() for model in carried} == rows
     assert history_count() == history  # nothing changed, nothing recorded
     assert bumps == []  # and cached API answers stay valid
 

@@ -20,8 +20,12 @@ import pytest
 from django.utils import timezone
 
 from directory import services
-from directory.choices import FacilityRoleKind, ProgrammeRoleKind
-from directory.kinds import MODEL_KINDS
+from directory.choices import (
+    FacilityRoleKind,
+    InstitutionSuccessionType,
+    ProgrammeRoleKind,
+    SuccessionType,
+)
 from directory.models import (
     Agreement,
     Call,
@@ -33,7 +37,6 @@ from directory.models import (
     ResearchField,
     Technique,
 )
-from directory.services.seeding import read_seed
 from tests.factories import (
     AccessModeFactory,
     AgreementFactory,
@@ -112,6 +115,23 @@ class Scenario:
         )
         self.relink(record)
 
+    def successors(self, record, kinds):
+        """Some records of its kind as its successors: only ones made before it (by id), so
+        the scenario never attempts a cycle (the services would refuse it)."""
+        earlier = list(type(record)._base_manager.filter(pk__lt=record.pk).order_by("pk"))
+        chosen = self.rng.sample(earlier, self.rng.randint(0, min(2, len(earlier))))
+        return [
+            services.SuccessionLink(
+                successor,
+                self.rng.choice(kinds),
+                date=self.rng.choice([None, datetime.date(2000 + self.counter % 20, 4, 1)]),
+                date_precision=self.rng.choice(["day", "month", "year"]),
+                note=self.rng.choice(["", f"note {self.counter}"]),
+                sources=self.rng.choice([[], [{"title": "t", "url": "https://example.org"}]]),
+            )
+            for successor in chosen
+        ]
+
     def relink(self, record):
         relations = {}
         if isinstance(record, Facility):
@@ -123,6 +143,7 @@ class Scenario:
                 "institutions": roles,
                 "techniques": self.sample(Technique),
                 "fields": self.sample(ResearchField),
+                "successors": self.successors(record, SuccessionType.values),
             }
         elif isinstance(record, Programme):
             relations = {
@@ -133,6 +154,11 @@ class Scenario:
                 "facilities": self.sample(Facility),
                 "fields": self.sample(ResearchField, 2),
                 "countries": [country(code) for code in self.rng.sample(["JP", "GB", "DE"], 2)],
+                "successors": self.successors(record, SuccessionType.values),
+            }
+        elif isinstance(record, Institution):
+            relations = {
+                "successors": self.successors(record, InstitutionSuccessionType.values),
             }
         elif isinstance(record, Agreement):
             relations = {
@@ -240,6 +266,9 @@ def listed(api, resource: str) -> set[str]:
             return slugs
 
 
+SUCCESSION_KEYS = ("slug", "type", "date", "date_precision", "note", "note_ja", "sources")
+
+
 def shown(value, expected):
     """The detail's value in the feed's terms (related records by slug, roles with them)."""
     if isinstance(value, dict) and "slug" in value:  # a call's programme, a parent
@@ -249,6 +278,11 @@ def shown(value, expected):
             return [{**item, "source": item["source"]["slug"]} for item in value]
         if "code" in value[0]:
             return sorted(item["code"] for item in value)
+        if "type" in value[0]:  # successions: the link's own values, by successor
+            return sorted(
+                ({key: item[key] for key in SUCCESSION_KEYS} for item in value),
+                key=lambda item: item["slug"],
+            )
         if "role" in value[0]:
             return sorted(
                 ({"slug": item["slug"], "role": item["role"]} for item in value),
@@ -292,7 +326,9 @@ def test_replaying_the_feed_gives_what_the_api_shows(api, seed):
     scenario = Scenario(seed)
     scenario.run(80)
 
-    assert_replay_matches_api(api)
+    state = assert_replay_matches_api(api)
+    # Successions were written and replayed too (of the public records that still have them).
+    assert any(data.get("successors") for data in state.values())
     # The scenario exercised every kind of change (else it would prove little).
     events = set(ChangeEvent.objects.values_list("action", flat=True))
     assert {"created", "updated", "published", "unpublished", "deleted"} <= events
@@ -327,6 +363,7 @@ def test_replaying_the_feed_of_the_seeded_directory(api, seed_data):
     shows it, and a curator's edits and deletions after it too."""
     state = assert_replay_matches_api(api)
     assert len(state) == public_seed_records()  # every public seed record of the seven kinds
+    assert [item["slug"] for item in state[("facility", "jt-60")]["successors"]] == ["jt-60sa"]
     services.record_update(record=Facility.objects.get(slug="spring-8"), fields={"city": "Sayo"})
     services.record_unpublish(record=Institution.objects.get(slug="riken"))
     services.record_delete(record=Facility.objects.get(slug="isis"))

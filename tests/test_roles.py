@@ -40,15 +40,25 @@ EDITED_MODELS = {
     "call",
     "facility",
     "facilityrole",
+    "facilitysuccession",
     "institution",
+    "institutionsuccession",
     "instrument",
     "programme",
     "programmerole",
+    "programmesuccession",
     "researchfield",
     "source",
     "technique",
 }
-PUBLISHABLE_MODELS = EDITED_MODELS - {"facilityrole", "programmerole"}
+# Links are published with the records they join.
+PUBLISHABLE_MODELS = EDITED_MODELS - {
+    "facilityrole",
+    "programmerole",
+    "facilitysuccession",
+    "programmesuccession",
+    "institutionsuccession",
+}
 # Their own API tokens; other users' need api.manage_others_tokens, which no role grants.
 TOKEN_PERMISSIONS = {f"api.{action}_apitoken" for action in ("add", "change", "delete", "view")}
 CURATOR_PERMISSIONS = {

@@ -5,6 +5,12 @@ from directory.models.base import NamedRecord, ProvenanceFields
 from directory.models.events import ChangeEvent, FeedEntry
 from directory.models.facilities import Facility, FacilityRole, Instrument
 from directory.models.institutions import Institution
+from directory.models.lifecycle import (
+    FacilitySuccession,
+    InstitutionSuccession,
+    ProgrammeSuccession,
+    Succession,
+)
 from directory.models.programmes import Call, Programme, ProgrammeRole
 from directory.models.proposals import RorProposal
 from directory.models.sources import Citation, Source
@@ -21,15 +27,19 @@ __all__ = [
     "DirectoryState",
     "Facility",
     "FacilityRole",
+    "FacilitySuccession",
     "FeedEntry",
     "Institution",
+    "InstitutionSuccession",
     "Instrument",
     "NamedRecord",
     "Programme",
     "ProgrammeRole",
+    "ProgrammeSuccession",
     "ProvenanceFields",
     "ResearchField",
     "RorProposal",
     "Source",
+    "Succession",
     "Technique",
 ]

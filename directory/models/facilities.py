@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from directory.choices import (
     CURRENCY_CHOICES,
+    DatePrecision,
     FacilityKind,
     FacilityRoleKind,
     FacilityStatus,
@@ -31,6 +32,7 @@ from directory.models.base import (
 )
 from directory.models.geo import Located
 from directory.models.history import history_model_name
+from directory.models.lifecycle import FacilitySuccession
 from directory.models.taxonomy import UNKNOWN_COUNTRY_MESSAGE
 
 OPERATING_ROLES = (FacilityRoleKind.OPERATOR, FacilityRoleKind.CO_OPERATOR)
@@ -57,6 +59,13 @@ class FacilityRoleManager(models.Manager.from_queryset(GuardedQuerySet)):
 
 class FacilityRole(GuardedWrites):
     """The part an institution plays at a facility (operator, owner, funder, …)."""
+
+    #: How the write services read a link of this kind besides its two ends (the relation
+    #: names those): its key and its data (see services.records).
+    LINK_KEY = ("role",)
+    LINK_DATA = ("note", "needs_review")
+    #: What the institution's own representation shows of the link.
+    LINK_SHOWN = ("role", "note", "needs_review")
 
     facility = models.ForeignKey(
         "directory.Facility",
@@ -193,12 +202,34 @@ class Facility(NamedRecord, Located):
         blank=True,
         verbose_name=_("research fields"),
     )
+    closed_on = models.DateField(
+        _("closed on"),
+        null=True,
+        blank=True,
+        help_text=_("When it stopped operating; only for a closed facility."),
+    )
+    closed_on_precision = models.CharField(
+        _("closing date precision"),
+        max_length=5,
+        choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
+        help_text=_("A year-precise closing is stored as 31 December of that year."),
+    )
+    successors = models.ManyToManyField(
+        "self",
+        through=FacilitySuccession,
+        through_fields=("predecessor", "successor"),
+        symmetrical=False,
+        related_name="predecessors",
+        blank=True,
+        verbose_name=_("successors"),
+    )
 
     objects = SlugManager.from_queryset(FacilityQuerySet)()
     # One history entry per write, with every relation the record owns: its role links
-    # (through FacilityRole) are snapshotted like its plain many-to-many links.
+    # (through FacilityRole) and its successions are snapshotted like its plain links.
     history = HistoricalRecords(
-        m2m_fields=[institutions, techniques, access_modes, fields],
+        m2m_fields=[institutions, techniques, access_modes, fields, successors],
         custom_model_name=history_model_name,
     )
 
@@ -218,6 +249,24 @@ class Facility(NamedRecord, Located):
                 "construction_cost", "construction_cost_currency", _("Construction cost")
             ),
             identifier_constraint("wikidata_id"),
+            FieldCheckConstraint(
+                field="closed_on",
+                condition=Q(closed_on__isnull=True) | Q(status=FacilityStatus.CLOSED),
+                name="%(app_label)s_%(class)s_closed_on_needs_closed",
+                violation_error_message=_(
+                    "Only a closed facility has a closing date (set its status to closed)."
+                ),
+            ),
+            FieldCheckConstraint(
+                field="closed_on",
+                condition=Q(closed_on__isnull=True)
+                | Q(first_operation_year__isnull=True)
+                | Q(closed_on__year__gte=F("first_operation_year")),
+                name="%(app_label)s_%(class)s_closed_after_opening",
+                violation_error_message=_(
+                    "A facility cannot close before the year it first operated."
+                ),
+            ),
         ]
         indexes = [
             # country + kind + name over published records: the public filtered list pages in
@@ -237,6 +286,19 @@ class Facility(NamedRecord, Located):
             models.Index(fields=["energy_gev"], name="facility_energy"),
             models.Index(fields=["name"], name="facility_name"),
         ]
+
+    def clean_fields(self, exclude=None):
+        super().clean_fields(exclude=exclude)
+        self._round_closing()
+
+    def _round_closing(self) -> None:
+        from directory.models.programmes import _round_date
+
+        self.closed_on = _round_date(self.closed_on, self.closed_on_precision, end=True)
+
+    def prepare_for_save(self) -> None:
+        super().prepare_for_save()
+        self._round_closing()
 
 
 class Instrument(NamedRecord):

@@ -14,6 +14,8 @@ from directory.constraints import FieldCheckConstraint
 from directory.identifiers import IdentifierField, identifier_constraint
 from directory.models.base import NamedRecord, SearchKeyQuerySet, SlugManager, publish_permission
 from directory.models.geo import Located
+from directory.models.history import history_model_name
+from directory.models.lifecycle import InstitutionSuccession
 from directory.models.taxonomy import UNKNOWN_COUNTRY_MESSAGE
 
 
@@ -97,8 +99,19 @@ class Institution(NamedRecord, Located):
         help_text=_("The body this one belongs to, e.g. UKRI for STFC."),
     )
 
+    successors = models.ManyToManyField(
+        "self",
+        through=InstitutionSuccession,
+        through_fields=("predecessor", "successor"),
+        symmetrical=False,
+        related_name="predecessors",
+        blank=True,
+        verbose_name=_("successors"),
+    )
+
     objects = SlugManager.from_queryset(InstitutionQuerySet)()
-    history = HistoricalRecords()
+    # Its successions are snapshotted in each entry, like a facility's role links.
+    history = HistoricalRecords(m2m_fields=[successors], custom_model_name=history_model_name)
 
     class Meta(NamedRecord.Meta):
         permissions = publish_permission("institution")

@@ -32,6 +32,7 @@ from directory.models.base import (
     publish_permission,
 )
 from directory.models.history import history_model_name
+from directory.models.lifecycle import ProgrammeSuccession
 from directory.validators import validate_timezone_name
 
 
@@ -91,6 +92,13 @@ class ProgrammeRoleManager(models.Manager.from_queryset(GuardedQuerySet)):
 
 class ProgrammeRole(GuardedWrites):
     """The part an institution plays in a programme (funder, implementing agency, partner)."""
+
+    #: How the write services read a link of this kind besides its two ends (the relation
+    #: names those): its key and its data (see services.records).
+    LINK_KEY = ("role",)
+    LINK_DATA = ("note", "needs_review")
+    #: What the institution's own representation shows of the link.
+    LINK_SHOWN = ("role", "note", "needs_review")
 
     programme = models.ForeignKey(
         "directory.Programme",
@@ -224,10 +232,19 @@ class Programme(NamedRecord):
     call_frequency = models.CharField(
         _("call frequency"), max_length=20, choices=CallFrequency.choices, blank=True
     )
+    successors = models.ManyToManyField(
+        "self",
+        through=ProgrammeSuccession,
+        through_fields=("predecessor", "successor"),
+        symmetrical=False,
+        related_name="predecessors",
+        blank=True,
+        verbose_name=_("successors"),
+    )
 
     objects = SlugManager.from_queryset(ProgrammeQuerySet)()
     history = HistoricalRecords(
-        m2m_fields=[institutions, countries, fields, facilities],
+        m2m_fields=[institutions, countries, fields, facilities, successors],
         custom_model_name=history_model_name,
     )
 

@@ -13,7 +13,9 @@ from directory.services.identifiers import (
 from directory.services.records import (
     RecordInUse,
     RoleLink,
+    SuccessionLink,
     Written,
+    link_class,
     pending_changes,
     record_create,
     record_delete,
@@ -23,13 +25,16 @@ from directory.services.records import (
     record_save,
     record_unpublish,
     record_update,
+    succession_problems,
 )
 
 __all__ = [
     "RecordInUse",
     "RoleLink",
+    "SuccessionLink",
     "Written",
     "file_ror_proposals",
+    "link_class",
     "pending_changes",
     "record_create",
     "record_delete",
@@ -41,4 +46,5 @@ __all__ = [
     "record_update",
     "ror_proposal_accept",
     "ror_proposal_reject",
+    "succession_problems",
 ]

@@ -63,7 +63,9 @@ class Link:
 
     ``key`` is its name in the API, ``path`` the model's relation, ``target`` the column that
     identifies a related record (its slug, or a country's code). A ``role`` link lists
-    ``{"slug", "role"}``; a ``single`` one (a foreign key) is one value or null.
+    ``{"slug", "role"}``; a ``single`` one (a foreign key) is one value or null; one with
+    ``columns`` lists ``{"slug", <column>: value…}`` of those columns of the link (a
+    succession's type, date, note and citations).
     """
 
     key: str
@@ -71,6 +73,15 @@ class Link:
     target: str = "slug"
     role: bool = False
     single: bool = False
+    columns: tuple[str, ...] = ()
+
+
+#: A record's successions as the feed shows them (its predecessors are in theirs).
+SUCCESSORS = Link(
+    "successors",
+    "successors",
+    columns=("type", "date", "date_precision", "note", "note_ja", "sources"),
+)
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,7 @@ SHAPES = {
                 Link("techniques", "techniques"),
                 Link("access_modes", "access_modes"),
                 Link("research_fields", "fields"),
+                SUCCESSORS,
             ),
         ),
         Shape(
@@ -107,9 +119,14 @@ SHAPES = {
                 Link("countries", "countries", target="code"),
                 Link("research_fields", "fields"),
                 Link("facilities", "facilities"),
+                SUCCESSORS,
             ),
         ),
-        Shape("institution", Institution, (COUNTRY, Link("parent", "parent", single=True))),
+        Shape(
+            "institution",
+            Institution,
+            (COUNTRY, Link("parent", "parent", single=True), SUCCESSORS),
+        ),
         Shape("call", Call, (Link("programme", "programme", single=True),), {"url": "call_url"}),
         Shape(
             "agreement",
@@ -230,17 +247,26 @@ def public_payloads(model: type[models.Model], pks: Iterable) -> dict[object, tu
         through = relation.remote_field.through
         owner, other = relation.m2m_field_name(), relation.m2m_reverse_field_name()
         columns = [f"{owner}_id", f"{other}__{link.target}"] + (["role"] if link.role else [])
+        columns += list(link.columns)
         rows = through._base_manager.filter(
             **{f"{owner}_id__in": ids},
             **{f"{other}__{key}": value for key, value in public.items()},
         ).values_list(*columns)
         values: dict[object, list] = defaultdict(list)
         for row in rows:
-            values[row[0]].append({"slug": row[1], "role": row[2]} if link.role else row[1])
+            if link.columns:
+                item = {"slug": row[1]}
+                for name, value in zip(link.columns, row[2:], strict=True):
+                    item[name] = public_value(through._meta.get_field(name), value)
+                values[row[0]].append(item)
+            else:
+                values[row[0]].append({"slug": row[1], "role": row[2]} if link.role else row[1])
         for pk in ids:
             found = values.get(pk, [])
             if link.role:
                 found.sort(key=lambda item: (item["role"], item["slug"]))
+            elif link.columns:
+                found.sort(key=lambda item: item["slug"])
             else:
                 found.sort()
             result[pk][1][link.key] = found

@@ -3,9 +3,9 @@
 The write services save with ``skip_history_when_saving`` so that simple-history's own
 signal handlers write nothing half-way (a row at ``save()`` with the old links, another per
 many-to-many change), then write ONE entry here once the record and all its relations are
-saved. An entry snapshots every relation the record owns: its plain many-to-many links and
-its role links (a facility's operators, a programme's funders). Rows are written in bulk, so
-seeding or importing hundreds of records costs a few queries.
+saved. An entry snapshots every relation the record owns: its plain many-to-many links, its
+role links (a facility's operators, a programme's funders) and its successions. Rows are
+written in bulk, so seeding or importing hundreds of records costs a few queries.
 
 Only what the historical models publish is used: ``tracked_fields``, the many-to-many
 fields they snapshot (``_history_m2m_fields``, simple-history's ``m2m_fields_model_field_name``
@@ -138,7 +138,7 @@ class RecordedRelations:
 def recorded_relations(entry) -> RecordedRelations:
     """The relations snapshotted in a history entry, with the related records that still
     exist; the ones deleted since are named in ``missing``."""
-    from directory.services.records import RoleLink
+    from directory.services.records import link_class
 
     model = entry.instance_type
     relations: dict[str, list] = {}
@@ -156,8 +156,10 @@ def recorded_relations(entry) -> RecordedRelations:
         if field.remote_field.through._meta.auto_created:
             relations[field.name] = [existing[pk] for pk in wanted if pk in existing]
         else:
+            through = field.remote_field.through
+            names = (*through.LINK_KEY, *through.LINK_DATA)
             relations[field.name] = [
-                RoleLink(existing[pk], row.role, row.note, row.needs_review)
+                link_class(through).of(existing[pk], {name: getattr(row, name) for name in names})
                 for row, pk in zip(rows, wanted, strict=True)
                 if pk in existing
             ]

@@ -9,15 +9,21 @@ seeding all call them; :mod:`directory.writes` refuses any other save of a recor
 
 Values are given as model field names (``country=<Country>`` or ``country_id="JP"``) and
 relations by the model's many-to-many names: a list of records (``techniques=[…]``) or, for
-role links, a list of :class:`RoleLink` (``institutions=[RoleLink(qst, "operator")]``).
-``user=None`` is the system itself (seeding, commands): it may publish.
+role links, a list of :class:`RoleLink` (``institutions=[RoleLink(qst, "operator")]``), for
+successions a list of :class:`SuccessionLink` (``successors=[SuccessionLink(jt60sa,
+"succeeded_by")]``): each kind of link is described by its through model (``LINK_KEY``,
+``LINK_DATA``, ``LINK_SHOWN``). ``user=None`` is the system itself (seeding,
+commands): it may publish.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,8 +32,9 @@ from django.db.models.deletion import PROTECT, RESTRICT
 from django.utils import timezone
 
 from directory import publishing
+from directory.choices import DatePrecision
 from directory.i18n import english, verbose_name
-from directory.models import ChangeEvent, NamedRecord, Source
+from directory.models import ChangeEvent, NamedRecord, Source, Succession
 from directory.services import citations, feed, history, versions
 from directory.writes import service_write
 
@@ -48,6 +55,82 @@ class RoleLink:
     note: str = ""
     #: the link rests on an unchecked fact, which ``note`` names
     needs_review: bool = False
+
+    @property
+    def target(self):
+        return self.institution
+
+    def values(self) -> dict[str, Any]:
+        """The link's own columns (besides its two ends), by field name."""
+        return {"role": self.role, "note": self.note or "", "needs_review": bool(self.needs_review)}
+
+    @classmethod
+    def of(cls, target, values: Mapping[str, Any]) -> RoleLink:
+        return cls(
+            target,
+            values["role"],
+            values.get("note") or "",
+            bool(values.get("needs_review", False)),
+        )
+
+
+@dataclass(frozen=True)
+class SuccessionLink:
+    """A record's successor (JT-60 → JT-60SA): how, when, and on what evidence.
+
+    ``date`` may be given as ``YYYY-MM-DD`` text; the service checks and rounds it to its
+    precision as the succession model does.
+    """
+
+    successor: Any
+    type: str
+    date: datetime.date | str | None = None
+    date_precision: str = DatePrecision.YEAR
+    note: str = ""
+    note_ja: str = ""
+    sources: list = dataclass_field(default_factory=list)
+
+    @property
+    def target(self):
+        return self.successor
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "date": self.date,
+            "date_precision": self.date_precision or DatePrecision.YEAR,
+            "note": self.note or "",
+            "note_ja": self.note_ja or "",
+            "sources": list(self.sources or []),
+        }
+
+    @classmethod
+    def of(cls, target, values: Mapping[str, Any]) -> SuccessionLink:
+        return cls(target, **{name: values[name] for name in values if name != "successor"})
+
+
+def link_class(through) -> type[RoleLink] | type[SuccessionLink]:
+    """The value type of a relation's links (its through model)."""
+    return SuccessionLink if issubclass(through, Succession) else RoleLink
+
+
+def link_field_of(through) -> models.ManyToManyField:
+    """The many-to-many relation that owns the links of ``through`` (a facility's
+    ``institutions`` for FacilityRole, its ``successors`` for FacilitySuccession)."""
+    from django.apps import apps
+
+    for model in apps.get_app_config("directory").get_models():
+        for candidate in model._meta.many_to_many:
+            if candidate.model is model and candidate.remote_field.through is through:
+                return candidate
+    raise LookupError(f"no relation goes through {through.__name__}")
+
+
+def _frozen_value(value):
+    """A link value that sets can hold (a list of citations as its canonical JSON)."""
+    if isinstance(value, list | dict):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return value
 
 
 class RecordInUse(ValidationError):
@@ -84,8 +167,9 @@ def _role_fields(model) -> dict[str, models.ManyToManyField]:
     }
 
 
-def _clean_relations(model, relations: Mapping[str, Any] | None) -> dict[str, list]:
-    """Check the relation values' shape and the role links' rules; the relations as lists."""
+def _clean_relations(model, relations: Mapping[str, Any] | None, record=None) -> dict[str, list]:
+    """Check the relation values' shape and the rules of role links and successions; the
+    relations as lists (``record``: the record they belong to, if it exists)."""
     if not relations:
         return {}
     m2m = {f.name: f for f in model._meta.many_to_many}
@@ -104,6 +188,12 @@ def _clean_relations(model, relations: Mapping[str, Any] | None) -> dict[str, li
             cleaned[name] = list({value.pk: value for value in values}.values())
             continue
         through = m2m[name].remote_field.through
+        if issubclass(through, Succession):
+            links, problems = _clean_successions(m2m[name], values, record)
+            cleaned[name] = links
+            if problems:
+                errors.setdefault(name, []).extend(problems)
+            continue
         role_field = through._meta.get_field("role")
         allowed = {value for value, _label in role_field.choices}
         links, seen = [], set()
@@ -134,6 +224,77 @@ def _clean_relations(model, relations: Mapping[str, Any] | None) -> dict[str, li
     return cleaned
 
 
+def _clean_successions(relation, values, record) -> tuple[list, list[str]]:
+    """A record's successions checked as the succession model checks them (type, date,
+    precision, notes, citations), plus: no successor twice, not itself, no cycle."""
+    through = relation.remote_field.through
+    target_model = relation.related_model
+    owner, target = relation.m2m_field_name(), relation.m2m_reverse_field_name()
+    links, problems, seen = [], [], set()
+    for value in values:
+        link = value if isinstance(value, SuccessionLink) else SuccessionLink(**value)
+        successor = link.successor
+        if not isinstance(successor, target_model) or successor.pk is None:
+            raise TypeError(f"{relation.name}: expected saved {target_model.__name__} records")
+        if successor.pk in seen:
+            problems.append(f"{successor.slug} appears twice.")
+            continue
+        seen.add(successor.pk)
+        if record is not None and record.pk == successor.pk:
+            problems.append(f"{successor.slug}: a record cannot succeed itself.")
+            continue
+        row = through(**{target: successor, **link.values()})
+        try:
+            # The model's own field rules (choices, lengths, the citations' validator, the
+            # date), and its rounding of the date to its precision.
+            row.clean_fields(exclude=[owner, target])
+        except ValidationError as error:
+            for field_name, messages in error.message_dict.items():
+                problems.extend(f"{successor.slug}: {field_name}: {text}" for text in messages)
+            continue
+        links.append(SuccessionLink.of(successor, {k: getattr(row, k) for k in through.LINK_DATA}))
+    if record is not None and record.pk is not None:
+        problems.extend(_succession_cycles(relation, record, links))
+    return links, problems
+
+
+def succession_problems(record, links, name: str = "successors") -> list[str]:
+    """What the services would refuse in ``record``'s successions ``links`` (for forms that
+    check rows before saving: the admin's inline)."""
+    relation = type(record)._meta.get_field(name)
+    return _clean_successions(relation, links, record)[1]
+
+
+def _succession_cycles(relation, record, links) -> list[str]:
+    """The successors that already come before ``record`` (it would follow itself)."""
+    through = relation.remote_field.through
+    owner, target = relation.m2m_field_name(), relation.m2m_reverse_field_name()
+    problems = []
+    for link in links:
+        frontier, seen = {link.successor.pk}, set()
+        while frontier and record.pk not in frontier:
+            seen |= frontier
+            rows = through._base_manager.filter(**{f"{owner}_id__in": frontier}).exclude(
+                **{f"{owner}_id": record.pk}
+            )
+            frontier = set(rows.values_list(f"{target}_id", flat=True)) - seen
+        if record.pk in frontier:
+            problems.append(
+                f"{link.successor.slug} already comes before {record.slug}: "
+                "this succession would make a cycle."
+            )
+    return problems
+
+
+def _link_row(through, link) -> tuple:
+    """A link as the tuple its row gives (target id, its key, then its data)."""
+    values = link.values()
+    return (
+        link.target.pk,
+        *(_frozen_value(values[name]) for name in (*through.LINK_KEY, *through.LINK_DATA)),
+    )
+
+
 def _current_relations(record, names) -> dict[str, set]:
     current = {}
     roles = _role_fields(type(record))
@@ -141,11 +302,11 @@ def _current_relations(record, names) -> dict[str, set]:
         if name in roles:
             through = roles[name].remote_field.through
             owner = roles[name].m2m_field_name()
-            current[name] = set(
-                through._base_manager.filter(**{owner: record.pk}).values_list(
-                    "institution_id", "role", "note", "needs_review"
-                )
+            target = roles[name].m2m_reverse_field_name()
+            rows = through._base_manager.filter(**{owner: record.pk}).values_list(
+                f"{target}_id", *through.LINK_KEY, *through.LINK_DATA
             )
+            current[name] = {tuple(_frozen_value(value) for value in row) for row in rows}
         else:
             current[name] = set(getattr(record, name).values_list("pk", flat=True))
     return current
@@ -155,10 +316,7 @@ def _wanted_relations(record, relations) -> dict[str, set]:
     roles = _role_fields(type(record))
     return {
         name: (
-            {
-                (link.institution.pk, link.role, link.note or "", bool(link.needs_review))
-                for link in values
-            }
+            {_link_row(roles[name].remote_field.through, link) for link in values}
             if name in roles
             else {value.pk for value in values}
         )
@@ -190,7 +348,7 @@ def pending_changes(record, *, fields=None, relations=None) -> list[str]:
     """The names of the fields and relations that ``record_update`` with these would change."""
     candidate = copy.copy(record)
     _assign(candidate, fields or {})
-    return _differences(record, candidate, _clean_relations(type(record), relations))
+    return _differences(record, candidate, _clean_relations(type(record), relations, record))
 
 
 def _check_publication(user, model, was_published: bool, is_published: bool) -> None:
@@ -208,7 +366,7 @@ def _validated(record, relations) -> dict[str, list]:
     errors: dict[str, list] = {}
     cleaned: dict[str, list] = {}
     try:
-        cleaned = _clean_relations(type(record), relations)
+        cleaned = _clean_relations(type(record), relations, record)
     except ValidationError as error:
         errors.update(error.message_dict)
     try:
@@ -231,39 +389,38 @@ def _timestamp_changes(stored, fields, keep_timestamps: bool) -> list[str]:
 
 
 def _sync_role_links(record, field, links, *, user, reason, date) -> None:
-    """Make the record's role links exactly ``links``; each link keeps its own history too."""
+    """Make the record's role links (or successions) exactly ``links``; a role link keeps
+    its own history too."""
     through = field.remote_field.through
     owner, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+    key_names, data_names = through.LINK_KEY, through.LINK_DATA
     existing = {
-        (link.institution_id, link.role): link
-        for link in through._base_manager.filter(**{owner: record.pk})
+        (getattr(row, f"{target}_id"), *(getattr(row, name) for name in key_names)): row
+        for row in through._base_manager.filter(**{owner: record.pk})
     }
-    wanted = {(link.institution.pk, link.role): link for link in links}
+    wanted = {
+        (link.target.pk, *(link.values()[name] for name in key_names)): link for link in links
+    }
 
-    def annotate(link):
-        link._history_user = history.author(user)
-        link._change_reason = reason
-        link._history_date = date
-        return link
+    def annotate(row):
+        row._history_user = history.author(user)
+        row._change_reason = reason
+        row._history_date = date
+        return row
 
-    for key, link in existing.items():
+    for key, row in existing.items():
         if key not in wanted:
-            annotate(link).delete()
+            annotate(row).delete()
     for key, link in wanted.items():
-        note, flagged = link.note or "", bool(link.needs_review)
+        values = link.values()
         if key in existing:
-            if (existing[key].note, existing[key].needs_review) != (note, flagged):
-                current = annotate(existing[key])
-                current.note, current.needs_review = note, flagged
-                current.save()
+            row = existing[key]
+            if any(getattr(row, name) != values[name] for name in data_names):
+                for name in data_names:
+                    setattr(row, name, values[name])
+                annotate(row).save()
         else:
-            annotate(
-                through(
-                    **{owner: record, target: link.institution, "role": link.role},
-                    note=note,
-                    needs_review=flagged,
-                )
-            ).save()
+            annotate(through(**{owner: record, target: link.target, **values})).save()
 
 
 def _save(record, relations, *, user, reason, date, force_insert=False) -> None:
@@ -305,17 +462,15 @@ def _write(record, relations, *, user, reason, date, force_insert) -> None:
         feed.relinked(target, {pk for pk, *_link in before ^ after})
 
 
-def _links(record, name, roles) -> set[tuple]:
-    """(target id, role, note, review flag) of each link of ``record``'s relation ``name``
-    (target id and "" for plain links): what the other side shows of the link."""
+def _links(record, name, roles) -> set[tuple[object, object]]:
+    """(target id, what the target shows of the link: a role, a succession's type and date…)
+    of each link of ``record``'s relation ``name`` ("" for plain links)."""
     if name in roles:
-        field = roles[name]
-        rows = field.remote_field.through._base_manager.filter(
-            **{field.m2m_field_name(): record.pk}
-        )
-        return set(
-            rows.values_list(f"{field.m2m_reverse_field_name()}_id", "role", "note", "needs_review")
-        )
+        relation = roles[name]
+        through = relation.remote_field.through
+        rows = through._base_manager.filter(**{relation.m2m_field_name(): record.pk})
+        shown = rows.values_list(f"{relation.m2m_reverse_field_name()}_id", *through.LINK_SHOWN)
+        return {(row[0], tuple(_frozen_value(value) for value in row[1:])) for row in shown}
     return {(pk, "") for pk in getattr(record, name).values_list("pk", flat=True)}
 
 
@@ -619,6 +774,8 @@ def _legacy_role_links(model, pk, deleted_at) -> dict[str, list[RoleLink]]:
     found: dict[str, list[RoleLink]] = {}
     for name, field in _role_fields(model).items():
         through = field.remote_field.through
+        if not hasattr(through._meta, "simple_history_manager_attribute"):
+            continue  # successions: only their owner's entries keep them
         owner = field.m2m_field_name()
         historical = history.history_model(through)
         rows = historical._default_manager.filter(**{f"{owner}_id": pk}).order_by(

@@ -24,13 +24,13 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from directory.i18n import verbose_name
 from directory.models import ChangeEvent, Country, NamedRecord
 from directory.services import citations, feed, history
-from directory.services.records import RoleLink, change_event, record_create
+from directory.services.records import change_event, link_class, link_field_of, record_create
 
 #: The seed files, each after those its records refer to: the sources every record cites first.
 SEED_FIXTURES = ("sources", "taxonomy", "institutions", "facilities", "programmes", "agreements")
@@ -51,8 +51,8 @@ class SeedRecord:
     fields: dict[str, Any]
     #: foreign keys: field name -> natural key (a slug, or a country code)
     foreign: dict[str, Any] = field(default_factory=dict)
-    #: many-to-many: field name -> natural keys; role links: name -> [(slug, role, note,
-    #: needs_review)]
+    #: many-to-many: field name -> natural keys; role links and successions:
+    #: name -> [(target slug, {the link's own values})]
     relations: dict[str, list] = field(default_factory=dict)
 
     @property
@@ -116,18 +116,36 @@ def read_seed(names=SEED_FIXTURES) -> list[SeedRecord]:
     for obj in links:
         model = apps.get_model(obj["model"])
         raw = obj["fields"]
-        owner_name = next(name for name in ("facility", "programme") if name in raw)
-        owner_model = model._meta.get_field(owner_name).related_model
-        owner = by_key[(owner_model._meta.label_lower, _natural(raw[owner_name]))]
-        owner.relations.setdefault("institutions", []).append(
-            (
-                _natural(raw["institution"]),
-                raw["role"],
-                raw.get("note", ""),
-                bool(raw.get("needs_review", False)),
-            )
-        )
-    return records
+        relation = link_field_of(model)
+        owner_model = relation.model
+        owner = by_key[(owner_model._meta.label_lower, _natural(raw[relation.m2m_field_name()]))]
+        target = _natural(raw[relation.m2m_reverse_field_name()])
+        values = {name: raw[name] for name in (*model.LINK_KEY, *model.LINK_DATA) if name in raw}
+        owner.relations.setdefault(relation.name, []).append((target, values))
+    return _successors_first(records)
+
+
+def _successors_first(records: list[SeedRecord]) -> list[SeedRecord]:
+    """The records in file order, except that a record's successors come before it: a
+    succession is written with its predecessor, so its successor must exist by then."""
+    by_key = {(record.model, record.slug): record for record in records}
+    ordered: list[SeedRecord] = []
+    placed: set[tuple] = set()
+
+    def place(record: SeedRecord, path: tuple) -> None:
+        key = (record.model, record.slug)
+        if key in placed or key in path:
+            return  # placed already; a cycle is refused by the write service
+        for slug, _values in record.relations.get("successors", []):
+            successor = by_key.get((record.model, slug))
+            if successor is not None:
+                place(successor, (*path, key))
+        placed.add(key)
+        ordered.append(record)
+
+    for record in records:
+        place(record, ())
+    return ordered
 
 
 def _had(record: SeedRecord) -> bool:
@@ -159,14 +177,15 @@ def _resolve(record: SeedRecord, report: SeedReport) -> tuple[dict, dict] | None
     for name, keys in record.relations.items():
         model_field = record.model._meta.get_field(name)
         target = model_field.related_model
-        if name == "institutions" and not model_field.remote_field.through._meta.auto_created:
-            found = _lookup(target, [slug for slug, *_link in keys])
+        through = model_field.remote_field.through
+        if not through._meta.auto_created:
+            found = _lookup(target, [slug for slug, _values in keys])
             relations[name] = [
-                RoleLink(found[slug], role, note, flagged)
-                for slug, role, note, flagged in keys
+                link_class(through).of(found[slug], values)
+                for slug, values in keys
                 if slug in found
             ]
-            gone = sorted({slug for slug, *_link in keys} - set(found))
+            gone = sorted({slug for slug, _values in keys} - set(found))
         else:
             found = _lookup(target, keys)
             relations[name] = [found[key] for key in keys if key in found]
@@ -235,16 +254,9 @@ def _as_snapshot(model, pk, relations: dict[str, list]) -> history.Snapshot:
         owner = f"{model_field.m2m_field_name()}_id"
         target = f"{model_field.m2m_reverse_field_name()}_id"
         snapshot[name] = [
-            {
-                "id": 0,
-                owner: pk,
-                target: value.institution.pk,
-                "role": value.role,
-                "note": value.note,
-                "needs_review": value.needs_review,
-            }
-            if isinstance(value, RoleLink)
-            else {"id": 0, owner: pk, target: value.pk}
+            {"id": 0, owner: pk, target: value.pk}
+            if isinstance(value, models.Model)
+            else {"id": 0, owner: pk, target: value.target.pk, **value.values()}
             for value in values
         ]
     return snapshot
