@@ -352,14 +352,12 @@ class Relation:
         else:
             target_meta, target, source = link_meta, link, link
         role = f"{link}.{quote(link_meta.get_field(self.role).column)}" if self.role else "''"
-        # Role links carry a note and a review flag; plain links give constants so that the
-        # UNION ALL's rows keep one shape.
-        flag = "FALSE"
-        if self.role:
+        # Role links carry a note and a review flag; other links give constants so that the
+        # UNION ALL's rows keep one shape (a succession's note is among its extra columns).
+        flag, note = "FALSE", "''"
+        if self.role and any(field.name == "needs_review" for field in link_meta.get_fields()):
             note = f"{link}.{quote(link_meta.get_field('note').column)}"
             flag = f"{link}.{quote(link_meta.get_field('needs_review').column)}"
-        else:
-            note = "''"
         columns = ", ".join(
             f"{target}.{quote(target_meta.get_field(name).column)}"
             for name in (self.target_key, "name", "name_ja")

@@ -33,6 +33,8 @@ from tests.factories import (
     InstitutionFactory,
     ProgrammeFactory,
     api_token,
+    citation,
+    cited_source,
     delete,
     update,
 )
@@ -41,7 +43,7 @@ from tests.test_import_admin import as_csv, import_file, preview
 
 pytestmark = pytest.mark.django_db
 
-CITATION = {"title": "Annual report", "url": "https://example.org/report", "passage": "…"}
+CITATION = citation(locator="p. 12", passage="…")
 
 
 @pytest.fixture(autouse=True)
@@ -262,7 +264,7 @@ def test_the_write_api_writes_successions_on_the_predecessor(editor, api):
         (
             {"successors": [{"successor": "ring-ii", "type": "succeeded_by", "sources": [{}]}]},
             "successors",
-            "title",
+            "source",
         ),
         (
             {"successors": [{"successor": "nowhere", "type": "succeeded_by"}]},
@@ -410,7 +412,7 @@ def test_an_admin_inline_adds_a_successor_through_the_service(admin_client, admi
             "successor_links-0-date": ["2016-04-01"],
             "successor_links-0-date_precision": ["year"],
             "successor_links-0-note": ["Merged"],
-            "successor_links-0-sources": ['[{"title": "t", "url": "https://example.org"}]'],
+            "successor_links-0-sources": ['[{"source": "test-source", "locator": "p. 1"}]'],
             "_save": ["Save"],
         }
     )
@@ -500,7 +502,11 @@ def test_the_seeded_successions_through_the_seed_path(api, seed_data):
     )
     (successor,) = jt60["successors"]
     assert (successor["slug"], successor["type"]) == ("jt-60sa", "succeeded_by")
-    assert successor["sources"][0]["document"] == "seeds/003_294f004cc8471b51.txt:41"
+    assert successor["sources"][0] == {
+        "source": "jst-qst-koyasu-interview-2023",
+        "locator": "line 41",
+        "passage": successor["sources"][0]["passage"],
+    }
     assert slugs(api.get("/api/v1/facilities/jt-60sa/").json()["predecessors"]) == ["jt-60"]
     arim = api.get("/api/v1/programmes/arim/").json()
     assert slugs(arim["predecessors"]) == ["nanotechnology-platform"]
@@ -517,8 +523,9 @@ def test_the_seeded_successions_through_the_seed_path(api, seed_data):
     # Seeding again changes nothing; the seed entry of JT-60 names its file and sources.
     from django.core.management import call_command
 
+    before = FacilitySuccession.objects.count()  # JT-60 → JT-60SA, EAST → CFETR
     call_command("seed_directory", verbosity=0)
-    assert FacilitySuccession.objects.count() == 1
+    assert FacilitySuccession.objects.count() == before == 2
     entry = Facility.history.filter(slug="jt-60").earliest()
     assert entry.history_change_reason.startswith("Seeded from fixtures/facilities.json")
     assert [row.successor.slug for row in entry.successors.all()] == ["jt-60sa"]
@@ -555,6 +562,8 @@ def test_seeding_writes_a_successor_before_its_predecessor(tmp_path, monkeypatch
     import json
 
     from directory.services import seeding
+
+    cited_source()
 
     def facility(slug):
         return {

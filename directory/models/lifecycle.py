@@ -9,6 +9,7 @@ both languages and its own citations.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -91,6 +92,14 @@ class Succession(GuardedWrites):
 
         super().clean_fields(exclude=exclude)
         self.date = _round_date(self.date, self.date_precision, end=False)
+
+    def clean(self):
+        from directory.models.base import unknown_cited_sources
+
+        super().clean()
+        unknown = unknown_cited_sources(self.sources)
+        if unknown:
+            raise ValidationError({"sources": unknown})
 
 
 def _predecessor(model: str) -> models.ForeignKey:
