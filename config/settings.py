@@ -435,6 +435,8 @@ SPECTACULAR_SETTINGS = {
         "AgreementKindEnum": "directory.choices.AgreementKind",
         "CallStatusEnum": "directory.choices.CallStatus",
         "RecordKindEnum": "directory.cross_search.KIND_NAMES",
+        "SuccessionTypeEnum": "directory.choices.SuccessionType",
+        "InstitutionSuccessionTypeEnum": "directory.choices.InstitutionSuccessionType",
     },
     "COMPONENT_SPLIT_REQUEST": True,
     # English whatever Accept-Language says (the models' names are translated for the admin);

@@ -243,7 +243,7 @@ def build_rich_records() -> None:
                     date_precision=choices.DatePrecision.MONTH,
                     note="Rebuilt",
                     note_ja="再建",
-                    sources=[{"title": "History", "url": "https://example.org/history"}],
+                    sources=[citation(locator="p. 3")],
                 )
             ]
         },

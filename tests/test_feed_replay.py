@@ -46,6 +46,7 @@ from tests.factories import (
     ProgrammeFactory,
     ResearchFieldFactory,
     TechniqueFactory,
+    citation,
     country,
 )
 
@@ -127,7 +128,7 @@ class Scenario:
                 date=self.rng.choice([None, datetime.date(2000 + self.counter % 20, 4, 1)]),
                 date_precision=self.rng.choice(["day", "month", "year"]),
                 note=self.rng.choice(["", f"note {self.counter}"]),
-                sources=self.rng.choice([[], [{"title": "t", "url": "https://example.org"}]]),
+                sources=self.rng.choice([[], [citation(locator="p. 2")]]),
             )
             for successor in chosen
         ]
