@@ -23,6 +23,7 @@ from tests.factories import (
     delete,
     update,
 )
+from tests.test_history import form_data, page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -188,18 +189,21 @@ def test_a_cursor_of_the_former_feed_still_works(api):
 
 
 def test_staff_see_who_made_the_change_and_why(staff_api, admin_client):
-    admin_client.post(
-        "/admin/directory/institution/add/",
-        {
-            "name": "KEK",
-            "slug": "kek",
-            "kind": "national_institute",
-            "country": "JP",
-            "is_published": "on",
-            "aliases": "[]",
-            "sources": '[{"source": "test-source", "locator": "p. 1"}]',
-        },
+    cited_source()
+    page = admin_client.get("/admin/directory/institution/add/")
+    data = form_data(page)  # the inlines' management forms included
+    data.update(
+        name=["KEK"],
+        slug=["kek"],
+        kind=["national_institute"],
+        country=["JP"],
+        is_published=["on"],
+        aliases=["[]"],
+        sources=['[{"source": "test-source", "locator": "p. 1"}]'],
+        _save=["Save"],
     )
+    response = admin_client.post("/admin/directory/institution/add/", data)
+    assert response.status_code == 302, page_text(response)[:2000]
     change = feed(staff_api)["results"][-1]
     assert (change["slug"], change["user"]) == ("kek", "admin")
     assert change["reason"] == "Added in the admin"

@@ -192,7 +192,8 @@ def test_a_widget_error_page_in_japanese(client, query, headers):
         % {
             "names": "access_mode, bbox, country, energy_gev_max, energy_gev_min, field, "
             "first_operation_year_max, first_operation_year_min, kind, lang, limit, near, "
-            "operator, ordering, programme, q, radius_km, status, technique, theme, updated_since"
+            "operator, ordering, predecessor_of, programme, q, radius_km, status, successor_of, "
+            "technique, theme, updated_since, wikidata"
         },
     )
     assert messages[1] == (
