@@ -39,6 +39,12 @@ from directory.choices import (
     localised,
 )
 from directory.countries import countries_by_code
+from directory.filter_costs import (
+    FormClassPerFilterSet,
+    NumberFilter,
+    OrderingFilter,
+    SharedConfiguration,
+)
 from directory.models import (
     Agreement,
     Call,
@@ -136,7 +142,7 @@ def document(filter_, schema: dict) -> None:
     extend_schema_field({**schema, "description": filter_.extra.get("help_text", "")})(filter_)
 
 
-class MultiValueFilter(django_filters.Filter):
+class MultiValueFilter(SharedConfiguration, django_filters.Filter):
     """OR over several values, of a field or of related records.
 
     With ``relation`` (a relation path such as ``techniques`` or ``programme__fields``), the
@@ -245,9 +251,7 @@ def identifier_filter(scheme, help_text: str) -> MultiValueFilter:
 
 
 def number_filter(field_name, lookup, help_text, example, integer=False, **kwargs):
-    number = django_filters.NumberFilter(
-        field_name=field_name, lookup_expr=lookup, help_text=help_text, **kwargs
-    )
+    number = NumberFilter(field_name=field_name, lookup_expr=lookup, help_text=help_text, **kwargs)
     document(number, {"type": "integer" if integer else "number", "example": example})
     return number
 
@@ -377,7 +381,7 @@ class BooleanChoiceField(forms.CharField):
         )
 
 
-class ValueFilter(django_filters.Filter):
+class ValueFilter(SharedConfiguration, django_filters.Filter):
     """A filter whose field (``field_class``) parses the value and whose method applies it."""
 
     def __init__(self, *args, field_class=forms.CharField, schema: dict, **kwargs):
@@ -398,8 +402,8 @@ def moment_filter(method: str, help_text: str) -> ValueFilter:
     )
 
 
-def _ordering(fields: dict[str, str], help_text: str) -> django_filters.OrderingFilter:
-    ordering = django_filters.OrderingFilter(
+def _ordering(fields: dict[str, str], help_text: str) -> OrderingFilter:
+    ordering = OrderingFilter(
         fields=tuple(fields.items()),
         help_text=(
             f"{help_text} Comma-separated; prefix with '-' for descending. "
@@ -444,7 +448,7 @@ class Facet:
 # --- Base ------------------------------------------------------------------------------
 
 
-class DirectoryFilterSet(django_filters.FilterSet):
+class DirectoryFilterSet(FormClassPerFilterSet, django_filters.FilterSet):
     """Common parameters: ``q`` (normalised, ranked search) and ``updated_since``."""
 
     q = ValueFilter(
