@@ -17,24 +17,15 @@ Only bench/floor_settings.py routes here; PostgreSQL only.
 
 import os
 
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.urls import path
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from bench.floor_body import floor_body
 from config.urls import handler404, handler500
 from config.urls import urlpatterns as project_urlpatterns
-
-
-def floor_body(size: int) -> bytes:
-    """A valid JSON document of exactly ``size`` bytes (at least 10)."""
-    frame = b'{"pad":""}'
-    if size < len(frame):
-        raise ImproperlyConfigured(f"FLOOR_BYTES must be at least {len(frame)}, got {size}")
-    return b'{"pad":"' + b"x" * (size - len(frame)) + b'"}'
-
 
 # Built once per worker so the floor measures the framework, not building the body.
 BODY = floor_body(int(os.environ.get("FLOOR_BYTES", "4096")))

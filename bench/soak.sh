@@ -7,10 +7,14 @@
 #   REUSE=1 WORKERS=3 bash bench/soak.sh
 #
 # 1. Per endpoint: a warm-up, then ROUNDS slices of the endpoint alternating with slices of the
-#    framework floor (a minimal Django view, bench/floor_urls.py, answering a constant body of
-#    the facility list's byte size through the same middleware), DURATION seconds of each in
-#    all; the ratio is the endpoint's requests over the floor's in those slices, so background
-#    load drifting on a shared machine hits both alike. Each endpoint runs as response-cache
+#    bare floor (bench/bare_floor.py: Django with CommonMiddleware alone and no database,
+#    answering a constant body of the facility list's byte size, served by a second gunicorn
+#    with the same options), DURATION seconds of each in all; the ratio is the endpoint's
+#    requests over the bare floor's in those slices, so background load drifting on a shared
+#    machine hits both alike. The first row is the project floor (bench/floor_urls.py: the same
+#    body through the project's whole middleware stack): what the middleware costs. Each row
+#    also shows its ratio to the project floor (its own ratio over the project floor's; the
+#    figures of the runs before 2026-12-03 were against the project floor). Each endpoint runs as response-cache
 #    hits (the same URL again and again) and as misses (same URL, same SQL, same body, but a
 #    unique extra media range in Accept, part of the cache key: see bench/soak.lua), then 304
 #    revalidations. A first row measures the DRF floor: the same body through a bare Django
@@ -58,6 +62,7 @@ SOAK_WRITES=${SOAK_WRITES:-0}
 SOAK_WRITE_KINDS=${SOAK_WRITE_KINDS:-facility,institution,programme,call}
 SOAK_OTHER_KINDS=${SOAK_OTHER_KINDS:-0}
 PORT=${BENCH_PORT:-8798}
+BARE_PORT=${BENCH_BARE_PORT:-$((PORT + 1))}
 HOST=127.0.0.1
 
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
@@ -74,16 +79,19 @@ export PGCONNECT_TIMEOUT=10
 
 workdir=$(mktemp -d /tmp/bench-soak.XXXXXX)
 server=""
+bare_server=""
 writer=""
 redis() { timeout 10 redis-cli -h "$HOST" -p 6379 -n "$REDIS_DB" "$@"; }
 cleanup() {
   local status=$?
   if [ -n "$writer" ] && kill -0 "$writer" 2>/dev/null; then kill -TERM "$writer" 2>/dev/null || true; fi
-  if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
-    kill -TERM "$server" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$server" 2>/dev/null || true
-  fi
+  local pid
+  for pid in $server $bare_server; do
+    kill -0 "$pid" 2>/dev/null || continue
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
   redis flushdb >/dev/null 2>&1 || true
   if [ "$status" -ne 0 ] && [ -s "$workdir/gunicorn.log" ]; then
     echo "-- gunicorn log (last 20 lines):" >&2
@@ -102,6 +110,7 @@ export REDIS_URL="redis://$HOST:6379/$REDIS_DB"
 # The floor's URL lives in the bench's settings only; the API is the project's, unchanged.
 export DJANGO_SETTINGS_MODULE=bench.floor_settings
 base="http://$HOST:$PORT"
+bare="http://$HOST:$BARE_PORT"
 list_path="/api/v1/facilities/"
 
 # The floor answers as many bytes as the facility list: measured in-process, cache off, with
@@ -130,12 +139,28 @@ for _ in $(seq 1 60); do
   sleep 1
 done
 curl -sf --max-time 5 -o /dev/null "$base/readyz" || { echo "server not ready after 60 s" >&2; exit 1; }
+if curl -s --max-time 2 -o /dev/null "$bare/"; then
+  echo "something already listens on $HOST:$BARE_PORT: set BENCH_BARE_PORT" >&2
+  exit 1
+fi
+# The bare floor: the same gunicorn options, a settings module of its own (no database).
+DJANGO_SETTINGS_MODULE=bench.bare_floor .venv/bin/gunicorn bench.bare_floor:application \
+  --bind "$HOST:$BARE_PORT" --workers "$WORKERS" --log-level warning >"$workdir/bare.log" 2>&1 &
+bare_server=$!
+for _ in $(seq 1 30); do
+  curl -sf --max-time 2 -o /dev/null "$bare/bench/floor/" && break
+  kill -0 "$bare_server" 2>/dev/null || { cat "$workdir/bare.log" >&2; echo "bare gunicorn exited" >&2; exit 1; }
+  sleep 1
+done
 
 body_size() { curl -sf --max-time 10 -o /dev/null -w '%{size_download}' "$base$1"; }
 list_bytes=$(body_size "$list_path")
 floor_bytes=$(body_size /bench/floor/)
-if [ "$list_bytes" != "$FLOOR_BYTES" ] || [ "$floor_bytes" != "$FLOOR_BYTES" ]; then
-  echo "body sizes differ: list $list_bytes, floor $floor_bytes, FLOOR_BYTES $FLOOR_BYTES" >&2
+bare_bytes=$(curl -sf --max-time 10 -o /dev/null -w '%{size_download}' "$bare/bench/floor/")
+if [ "$list_bytes" != "$FLOOR_BYTES" ] || [ "$floor_bytes" != "$FLOOR_BYTES" ] ||
+  [ "$bare_bytes" != "$FLOOR_BYTES" ]; then
+  echo "body sizes differ: list $list_bytes, floor $floor_bytes, bare floor $bare_bytes," \
+    "FLOOR_BYTES $FLOOR_BYTES" >&2
   exit 1
 fi
 etag=$(curl -sf --max-time 10 -D - -o /dev/null "$base/api/v1/facilities/spring-8/" |
@@ -185,6 +210,7 @@ run_wrk() { # seconds url [env assignments...]; wrk's timeout from TIMEOUT
 failures=0
 floor_requests=0
 floor_seconds=0
+project_ratio=""
 rows=()
 # The machine's background load drifts (other jobs share the cores), so each endpoint is
 # measured in ROUNDS slices alternating with slices of the floor, and its ratio is its
@@ -196,7 +222,7 @@ measure() { # name cache url [env assignments...]
   slice=$(((DURATION + ROUNDS - 1) / ROUNDS))
   run_wrk "$WARMUP" "$url" "$@"
   for round in $(seq 1 "$ROUNDS"); do
-    run_wrk "$slice" "$base/bench/floor/"
+    run_wrk "$slice" "$bare/bench/floor/"
     floor_here=$((floor_here + R[requests]))
     socket=$((socket + R[socket_errors]))
     bad=$((bad + R[bad]))
@@ -216,6 +242,11 @@ measure() { # name cache url [env assignments...]
   rps=$(awk -v n="$requests" -v s="$((slice * ROUNDS))" 'BEGIN{printf "%.0f", n / s}')
   floor_rps=$(awk -v n="$floor_here" -v s="$((slice * ROUNDS))" 'BEGIN{printf "%.0f", n / s}')
   ratio=$(awk -v a="$requests" -v b="$floor_here" 'BEGIN{if (b) printf "%.2f", a / b; else print "n/a"}')
+  local to_project
+  if [ -z "$project_ratio" ]; then
+    project_ratio=$ratio # the first row: the project floor itself
+  fi
+  to_project=$(awk -v a="$ratio" -v b="$project_ratio" 'BEGIN{if (b + 0 > 0) printf "%.2f", a / b; else print "n/a"}')
   p50=$(printf '%s\n' "${p50s[@]}" | sort -g | awk '{v[NR]=$1} END{print v[int((NR + 1) / 2)]}')
   if [ "$cache" = "revalidation" ]; then
     # Served from the cache, but a 304 carries no X-Cache header to count.
@@ -226,7 +257,7 @@ measure() { # name cache url [env assignments...]
   else
     share=$(awk -v h="$hits" -v n="$answered" 'BEGIN{printf "%.0f%%", n ? 100 * h / n : 0}')
   fi
-  rows+=("| $name | $cache | $share | $rps | $floor_rps | **$ratio** | $p50 | $p99 | $socket | $bad |")
+  rows+=("| $name | $cache | $share | $rps | $floor_rps | **$ratio** | $to_project | $p50 | $p99 | $socket | $bad |")
   if [ "$socket" != 0 ] || [ "$bad" != 0 ]; then failures=$((failures + 1)); fi
   printf '  %-60s %6s req/s, floor %6s, ratio %s, hits %s, errors %s/%s\n' "$name ($cache)" \
     "$rps" "$floor_rps" "$ratio" "$share" "$socket" "$bad" >&2
@@ -234,7 +265,8 @@ measure() { # name cache url [env assignments...]
 
 TIMEOUT=$WRK_TIMEOUT
 if [ "$SOAK_ONLY" != 1 ]; then
-echo "== per endpoint: $CONNECTIONS connections, ${WARMUP} s warm-up, then $ROUNDS x (floor, endpoint) slices of $(((DURATION + ROUNDS - 1) / ROUNDS)) s" >&2
+echo "== per endpoint: $CONNECTIONS connections, ${WARMUP} s warm-up, then $ROUNDS x (bare floor, endpoint) slices of $(((DURATION + ROUNDS - 1) / ROUNDS)) s" >&2
+measure "project floor (\`/bench/floor/\`: the same body through the project's middleware)" - "$base/bench/floor/"
 measure "DRF floor (\`/bench/drf-floor/\`: the same body through a bare DRF view)" - "$base/bench/drf-floor/"
 # The best case of an uncached filtered page (bench/floor_urls.py): PostgreSQL builds a smaller,
 # simpler page as JSON in one query; bare, then under /api/ with what every API answer pays.
@@ -316,12 +348,12 @@ fi
 
 if [ "$SOAK_ONLY" != 1 ]; then
 echo
-echo "Framework floor (\`/bench/floor/\`, a constant $FLOOR_BYTES-byte JSON body, the facility" \
-  "list's size): $(awk -v n="$floor_requests" -v s="$floor_seconds" 'BEGIN{printf "%.0f", n / s}') req/s" \
+echo "Bare floor (\`bench/bare_floor.py\`: Django, CommonMiddleware alone, a constant $FLOOR_BYTES-byte" \
+  "JSON body, the facility list's size): $(awk -v n="$floor_requests" -v s="$floor_seconds" 'BEGIN{printf "%.0f", n / s}') req/s" \
   "over all its slices."
 echo
-echo "| endpoint | cache | hits | req/s | floor req/s | × floor | p50 ms | p99 ms | socket errors | non-2xx/3xx |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| endpoint | cache | hits | req/s | bare floor req/s | × bare floor | × project floor | p50 ms | p99 ms | socket errors | non-2xx/3xx |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
 fi
 echo
@@ -347,7 +379,7 @@ done <<<"$soak_kinds"
 echo
 echo "machine: $CORES cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%Y-%m-%d);" \
   "gunicorn $WORKERS sync workers; wrk -t$THREADS -c$CONNECTIONS;" \
-  "per endpoint ${WARMUP} s warm-up + $ROUNDS x (floor, endpoint) slices, ${DURATION} s of each," \
+  "per endpoint ${WARMUP} s warm-up + $ROUNDS x (bare floor, endpoint) slices, ${DURATION} s of each," \
   "timeout $WRK_TIMEOUT; soak ${SOAK_SECONDS} s, timeout $SOAK_TIMEOUT;" \
   "response cache in Redis db $REDIS_DB (RESPONSE_CACHE_SECONDS=${RESPONSE_CACHE_SECONDS:-default});" \
   "API_ANON_RATE=$API_ANON_RATE;" \
