@@ -74,8 +74,11 @@ $(NODE_STAMP): package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --ignore-scripts --no-audit --no-fund; \
 	else echo "npm not found: the axe-core checks will be skipped (apt-get install -y npm)"; fi
 
+# One pytest-xdist worker per core (PYTEST_WORKERS=0 runs in one process, for pdb): each
+# worker has its own test database and its own Redis test database (tests/test_response_cache.py).
+PYTEST_WORKERS ?= auto
 test: venv $(NODE_STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

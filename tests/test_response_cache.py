@@ -23,7 +23,18 @@ from config.throttles import AnonymousRateThrottle
 from directory.models import DirectoryState, Facility
 from tests.factories import FacilityFactory, api_token
 
-REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+
+def _redis_test_url() -> str:
+    """REDIS_TEST_URL (default database 15), one database per pytest-xdist worker (gw0 → 15,
+    gw1 → 14, …): a test's ``cache.clear()`` is FLUSHDB, which must not empty the cache of a
+    test running at the same moment in another worker."""
+    url = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    base, _slash, number = url.rpartition("/")
+    return f"{base}/{(int(number or 0) - int(worker.removeprefix('gw'))) % 16}"
+
+
+REDIS_TEST_URL = _redis_test_url()
 LIST = "/api/v1/facilities/"
 DETAIL = "/api/v1/facilities/spring-8/"
 
