@@ -38,6 +38,7 @@ in two queries (institutions, and facilities' role links), each reading at most
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -455,12 +456,18 @@ class Term:
     cjk: bool = False
 
 
-def _terms(name, name_ja, acronym, aliases) -> list[Term]:
+def _terms(name, name_ja, acronym, aliases) -> tuple[Term, ...]:
+    return _folded_terms(name, name_ja, acronym, tuple(aliases or ()))
+
+
+@functools.lru_cache(maxsize=8192)
+def _folded_terms(name, name_ja, acronym, aliases) -> tuple[Term, ...]:
+    """A record's names, folded once per process (a pure function of the names)."""
     terms = []
     for text, kind in [
         (name, MatchType.EXACT),
         (name_ja, MatchType.EXACT),
-        *((alias, MatchType.ALIAS) for alias in aliases or []),
+        *((alias, MatchType.ALIAS) for alias in aliases),
         (acronym, MatchType.ACRONYM),
     ]:
         if not text:
@@ -477,13 +484,16 @@ def _terms(name, name_ja, acronym, aliases) -> list[Term]:
                     cjk=_is_cjk(text),
                 )
             )
-    return terms
+    return tuple(terms)
 
 
 # --- retrieval: bounded LIKE patterns on the search keys --------------------------------------
 
 
+@functools.cache
 def _country_keys() -> dict[str, str]:
+    """Every spelling of a country, folded, with its code (once per process, as the country
+    table itself: directory.countries)."""
     keys = {}
     for code, country in countries_by_code().items():
         for text in (country.name, country.name_ja):
