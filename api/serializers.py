@@ -17,6 +17,7 @@ from rest_framework import serializers
 
 from directory import choices, selectors
 from directory.cross_search import KIND_NAMES
+from directory.matching import MatchType
 from directory.models import (
     Agreement,
     Call,
@@ -875,6 +876,39 @@ class SearchResultSerializer(serializers.Serializer):
     display_name = serializers.CharField()
     url = serializers.URLField()
     score = serializers.FloatField()
+
+
+class MatchedFacilitySerializer(BriefSerializer):
+    """The facility an institution was found through, and its role there."""
+
+    role = serializers.CharField(help_text="The institution's role at the facility.")
+
+
+class AffiliationCandidateSerializer(serializers.Serializer):
+    """An institution an affiliation string may name (ROR's affiliation item, our types)."""
+
+    substring = serializers.CharField(help_text="The part of the affiliation that matched.")
+    score = serializers.FloatField(help_text="0 to 1; chosen only from 0.85, 0.1 ahead.")
+    matching_type = serializers.ChoiceField(
+        choices=MatchType.ALL,
+        help_text="exact (a name), alias, acronym, fuzzy (reordered words, typos), parent "
+        "(a unit of the institution is named: a department, school, institute), facility "
+        "(a facility it operates, owns or hosts is named).",
+    )
+    chosen = serializers.BooleanField(
+        help_text="The confident match; true on at most one item, none when unsure."
+    )
+    institution = BriefSerializer()
+    facility = MatchedFacilitySerializer(
+        allow_null=True, help_text="For a facility match: the facility named; else null."
+    )
+
+
+class AffiliationMatchSerializer(serializers.Serializer):
+    """The candidates for one affiliation string, best first."""
+
+    number_of_results = serializers.IntegerField()
+    items = AffiliationCandidateSerializer(many=True)
 
 
 class ChangeSerializer(serializers.Serializer):

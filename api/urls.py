@@ -21,6 +21,8 @@ v1 = [
     path("", views.ApiRootView.as_view(), name="api-root"),
     path("search/", views.SearchView.as_view(), name="search"),
     path("changes/", views.ChangesView.as_view(), name="changes"),
+    # Before the router: "match" is not an institution's slug.
+    path("institutions/match/", views.InstitutionMatchView.as_view(), name="institutions-match"),
     path("calls.ics", calendar.CallCalendarView.as_view(), name="calls-ics"),
     # The signed-in user's own API tokens (others' are managed in the admin).
     path("auth/tokens/", token_views.TokenListView.as_view(), name="tokens"),

@@ -36,6 +36,7 @@ from directory import changes, filtersets, kinds, relations, selectors, services
 from directory.countries import countries_by_code
 from directory.cross_search import SEARCHABLE_KINDS, search_everything
 from directory.kinds import kinds_of_model
+from directory.matching import MAX_AFFILIATION_LENGTH, check_affiliation, match_affiliation
 from directory.models import (
     Agreement,
     Call,
@@ -679,6 +680,92 @@ class SearchView(CacheHeadersMixin, APIView):
             )
         )
         return response
+
+
+class InstitutionMatchView(CacheHeadersMixin, APIView):
+    """Which institution an affiliation string names (directory.matching), ROR's way."""
+
+    renderer_classes = [DirectoryJSONRenderer]
+    ALLOWED = {"affiliation", "lang", "format"}
+
+    @extend_schema(
+        summary="Match an affiliation string to institutions",
+        description=(
+            'Give the affiliation as an author wrote it ("Dept. of Physics, Tohoku Univ., '
+            'Sendai 980-8577, Japan", "東北大学大学院理学研究科"); the answer lists the '
+            "institutions it may name, best first, each with a score, how it matched and the "
+            "part that matched, and marks `chosen` the one it is confident about (none when "
+            "unsure). Departments, addresses and postcodes are left out; a country named "
+            "counts as evidence. The shape of ROR's affiliation endpoint, with this "
+            "directory's match types."
+        ),
+        parameters=[
+            schema.parameter(
+                "affiliation",
+                OpenApiTypes.STR,
+                f"The affiliation string, 1 to {MAX_AFFILIATION_LENGTH} characters.",
+                "Dept. of Physics, Tohoku Univ., Sendai 980-8577, Japan",
+                required=True,
+            ),
+            schema.LANG_PARAMETER,
+            schema.format_parameter(["json"]),
+        ],
+        responses={
+            (200, "application/json"): serializers.AffiliationMatchSerializer,
+            **schema.ERRORS,
+        },
+    )
+    def get(self, request):
+        errors = unknown_parameter_errors(request, self.ALLOWED)
+        affiliation = request.query_params.get("affiliation", "")
+        if not affiliation.strip():
+            errors["affiliation"] = [
+                _(
+                    "affiliation is required: the affiliation string to match, at most "
+                    "%(most)s characters."
+                )
+                % {"most": MAX_AFFILIATION_LENGTH}
+            ]
+        else:
+            try:
+                affiliation = check_affiliation(affiliation)
+            except DjangoValidationError as error:
+                errors["affiliation"] = error.messages
+        try:
+            self.language = request_language(request)
+        except ValidationError as error:
+            errors.update(error.detail)
+        if errors:
+            raise ValidationError(errors)
+        root = request.build_absolute_uri("/api/v1/")
+
+        def brief(resource, slug, name, name_ja):
+            return {
+                "slug": slug,
+                "name": name,
+                "name_ja": name_ja,
+                "display_name": serializers.localised(name, name_ja, self.language),
+                "url": f"{root}{resource}/{slug}/",
+            }
+
+        items = []
+        for candidate in match_affiliation(affiliation, request.user):
+            row, facility = candidate.institution, candidate.facility
+            items.append(
+                {
+                    "substring": candidate.substring,
+                    "score": candidate.score,
+                    "matching_type": candidate.matching_type,
+                    "chosen": candidate.chosen,
+                    "institution": brief("institutions", row.slug, row.name, row.name_ja),
+                    "facility": facility
+                    and {
+                        **brief("facilities", facility.slug, facility.name, facility.name_ja),
+                        "role": facility.role,
+                    },
+                }
+            )
+        return Response({"number_of_results": len(items), "items": items})
 
 
 class ApiRootView(CacheHeadersMixin, APIView):

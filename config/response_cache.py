@@ -64,18 +64,25 @@ RESOURCE_KINDS = {
     "sources": "source",
 }
 
+#: Answers at a resource's path that are no record's detail (/api/v1/<resource>/<name>/), and
+#: the kinds each reads: the affiliation match reads institutions and the facilities they run.
+RESOURCE_ANSWERS = {("institutions", "match"): ("institution", "facility")}
+
 
 def answer_kinds(path: str) -> tuple[str, ...]:
     """The kinds of answer (directory.kinds) the answer at ``path`` depends on.
 
     A resource's lists and calendar: its kind; a record's detail: its kind and every detail of
-    the kind (:func:`answer_record` says which record); the cross search: every record kind;
+    the kind (:func:`answer_record` says which record); another answer at a resource's path
+    (:data:`RESOURCE_ANSWERS`): the kinds it reads; the cross search: every record kind;
     the changes feed (the API's and the Atom one): ``changes``. Anything else (the API root,
     its schema and documentation, oEmbed, the widget builder): every kind, to be safe.
     """
     parts = path.split("/")
     if path.startswith("/api/v1/"):
         resource = parts[3]
+        if len(parts) == 6 and (resource, parts[4]) in RESOURCE_ANSWERS and parts[5] == "":
+            return RESOURCE_ANSWERS[(resource, parts[4])]
         if answer_record(path):
             return (RESOURCE_KINDS[resource], details(RESOURCE_KINDS[resource]))
         if resource in RESOURCE_KINDS:
@@ -114,6 +121,7 @@ def answer_record(path: str) -> tuple[str, str] | None:
         and parts[3] in RESOURCE_KINDS
         and parts[4]
         and parts[5] == ""
+        and (parts[3], parts[4]) not in RESOURCE_ANSWERS
     ):
         kind = RESOURCE_KINDS[parts[3]]
         return kind, record_key(kind, parts[4])

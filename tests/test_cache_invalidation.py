@@ -341,6 +341,8 @@ def test_an_open_call_changes_every_programme_detail(api, directory, redis_only)
         ("/api/v1/facilities/spring-8/", ("facility", "facility.details")),
         ("/api/v1/fields/photonics/", ("field", "field.details")),
         ("/api/v1/facilities/spring-8/extra/", ("facility",)),
+        ("/api/v1/institutions/match/", ("institution", "facility")),
+        ("/api/v1/institutions/tohoku-university/", ("institution", "institution.details")),
         ("/api/v1/calls.ics", ("call",)),
         ("/api/v1/search/", RECORD_KINDS),
         ("/api/v1/changes/", (CHANGES,)),
