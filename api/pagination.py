@@ -130,13 +130,13 @@ class DirectoryPagination(LimitOffsetPagination):
             if parameter["name"] == self.limit_query_param:
                 parameter["description"] = (
                     f"Page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}); any other value "
-                    f"is a 400 naming the range. E.g. 50."
+                    f"is a 400 naming the range. Example: `50`."
                 )
                 parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}
             elif parameter["name"] == self.offset_query_param:
                 parameter["description"] = (
                     "Number of results to skip (0 or more); past the end the page is empty "
-                    "and `previous` is the last page."
+                    "and `previous` is the last page. Example: `40`."
                 )
                 parameter["schema"] = {"type": "integer", "minimum": 0}
         return parameters

@@ -443,6 +443,8 @@ def _schema(
                 schema.LANG_PARAMETER,
                 *([schema.facets_parameter(facets)] if facets else []),
                 schema.format_parameter(["json", "csv", *geo]),
+                schema.ALL_PARAMETER,
+                *schema.PAGE_HEADERS,
             ],
             responses=schema.list_responses(serializer, geojson=geojson),
         ),
@@ -683,6 +685,7 @@ class SearchView(CacheHeadersMixin, APIView):
             schema.parameter("limit", OpenApiTypes.INT, "Page size, 1 to 200.", 20),
             schema.parameter("offset", OpenApiTypes.INT, "Results to skip.", 0),
             schema.format_parameter(["json", "csv"]),
+            *schema.PAGE_HEADERS,
         ],
         responses={
             (200, "application/json"): serializers.SearchResultSerializer(many=True),

@@ -447,6 +447,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.strip_required_from_records",
+        "api.schema.examples_are_not_values",
     ],
 }
 

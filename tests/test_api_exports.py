@@ -182,3 +182,43 @@ def test_a_detail_still_answers_jsonld(api):
     response = api.get(f"{URL}diamond/", HTTP_ACCEPT="application/ld+json")
     assert response.status_code == 200
     assert json.loads(response.content)["@type"] == "Place"
+
+
+# --- ordering -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "choices"),
+    [
+        (
+            URL,
+            [
+                "name",
+                "name_ja",
+                "updated_at",
+                "first_operation_year",
+                "energy_gev",
+                "country",
+                "distance",
+            ],
+        ),
+        ("/api/v1/sources/", ["name", "name_ja", "published_on", "updated_at"]),
+        ("/api/v1/calls/", ["closes_at", "opens_on", "name", "name_ja", "updated_at"]),
+    ],
+)
+def test_a_bad_ordering_lists_every_choice(api, url, choices):
+    response = api.get(url, {"ordering": "name,foo"})
+    assert response.status_code == 400
+    (message,) = response.json()["ordering"]
+    assert "'foo'" in message
+    listed = message.split(": ", 1)[1].rstrip(".").split(", ")
+    assert sorted(listed) == sorted([*choices, *(f"-{c}" for c in choices)])
+
+
+def test_ordering_by_japanese_name(api, seed_data):
+    body = api.get(URL, {"ordering": "-name_ja", "limit": 200, "fields": "name_ja"}).json()
+    names = [row["name_ja"] for row in body["results"]]
+    assert names == sorted(names, reverse=True)
+    assert names[0] and len(set(names)) > 10
+    ascending = api.get("/api/v1/programmes/", {"ordering": "name_ja", "fields": "name_ja"})
+    assert ascending.status_code == 200
