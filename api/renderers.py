@@ -122,11 +122,7 @@ class CSVRenderer(FormatRenderer):
 
     def render_body(self, data, renderer_context, response):
         rows = [row for row in _results(data) if isinstance(row, dict)]
-        columns: list[str] = []
-        for row in rows:
-            for key in row:
-                if key not in columns:
-                    columns.append(key)
+        columns = _columns(rows)
         body = csvsafe.write_rows(
             [columns, *([cell(row.get(column)) for column in columns] for row in rows)]
         )
@@ -135,6 +131,30 @@ class CSVRenderer(FormatRenderer):
             name = getattr(view, "basename", None) or "results"
             response["Content-Disposition"] = f'inline; filename="{name}.csv"'
         return body.encode("utf-8")
+
+    @staticmethod
+    def stream(chunks, count: int, wanted: list[str] | None = None):
+        """A whole export (``?all=true``) as CSV, chunk by chunk: the BOM and the header row
+        (the columns of the first chunk's records: every record of a list has the same
+        keys), then each chunk's rows as it is read."""
+        columns = None
+        for rows in chunks:
+            if columns is None:
+                columns = _columns(rows)
+                yield csvsafe.write_rows([columns]).encode("utf-8")
+            body = csvsafe.write_rows([cell(row.get(column)) for column in columns] for row in rows)
+            yield body[len(csvsafe.BOM) :].encode("utf-8")
+        if columns is None:
+            yield csvsafe.BOM.encode("utf-8")
+
+
+def _columns(rows) -> list[str]:
+    columns: list[str] = []
+    for row in rows:
+        for key in row:
+            if key not in columns:
+                columns.append(key)
+    return columns
 
 
 class GeoJSONRenderer(FormatRenderer):
@@ -160,6 +180,21 @@ class GeoJSONRenderer(FormatRenderer):
                 if member in data:
                     document[member] = data[member]
         return json.dumps(document, ensure_ascii=False).encode("utf-8")
+
+    @classmethod
+    def stream(cls, chunks, count: int, wanted: list[str] | None = None):
+        """A whole export (``?all=true``) as one FeatureCollection (with ``count``), written
+        feature by feature as the chunks are read."""
+        yield f'{{"type": "FeatureCollection", "count": {count}, "features": ['.encode()
+        separator = ""
+        for rows in chunks:
+            if rows:
+                features = ", ".join(
+                    json.dumps(cls.feature(row, wanted), ensure_ascii=False) for row in rows
+                )
+                yield f"{separator}{features}".encode()
+                separator = ", "
+        yield b"]}"
 
     @staticmethod
     def feature(row: dict, wanted: list[str] | None = None) -> dict:

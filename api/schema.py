@@ -82,8 +82,45 @@ JSONLD_SCHEMA = {
 }
 
 JSON = "application/json"
-#: Errors are JSON whatever format was asked for.
-ERRORS = {(400, JSON): ERROR_SCHEMA, (429, JSON): DETAIL_SCHEMA}
+LIMIT_SCHEMA = {
+    "type": "object",
+    "description": "A request over one of the server's limits, naming it.",
+    "properties": {"detail": {"type": "string"}, "limit": {"type": "integer"}},
+    "required": ["detail", "limit"],
+}
+#: Errors are JSON whatever format was asked for: 406 for an Accept header the endpoint
+#: cannot satisfy (naming what it offers), 414 for a URL over the app's limit.
+ERRORS = {
+    (400, JSON): ERROR_SCHEMA,
+    (406, JSON): DETAIL_SCHEMA,
+    (414, JSON): LIMIT_SCHEMA,
+    (429, JSON): DETAIL_SCHEMA,
+}
+#: Headers of every page of a list (api.pagination), documented on its 200 answers.
+PAGE_HEADERS = [
+    OpenApiParameter(
+        "Link",
+        OpenApiTypes.STR,
+        location=OpenApiParameter.HEADER,
+        response=[200],
+        description="RFC 8288 links to the first, prev, next and last pages as they apply, "
+        'e.g. `<https://…/api/v1/facilities/?limit=20&offset=20>; rel="next"`.',
+    ),
+    OpenApiParameter(
+        "X-Total-Count",
+        OpenApiTypes.INT,
+        location=OpenApiParameter.HEADER,
+        response=[200],
+        description="How many records match (every page; a whole export: how many it holds).",
+    ),
+]
+ALL_PARAMETER = OpenApiParameter(
+    "all",
+    OpenApiTypes.BOOL,
+    description="With format=csv or geojson: every matching record in one streamed answer "
+    "instead of one page (at most 100,000: more is a 400 naming the cap; no limit or offset).",
+    examples=[OpenApiExample(name="example", value=True)],
+)
 
 
 @extend_schema_serializer(many=False)
@@ -201,6 +238,40 @@ def strip_required_from_records(result, generator, request, public):
     return result
 
 
+def examples_are_not_values(result, generator, request, public):
+    """An optional query parameter's example goes into its description ("Example: `JP`."),
+    not into ``example``/``examples``: Swagger UI's "Try it out" fills every example in as a
+    value (swagger-ui issues 5776 and 8276; no option turns that off), so Execute with the
+    fields untouched would send every filter at once and match nothing. Required and path
+    parameters keep their examples (the request needs a value)."""
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") != "query" or parameter.get("required"):
+                    continue
+                example = _take_example(parameter)
+                if example is None:
+                    continue
+                if isinstance(example, list):
+                    example = ",".join(map(str, example))
+                description = parameter.get("description", "").rstrip()
+                parameter["description"] = f"{description} Example: `{example}`.".strip()
+    return result
+
+
+def _take_example(parameter: dict):
+    """Removes every example value Swagger UI would pre-fill from ``parameter``; the first."""
+    found = []
+    if "examples" in parameter:
+        found += [example.get("value") for example in parameter.pop("examples").values()]
+    if "example" in parameter:
+        found.append(parameter.pop("example"))
+    for schema in (parameter.get("schema", {}), parameter.get("schema", {}).get("items", {})):
+        if "example" in schema:
+            found.append(schema.pop("example"))
+    return next((value for value in found if value not in (None, "")), None)
+
+
 LANG_PARAMETER = parameter(
     "lang",
     OpenApiTypes.STR,
@@ -255,6 +326,7 @@ IF_MATCH_PARAMETER = OpenApiParameter(
 )
 WRITE_ERRORS = {
     (400, JSON): ERROR_SCHEMA,
+    (413, JSON): LIMIT_SCHEMA,
     (401, JSON): DETAIL_SCHEMA,
     (403, JSON): DETAIL_SCHEMA,
     (429, JSON): DETAIL_SCHEMA,

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Prefetch
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
@@ -24,7 +25,7 @@ from rest_framework.views import APIView
 from api import concurrency, representations, schema, serializers, write_serializers
 from api.caching import CacheHeadersMixin
 from api.language import request_language
-from api.pagination import DirectoryPagination
+from api.pagination import TOTAL_COUNT_HEADER, DirectoryPagination
 from api.parameters import unknown_parameter_errors
 from api.renderers import (
     CSVRenderer,
@@ -59,7 +60,12 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
-LIST_PARAMETERS = {"format", "limit", "offset", "fields", "facets", "lang"}
+LIST_PARAMETERS = {"format", "limit", "offset", "fields", "facets", "lang", "all"}
+#: the formats a whole list can be exported in (``?all=true``), and at most how many records
+EXPORT_FORMATS = ("csv", "geojson")
+EXPORT_MAX_ROWS = 100_000
+#: records read, serialized and sent per step of an export (constant SQL per chunk)
+EXPORT_CHUNK_ROWS = 500
 DETAIL_PARAMETERS = {"format", "fields", "lang"}
 
 
@@ -105,10 +111,45 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
             errors.update(self._check_facets(request))
             errors.update(self._check_filters(request))
             errors.update(self._check_pagination(request))
-            if self.request_format() == "jsonld":
-                errors["format"] = [_("jsonld is offered on detail endpoints only.")]
+            errors.update(self._check_export(request))
         if errors:
             raise ValidationError(errors)
+
+    def get_renderers(self):
+        """JSON-LD describes one record: a list is not offered in it (``?format=jsonld`` is a
+        400 naming the formats, ``Accept: application/ld+json`` a 406: api.negotiation)."""
+        renderers = super().get_renderers()
+        if self.action == "list":
+            renderers = [r for r in renderers if not isinstance(r, JSONLDRenderer)]
+        return renderers
+
+    def _check_export(self, request) -> dict:
+        """``all=true`` (a whole export) with ``format=csv`` or ``geojson``; never with
+        ``limit``/``offset`` (it has no pages)."""
+        raw = request.query_params.get("all")
+        self.export_all = False
+        if raw is None:
+            return {}
+        formats = [r.format for r in self.get_renderers() if r.format in EXPORT_FORMATS]
+        if raw not in ("true", "false"):
+            return {"all": [_("'%(value)s' is not a boolean: use true or false.") % {"value": raw}]}
+        if raw == "false":
+            return {}
+        if self.request_format() not in formats:
+            return {
+                "all": [
+                    _("all=true exports whole lists as %(formats)s: add format=%(formats)s.")
+                    % {"formats": "|".join(formats)}
+                ]
+            }
+        paged = [name for name in ("limit", "offset") if name in request.query_params]
+        if paged:
+            return {
+                name: [_("A whole export (all=true) has no pages: leave out limit and offset.")]
+                for name in paged
+            }
+        self.export_all = True
+        return {}
 
     def _check_filters(self, request) -> dict:
         self.filterset = self.filterset_class(
@@ -218,6 +259,8 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
+        if self.export_all:
+            return self.export(queryset)
         page = self.paginate_queryset(queryset)
         data = representations.represent(
             self.serializer_class, page, self.get_serializer_context(), self.list_relations
@@ -234,6 +277,43 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
                 [record.slug for record in page],
                 reads_every_write=self.filterset.reads_every_write(),
             )
+        return response
+
+    def export(self, queryset) -> StreamingHttpResponse:
+        """Every matching record, streamed in chunks of EXPORT_CHUNK_ROWS (never the whole
+        list in memory): one query for the ordered ids, then per chunk the page queries of a
+        list (its records and their related summaries). More than EXPORT_MAX_ROWS is a 400.
+
+        Never kept by the response cache (it stores no streamed answer), so a large export
+        cannot fill Redis; the per-record representations are cached as for pages.
+        """
+        ids = list(queryset.values_list("pk", flat=True)[: EXPORT_MAX_ROWS + 1])
+        if len(ids) > EXPORT_MAX_ROWS:
+            message = _(
+                "More than %(maximum)s records match: a whole export holds at most "
+                "%(maximum)s. Narrow it with filters (e.g. country, kind, updated_since)."
+            ) % {"maximum": EXPORT_MAX_ROWS}
+            raise ValidationError({"all": [message]})
+        context = self.get_serializer_context()
+        renderer = self.request.accepted_renderer
+
+        def chunks():
+            for start in range(0, len(ids), EXPORT_CHUNK_ROWS):
+                wanted = ids[start : start + EXPORT_CHUNK_ROWS]
+                position = {pk: index for index, pk in enumerate(wanted)}
+                records = sorted(queryset.filter(pk__in=wanted), key=lambda r: position[r.pk])
+                yield representations.represent(
+                    self.serializer_class, records, context, self.list_relations
+                )
+
+        response = StreamingHttpResponse(
+            renderer.stream(chunks(), len(ids), self.serialized_fields()),
+            content_type=f"{renderer.media_type}; charset=utf-8",
+        )
+        response[TOTAL_COUNT_HEADER] = str(len(ids))
+        response["Content-Disposition"] = (
+            f'attachment; filename="{self.basename}.{renderer.format}"'
+        )
         return response
 
     def kept_count_key(self) -> str | None:
@@ -364,6 +444,8 @@ def _schema(
                 schema.LANG_PARAMETER,
                 *([schema.facets_parameter(facets)] if facets else []),
                 schema.format_parameter(["json", "csv", *geo]),
+                schema.ALL_PARAMETER,
+                *schema.PAGE_HEADERS,
             ],
             responses=schema.list_responses(serializer, geojson=geojson),
         ),
@@ -604,6 +686,7 @@ class SearchView(CacheHeadersMixin, APIView):
             schema.parameter("limit", OpenApiTypes.INT, "Page size, 1 to 200.", 20),
             schema.parameter("offset", OpenApiTypes.INT, "Results to skip.", 0),
             schema.format_parameter(["json", "csv"]),
+            *schema.PAGE_HEADERS,
         ],
         responses={
             (200, "application/json"): serializers.SearchResultSerializer(many=True),
@@ -671,15 +754,15 @@ class SearchView(CacheHeadersMixin, APIView):
         ]
         paginator.count, paginator.limit, paginator.offset = total, limit, offset
         paginator.request = request
-        response = Response(
+        return Response(
             OrderedDict(
                 count=total,
                 next=paginator.get_next_link(),
                 previous=paginator.get_previous_link(),
                 results=results,
-            )
+            ),
+            headers=paginator.page_headers(),
         )
-        return response
 
 
 class InstitutionMatchView(CacheHeadersMixin, APIView):

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import sys
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers
@@ -55,6 +57,77 @@ UNAVAILABLE_PAGE = (
     '<p style="margin: 0"><strong>{title}</strong></p><p style="margin: 0.25rem 0 0">{hint}</p>'
     "</body></html>\n"
 )
+
+
+#: The longest URL (path and query string, as sent) the app reads: longer is a 414 naming
+#: this limit. gunicorn itself refuses nothing by length (config/gunicorn.py,
+#: ``limit_request_line = 0``: its own ceiling, 8,190 bytes, would answer a plain-text 400
+#: before the app could say why); a proxy in front should allow at least as much.
+MAX_URL_LENGTH = 16_384
+
+
+def json_path(request) -> bool:
+    return request.path.startswith(JSON_PATH_PREFIXES)
+
+
+def url_too_long(request) -> HttpResponse | None:
+    """A 414 (JSON on API paths, plain text elsewhere) naming MAX_URL_LENGTH when the URL as
+    sent is longer; None otherwise."""
+    path = request.META.get("RAW_URI") or request.get_full_path()
+    if len(path) <= MAX_URL_LENGTH:
+        return None
+    detail = (
+        f"The URL is {len(path)} characters long; this server reads at most {MAX_URL_LENGTH}. "
+        "Shorten the query (fewer or shorter parameter values)."
+    )
+    body = {"detail": detail, "limit": MAX_URL_LENGTH}
+    if json_path(request):
+        return JsonResponse(body, status=414)
+    return HttpResponse(detail, status=414, content_type="text/plain; charset=utf-8")
+
+
+class RefuseLongUrlsMiddleware:
+    """Answers a URL longer than MAX_URL_LENGTH with a 414 naming the limit, before any other
+    work."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return url_too_long(request) or self.get_response(request)
+
+
+def bad_request(request, exception=None):
+    """Django's ``handler400`` (a request Django cannot read: a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE, too many form fields or files, a bad host…): JSON naming the
+    limit on API paths, Django's page elsewhere. A body too large is a 413."""
+    if not json_path(request):
+        from django.views.defaults import bad_request as html_bad_request
+
+        return html_bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return JsonResponse(
+            {
+                "detail": f"The request body is larger than {limit} bytes, the most this "
+                "server reads (DATA_UPLOAD_MAX_MEMORY_SIZE).",
+                "limit": limit,
+            },
+            status=413,
+        )
+    if isinstance(exception, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return JsonResponse(
+            {"detail": f"The request has more than {limit} fields.", "limit": limit},
+            status=400,
+        )
+    if isinstance(exception, TooManyFilesSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        return JsonResponse(
+            {"detail": f"The request has more than {limit} files.", "limit": limit},
+            status=400,
+        )
+    return JsonResponse({"detail": "The request could not be read (bad request)."}, status=400)
 
 
 def not_found(request, exception=None):
@@ -110,7 +183,7 @@ def database_unavailable_response(request, error: BaseException | None = None) -
         "The database is unavailable; the directory cannot answer right now. "
         f"Please retry in {DATABASE_RETRY_AFTER_SECONDS} seconds."
     )
-    if request.path.startswith(JSON_PATH_PREFIXES):
+    if json_path(request):
         response = JsonResponse({"detail": detail}, status=503)
     else:
         response = notice_page(request, 503, UNAVAILABLE_TEXT)

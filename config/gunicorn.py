@@ -13,3 +13,7 @@ if os.environ.get("LOG_FORMAT", "json") == "json":
 # Slow clients never hold a worker for ever; a deploy lets requests in flight finish.
 timeout = 30
 graceful_timeout = 30
+# The app answers an overlong URL itself, as JSON naming its limit (config.errors.MAX_URL_LENGTH,
+# 16,384): gunicorn's own ceiling is 8,190 bytes, and its refusal a plain-text 400. 0 = no limit
+# here (the only value above 8,190 gunicorn takes); the 30 s timeout still bounds a slow client.
+limit_request_line = 0

@@ -182,6 +182,8 @@ MIDDLEWARE = [
     # A NUL character in the path, a parameter or a cookie: 400 naming it, before anything
     # can send it to the database (inside CORS, so partner pages can read the answer).
     "config.nul_characters.RefuseNulCharactersMiddleware",
+    # A URL over config.errors.MAX_URL_LENGTH: 414 naming the limit (gunicorn reads any length).
+    "config.errors.RefuseLongUrlsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # ?lang=en|ja wins over Accept-Language for every message of the request (API, widgets).
@@ -445,6 +447,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.strip_required_from_records",
+        "api.schema.examples_are_not_values",
     ],
 }
 

@@ -22,5 +22,6 @@ urlpatterns = [
     path("feeds/", include("api.feed_urls")),
 ]
 
+handler400 = "config.errors.bad_request"
 handler404 = "config.errors.not_found"
 handler500 = "config.errors.server_error"

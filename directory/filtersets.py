@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 
@@ -403,20 +404,33 @@ def moment_filter(method: str, help_text: str) -> ValueFilter:
 
 
 def _ordering(fields: dict[str, str], help_text: str) -> OrderingFilter:
+    """``ordering`` over ``fields`` ({model field: parameter value}); where a list sorts by
+    ``name`` it also sorts by ``name_ja``. A value outside them is a 400 listing every
+    choice (the same message as any other choice: :func:`not_one_of`)."""
+    if "name" in fields:
+        fields = {**fields, "name_ja": "name_ja"}
+    names = list(fields.values())
+    choices = [*names, *(f"-{n}" for n in names)]
     ordering = OrderingFilter(
         fields=tuple(fields.items()),
         help_text=(
             f"{help_text} Comma-separated; prefix with '-' for descending. "
-            f"One or more of: {', '.join(fields.values())}."
+            f"One or more of: {', '.join(names)}."
         ),
+        error_messages={"invalid_choice": _choice_message(", ".join(choices))},
     )
-    names = list(fields.values())
     # drf-spectacular wraps a CSV filter's item schema into a comma-separated array.
-    document(
-        ordering,
-        {"type": "string", "enum": [*names, *(f"-{n}" for n in names)], "example": names[0]},
-    )
+    document(ordering, {"type": "string", "enum": choices, "example": names[0]})
     return ordering
+
+
+def _not_one_of_message(allowed: str) -> str:
+    """not_one_of's message with ``allowed`` filled in and ``%(value)s`` left for the form
+    field, in the language active when the error is raised."""
+    return _("'%(value)s' is not one of: %(allowed)s.") % {"value": "%(value)s", "allowed": allowed}
+
+
+_choice_message = lazy(_not_one_of_message, str)
 
 
 # --- Facets ---------------------------------------------------------------------------------

@@ -411,14 +411,14 @@ def test_unknown_country_message_mentions_the_value(api):
 # --- Pagination ---------------------------------------------------------------------------
 
 
-def test_limit_above_200_is_capped(api):
-    """limit=500 gives at most 200 results per page and a link to the next page."""
-    FacilityFactory.create_batch(201)
-    body = api.get(URL, {"limit": "500"}).json()
-    assert body["count"] == 201
-    assert len(body["results"]) == 200
-    assert body["next"] is not None
-    assert "limit=200" in body["next"]
+def test_limit_above_200_is_a_400_naming_the_maximum(api):
+    """One rule for limit (1 to 200): 500 is refused like 0, never silently capped."""
+    FacilityFactory.create_batch(2)
+    for value in ("500", "201", "0"):
+        response = api.get(URL, {"limit": value})
+        assert response.status_code == 400
+        assert response.json() == {"limit": ["limit must be an integer from 1 to 200."]}
+    assert len(api.get(URL, {"limit": "200"}).json()["results"]) == 2
 
 
 def test_default_page_size_and_offset(api):

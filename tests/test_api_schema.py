@@ -34,20 +34,61 @@ def test_every_resource_is_documented(schema):
         assert f"/api/v1/{resource}/" in schema["paths"]
 
 
+def prefilled_value(parameter: dict):
+    """What Swagger UI's "Try it out" fills a parameter's field with (its examples, example,
+    schema example or default, in its order), or None."""
+    parameter_schema = parameter.get("schema", {})
+    for value in (
+        *(example.get("value") for example in parameter.get("examples", {}).values()),
+        parameter.get("example"),
+        parameter_schema.get("example"),
+        parameter_schema.get("items", {}).get("example"),
+        parameter_schema.get("default"),
+        parameter.get("default"),
+    ):
+        if value is not None:
+            return value
+    return None
+
+
 def test_every_parameter_has_a_description_and_an_example(schema):
-    undocumented = []
+    """Required and path parameters carry an example value; an optional query parameter
+    names its example in its description only, so Swagger UI's "Try it out" leaves its field
+    empty and Execute sends no filter the user did not type."""
+    undocumented, prefilled = [], []
     for path, method, operation in operations(schema):
         for parameter in operation.get("parameters", []):
-            parameter_schema = parameter.get("schema", {})
-            has_example = (
-                "example" in parameter
-                or "examples" in parameter
-                or "example" in parameter_schema
-                or "example" in parameter_schema.get("items", {})
-            )
+            name = f"{method.upper()} {path} {parameter['name']}"
+            optional_query = parameter["in"] == "query" and not parameter.get("required")
+            if optional_query:
+                has_example = "Example: `" in parameter.get("description", "")
+                if prefilled_value(parameter) is not None:
+                    prefilled.append(name)
+            else:
+                has_example = prefilled_value(parameter) is not None
             if not parameter.get("description") or not has_example:
-                undocumented.append(f"{method.upper()} {path} {parameter['name']}")
+                undocumented.append(name)
     assert undocumented == []
+    assert prefilled == []
+
+
+def test_swagger_execute_with_untouched_fields_sends_no_filter(schema, api, seed_data):
+    """What Try it out would send for the facility list (only pre-filled values) is no
+    parameter at all: the whole first page."""
+    operation = schema["paths"]["/api/v1/facilities/"]["get"]
+    sent = {p["name"]: prefilled_value(p) for p in operation["parameters"]}
+    sent = {name: value for name, value in sent.items() if value is not None}
+    assert sent == {}
+    assert api.get("/api/v1/facilities/", sent).json()["count"] > 20
+
+
+def test_page_headers_and_exports_are_documented(schema):
+    operation = schema["paths"]["/api/v1/facilities/"]["get"]
+    names = {parameter["name"] for parameter in operation["parameters"]}
+    assert "all" in names
+    headers = operation["responses"]["200"]["headers"]
+    assert {"Link", "X-Total-Count"} <= set(headers)
+    assert "406" in operation["responses"]
 
 
 def test_errors_are_documented(schema):

@@ -319,3 +319,18 @@ def test_the_development_virtualenv_installs_both_locks(script):
     for arguments in installs:
         assert requirement_files(arguments) == (["requirements.txt", "requirements-dev.txt"], [])
         assert "--require-hashes" in arguments, arguments
+
+
+@pytest.mark.parametrize(
+    ("query_length", "status", "named"), [(10_000, 400, "q"), (20_000, 414, "limit")]
+)
+def test_long_urls_get_json_naming_the_limit_under_gunicorn(
+    production_server, query_length, status, named
+):
+    """gunicorn reads the whole request line (config/gunicorn.py) so the app answers it:
+    a 10,000-character q names q's limit, a URL over MAX_URL_LENGTH the URL's, both as JSON."""
+    base_url, _log = production_server
+    code, headers, body = fetch(f"{base_url}/api/v1/facilities/?q={'x' * query_length}")
+    assert code == status, body[:300]
+    assert headers["Content-Type"].startswith("application/json")
+    assert named in json.loads(body)
