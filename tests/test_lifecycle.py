@@ -483,6 +483,19 @@ def test_the_write_api_writes_successions_on_the_predecessor(editor, api):
             "successors",
             "nowhere",
         ),
+        (
+            {
+                "successors": [
+                    {
+                        "successor": "ring-ii",
+                        "type": "succeeded_by",
+                        "sources": [{"source": "no-such-report", "locator": "p. 1"}],
+                    }
+                ]
+            },
+            "successors",
+            "ring-ii: sources: Source 1 cites no-such-report, which is not a source record.",
+        ),
     ],
 )
 def test_the_rules_are_400s_naming_the_field(editor, overrides, field, message):

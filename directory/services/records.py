@@ -35,6 +35,7 @@ from directory import publishing
 from directory.choices import DatePrecision
 from directory.i18n import english, verbose_name
 from directory.models import ChangeEvent, NamedRecord, Source, Succession
+from directory.models.base import unknown_cited_sources
 from directory.services import citations, feed, history, versions
 from directory.writes import service_write
 
@@ -251,6 +252,11 @@ def _clean_successions(relation, values, record) -> tuple[list, list[str]]:
         except ValidationError as error:
             for field_name, messages in error.message_dict.items():
                 problems.extend(f"{successor.slug}: {field_name}: {text}" for text in messages)
+            continue
+        # Its citations name source records, as the succession model's clean() requires.
+        unknown = unknown_cited_sources(row.sources)
+        if unknown:
+            problems.extend(f"{successor.slug}: sources: {text}" for text in unknown)
             continue
         links.append(SuccessionLink.of(successor, {k: getattr(row, k) for k in through.LINK_DATA}))
     if record is not None and record.pk is not None:
