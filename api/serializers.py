@@ -76,6 +76,34 @@ class RoleBriefSerializer(BriefSerializer):
     )
 
 
+class CitedSourceSerializer(serializers.Serializer):
+    """The source a citation names, as a reader finds it."""
+
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    title_ja = serializers.CharField()
+    display_title = serializers.CharField()
+    publisher = serializers.CharField()
+    publisher_ja = serializers.CharField()
+    date = serializers.CharField(
+        allow_null=True,
+        help_text="ISO 8601 to the precision the document gives: 2023, 2023-03 or 2018-08-09.",
+    )
+    url = serializers.URLField(
+        help_text="Where to open the document: its public address, or else this API's record "
+        "of the source."
+    )
+    api_url = serializers.URLField(help_text="This API's record of the source.")
+
+
+class CitationSerializer(serializers.Serializer):
+    """A citation backing a record's facts: the source, where in it, and the passage."""
+
+    source = CitedSourceSerializer()
+    locator = serializers.CharField(help_text="Where in the source: line 43, lines 49–53, p. 12.")
+    passage = serializers.CharField(required=False, help_text="The words quoted.")
+
+
 class SuccessionBriefSerializer(BriefSerializer):
     """A predecessor or successor in brief, with how and when one followed the other."""
 
@@ -85,7 +113,9 @@ class SuccessionBriefSerializer(BriefSerializer):
     date_precision = serializers.ChoiceField(choices=choices.DatePrecision.choices)
     note = serializers.CharField()
     note_ja = serializers.CharField()
-    sources = serializers.ListField(child=serializers.DictField())
+    sources = CitationSerializer(
+        many=True, help_text="Its citations, as a record's (those the caller may see)."
+    )
 
 
 class CountryBriefSerializer(serializers.Serializer):
@@ -155,9 +185,11 @@ def _link_json(value) -> list:
 
 @extend_schema_field(SuccessionBriefSerializer(many=True))
 class SuccessionBriefsField(BriefsField):
-    """Predecessors or successors: each in brief with its type, date, note and citations.
+    """Predecessors or successors: each in brief with its type, date, note and citations
+    (shown as the record's own: :func:`citations_shown`).
 
-    Only those the caller may see: a succession to a draft is not shown to the public.
+    Only those the caller may see: a succession to a draft is not shown to the public, nor a
+    citation of a draft source.
     """
 
     def to_representation(self, record):
@@ -174,7 +206,7 @@ class SuccessionBriefsField(BriefsField):
                     "date_precision": precision,
                     "note": note or "",
                     "note_ja": note_ja or "",
-                    "sources": _link_json(sources),
+                    "sources": citations_shown(self.context, record, _link_json(sources)),
                 }
             )
             result.append(data)
@@ -268,34 +300,6 @@ class FacilityIdentifiersField(IdentifiersField):
     pass
 
 
-class CitedSourceSerializer(serializers.Serializer):
-    """The source a citation names, as a reader finds it."""
-
-    slug = serializers.CharField()
-    title = serializers.CharField()
-    title_ja = serializers.CharField()
-    display_title = serializers.CharField()
-    publisher = serializers.CharField()
-    publisher_ja = serializers.CharField()
-    date = serializers.CharField(
-        allow_null=True,
-        help_text="ISO 8601 to the precision the document gives: 2023, 2023-03 or 2018-08-09.",
-    )
-    url = serializers.URLField(
-        help_text="Where to open the document: its public address, or else this API's record "
-        "of the source."
-    )
-    api_url = serializers.URLField(help_text="This API's record of the source.")
-
-
-class CitationSerializer(serializers.Serializer):
-    """A citation backing a record's facts: the source, where in it, and the passage."""
-
-    source = CitedSourceSerializer()
-    locator = serializers.CharField(help_text="Where in the source: line 43, lines 49–53, p. 12.")
-    passage = serializers.CharField(required=False, help_text="The words quoted.")
-
-
 def source_date(published_on, precision) -> str | None:
     """A source's date as ISO 8601 to the precision it is known: 2023, 2023-03, 2018-08-09."""
     if not published_on:
@@ -321,31 +325,39 @@ def cited_source_dict(context, brief) -> dict:
     }
 
 
+def citations_shown(context, record, citations) -> list[dict]:
+    """``citations`` (stored ``{source, locator, passage?}`` dicts: the record's own, or those
+    of one of its successions) as the API shows them, each with what a reader needs to find
+    its source, read from ``record.briefs["sources"]`` (filled with the other summaries in one
+    query; a succession's sources are indexed on both its ends: services.citations). A
+    citation of a source the caller may not see (a draft) is left out, as any relation to a
+    draft."""
+    sources = {brief.slug: brief for brief in record.briefs.get("sources", [])}
+    shown = []
+    for citation in citations or []:
+        brief = sources.get(citation.get("source")) if isinstance(citation, dict) else None
+        if brief is None:
+            continue
+        item = {
+            "source": cited_source_dict(context, brief),
+            "locator": citation.get("locator", ""),
+        }
+        if citation.get("passage"):
+            item["passage"] = citation["passage"]
+        shown.append(item)
+    return shown
+
+
 @extend_schema_field(CitationSerializer(many=True))
 class CitationsField(serializers.Field):
-    """A record's citations, each with what a reader needs to find its source (read from
-    ``record.briefs["sources"]``, filled with the other summaries in one query). A citation
-    of a source the caller may not see (a draft) is left out, as any relation to a draft."""
+    """A record's citations (:func:`citations_shown`)."""
 
     def __init__(self, **kwargs):
         kwargs.update(read_only=True, source="*")
         super().__init__(**kwargs)
 
     def to_representation(self, record):
-        sources = {brief.slug: brief for brief in record.briefs.get("sources", [])}
-        shown = []
-        for citation in record.sources or []:
-            brief = sources.get(citation.get("source")) if isinstance(citation, dict) else None
-            if brief is None:
-                continue
-            item = {
-                "source": cited_source_dict(self.context, brief),
-                "locator": citation.get("locator", ""),
-            }
-            if citation.get("passage"):
-                item["passage"] = citation["passage"]
-            shown.append(item)
-        return shown
+        return citations_shown(self.context, record, record.sources)
 
 
 # --- Records --------------------------------------------------------------------------

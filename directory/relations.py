@@ -31,8 +31,9 @@ CITED_SOURCE_COLUMNS = (
 
 
 def cited_sources(column: str) -> Relation:
-    """The sources a record cites (its column in directory.models.Citation), with what its
-    citations show of them; only those the caller may see."""
+    """The sources a record cites (its column in directory.models.Citation: in its own
+    citations and in its successions'), with what its citations show of them; only those the
+    caller may see."""
     return Relation("sources", Citation, column, "source", "sources", extra=CITED_SOURCE_COLUMNS)
 
 

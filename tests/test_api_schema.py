@@ -101,6 +101,13 @@ def test_errors_are_documented(schema):
             assert "404" in operation["responses"], path
 
 
+def test_a_succession_documents_its_citations_as_a_records(schema):
+    components = schema["components"]["schemas"]
+    cited = components["SuccessionBrief"]["properties"]["sources"]
+    assert cited["items"] == components["Facility"]["properties"]["sources"]["items"]
+    assert cited["items"] == {"$ref": "#/components/schemas/Citation"}
+
+
 def test_enums_are_listed(schema):
     facility_list = schema["paths"]["/api/v1/facilities/"]["get"]
     kind = next(p for p in facility_list["parameters"] if p["name"] == "kind")

@@ -16,7 +16,7 @@ from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from config.response_cache import answer_kinds
-from directory import choices, filtersets
+from directory import choices, filtersets, services
 from directory import kinds as kinds_module
 from directory.kinds import (
     CHANGES,
@@ -27,7 +27,7 @@ from directory.kinds import (
     changed_kinds,
     membership,
 )
-from directory.models import Facility, Technique
+from directory.models import Facility, Source, Technique
 from tests.factories import (
     CallFactory,
     FacilityFactory,
@@ -35,7 +35,9 @@ from tests.factories import (
     InstitutionFactory,
     ProgrammeFactory,
     ResearchFieldFactory,
+    SourceFactory,
     TechniqueFactory,
+    citation,
     delete,
     update,
 )
@@ -269,6 +271,32 @@ def test_a_renamed_technique_changes_the_details_showing_it_and_no_other(
 
     assert api.get("/api/v1/facilities/spring-8/")["X-Cache"] == "miss"
     assert api.get("/api/v1/facilities/nanoterasu/")["X-Cache"] == "hit"
+
+
+def test_a_renamed_source_changes_both_ends_of_a_succession_citing_it(
+    api, directory, response_cache
+):
+    SourceFactory(slug="transition-report", name="Transition Report")
+    old, new = FacilityFactory(slug="old-ring"), FacilityFactory(slug="new-ring")
+    link = services.SuccessionLink(
+        new, "upgraded_into", sources=[citation("transition-report", "p. 7")]
+    )
+    services.record_update(record=old, relations={"successors": [link]})
+    ends = {
+        "/api/v1/facilities/old-ring/": "successors",
+        "/api/v1/facilities/new-ring/": "predecessors",
+    }
+    cached(api, *ends, "/api/v1/facilities/spring-8/")
+
+    update(Source.objects.get(slug="transition-report"), name="Transition Report (revised)")
+
+    assert {url: api.get(url)["X-Cache"] for url in ends} == dict.fromkeys(ends, "miss")
+    # With Redis a detail not citing it stays cached; per process it follows the kind.
+    shared = getattr(response_cache, "shared_between_processes", False)
+    assert api.get("/api/v1/facilities/spring-8/")["X-Cache"] == ("hit" if shared else "miss")
+    for url, relation in ends.items():
+        (brief,) = api.get(url).json()[relation]
+        assert brief["sources"][0]["source"]["title"] == "Transition Report (revised)", url
 
 
 def test_beyond_the_limit_a_write_changes_every_detail_of_the_kind(

@@ -281,7 +281,10 @@ def shown(value, expected):
             return sorted(item["code"] for item in value)
         if "type" in value[0]:  # successions: the link's own values, by successor
             return sorted(
-                ({key: item[key] for key in SUCCESSION_KEYS} for item in value),
+                (
+                    {key: shown(item[key], None) for key in SUCCESSION_KEYS}  # citations too
+                    for item in value
+                ),
                 key=lambda item: item["slug"],
             )
         if "role" in value[0]:

@@ -19,11 +19,15 @@ from rest_framework.test import APIClient
 from directory import services
 from directory.models import (
     ChangeEvent,
+    Citation,
     Facility,
     FacilitySuccession,
     FeedEntry,
     Institution,
+    InstitutionSuccession,
     Programme,
+    ProgrammeSuccession,
+    Source,
 )
 from directory.portable import export_directory, import_directory
 from directory.resources import FacilityResource
@@ -32,10 +36,12 @@ from tests.factories import (
     FacilityFactory,
     InstitutionFactory,
     ProgrammeFactory,
+    SourceFactory,
     api_token,
     citation,
     cited_source,
     delete,
+    direct_writes,
     update,
 )
 from tests.test_history import form_data, page_text
@@ -44,6 +50,22 @@ from tests.test_import_admin import as_csv, import_file, preview
 pytestmark = pytest.mark.django_db
 
 CITATION = citation(locator="p. 12", passage="…")
+#: CITATION as the API shows it: the test source with what a reader needs to find it.
+SHOWN_CITATION = {
+    "source": {
+        "slug": "test-source",
+        "title": "Test source",
+        "title_ja": "テスト出典",
+        "display_title": "Test source",
+        "publisher": "Test publisher",
+        "publisher_ja": "",
+        "date": None,
+        "url": "https://example.org/source",
+        "api_url": "http://localhost/api/v1/sources/test-source/",
+    },
+    "locator": "p. 12",
+    "passage": "…",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -117,7 +139,7 @@ def test_a_succession_is_shown_both_ways_with_its_type_date_note_and_citations(a
         "date_precision": "year",
         "note": "Built after it",
         "note_ja": "その後に建設",
-        "sources": [CITATION],
+        "sources": [SHOWN_CITATION],
     }
     new = api.get("/api/v1/facilities/new-tokamak/?lang=ja").json()
     assert new["successors"] == []
@@ -125,6 +147,9 @@ def test_a_succession_is_shown_both_ways_with_its_type_date_note_and_citations(a
     assert predecessor["slug"] == "old-tokamak"
     assert predecessor["type_label"] == "後継"
     assert predecessor["note_ja"] == "その後に建設"
+    assert predecessor["sources"] == [
+        {**SHOWN_CITATION, "source": {**SHOWN_CITATION["source"], "display_title": "テスト出典"}}
+    ]
 
 
 def test_lists_leave_successions_to_the_details(api, tokamaks):
@@ -192,6 +217,193 @@ def test_renaming_a_predecessor_makes_its_successors_cached_answer_stale(api, se
     # a changed date reaches the successor too (it shows the link's date)
     succeed(old, Facility.objects.get(pk=new.pk), date=datetime.date(2009, 1, 1))
     assert api.get(url).json()["predecessors"][0]["date"] == "2009-01-01"
+
+
+# --- a succession's citations ------------------------------------------------------------------
+
+
+def cited_slugs(briefs) -> list[list[str]]:
+    """The slugs of the sources each succession brief cites, as shown."""
+    return [[item["source"]["slug"] for item in brief["sources"]] for brief in briefs]
+
+
+@pytest.mark.parametrize(
+    ("resource", "factory", "kind"),
+    [
+        ("facilities", FacilityFactory, "upgraded_into"),
+        ("programmes", ProgrammeFactory, "replaced_by"),
+        ("institutions", InstitutionFactory, "renamed_to"),
+    ],
+)
+def test_a_succession_cites_its_sources_as_a_record_does_on_both_ends(api, resource, factory, kind):
+    SourceFactory(
+        slug="transition-report",
+        name="Transition Report",
+        name_ja="移行報告",
+        publisher="Ministry",
+        publisher_ja="省",
+        published_on=datetime.date(2016, 4, 1),
+        published_on_precision="month",
+        url="https://example.org/transition",
+    )
+    cited = citation("transition-report", "lines 4–5", passage="It became the new one.")
+    first, second = factory(slug="first-one"), factory(slug="second-one")
+    # A record citing the same source in its own citations: the one rendering to compare with.
+    witness = factory(slug="witness", sources=[cited])
+    succeed(first, second, kind=kind, sources=[cited, citation(locator="p. 2")])
+
+    own = api.get(f"/api/v1/{resource}/witness/").json()["sources"]
+    assert own == [
+        {
+            "source": {
+                "slug": "transition-report",
+                "title": "Transition Report",
+                "title_ja": "移行報告",
+                "display_title": "Transition Report",
+                "publisher": "Ministry",
+                "publisher_ja": "省",
+                "date": "2016-04",
+                "url": "https://example.org/transition",
+                "api_url": "http://localhost/api/v1/sources/transition-report/",
+            },
+            "locator": "lines 4–5",
+            "passage": "It became the new one.",
+        }
+    ]
+    (successor,) = api.get(f"/api/v1/{resource}/first-one/").json()["successors"]
+    (predecessor,) = api.get(f"/api/v1/{resource}/second-one/").json()["predecessors"]
+    test_source = {
+        **SHOWN_CITATION,
+        "locator": "p. 2",
+        "source": {**SHOWN_CITATION["source"]},
+    }
+    del test_source["passage"]  # no passage quoted: none shown
+    assert successor["sources"] == predecessor["sources"] == [*own, test_source]
+    japanese = api.get(f"/api/v1/{resource}/second-one/", {"lang": "ja"}).json()
+    assert japanese["predecessors"][0]["sources"][0]["source"]["display_title"] == "移行報告"
+    # The citation index: both ends cite the succession's sources (and the witness its own).
+    column = witness._meta.model_name
+    index = Citation.objects.filter(source__slug="transition-report")
+    assert set(index.values_list(f"{column}__slug", flat=True)) == {
+        "first-one",
+        "second-one",
+        "witness",
+    }
+
+
+def test_a_draft_sources_succession_citation_is_hidden_from_the_public(api, staff_api, tokamaks):
+    old, new = tokamaks
+    SourceFactory(slug="internal-memo", name="Internal memo", is_published=False)
+    succeed(old, new, sources=[citation("internal-memo", "p. 1"), CITATION])
+    for path, relation in (
+        ("/api/v1/facilities/old-tokamak/", "successors"),
+        ("/api/v1/facilities/new-tokamak/", "predecessors"),
+    ):
+        response = api.get(path)
+        assert cited_slugs(response.json()[relation]) == [["test-source"]], path
+        assert b"internal-memo" not in response.content, path
+        assert cited_slugs(staff_api.get(path).json()[relation]) == [
+            ["internal-memo", "test-source"]
+        ], path
+    # The changes feed keeps its format (the stored citations) with public sources only.
+    assert b"internal-memo" not in api.get("/api/v1/changes/", {"limit": 500}).content
+    entry = FeedEntry.objects.filter(slug="old-tokamak").latest("id")
+    assert entry.data["successors"][0]["sources"] == [CITATION]
+    # Publishing the source shows its citation at once, on both ends and in the feed.
+    services.record_publish(record=Source.objects.get(slug="internal-memo"))
+    shown = api.get("/api/v1/facilities/new-tokamak/").json()["predecessors"]
+    assert cited_slugs(shown) == [["internal-memo", "test-source"]]
+    entry = FeedEntry.objects.filter(slug="old-tokamak").latest("id")
+    assert [item["source"] for item in entry.data["successors"][0]["sources"]] == [
+        "internal-memo",
+        "test-source",
+    ]
+
+
+def test_renaming_a_source_changes_both_ends_cached_answers(api, settings, tokamaks):
+    settings.REPRESENTATION_CACHE_SECONDS = 600
+    old, new = tokamaks
+    source = SourceFactory(slug="transition-report", name="Transition Report")
+    succeed(old, new, sources=[citation("transition-report", "p. 7")])
+    unrelated = FacilityFactory(slug="unrelated")
+    paths = {
+        "/api/v1/facilities/old-tokamak/": "successors",
+        "/api/v1/facilities/new-tokamak/": "predecessors",
+    }
+
+    def titles():
+        return {
+            path: api.get(path).json()[relation][0]["sources"][0]["source"]["title"]
+            for path, relation in paths.items()
+        }
+
+    assert titles() == dict.fromkeys(paths, "Transition Report")  # now cached
+    versions = {pk: Facility.objects.get(pk=pk).version for pk in (old.pk, new.pk, unrelated.pk)}
+    services.record_update(record=source, fields={"name": "Transition Report (revised)"})
+    assert titles() == dict.fromkeys(paths, "Transition Report (revised)")
+    assert Facility.objects.get(pk=old.pk).version > versions[old.pk]
+    assert Facility.objects.get(pk=new.pk).version > versions[new.pk]
+    assert Facility.objects.get(pk=unrelated.pk).version == versions[unrelated.pk]
+
+
+def test_the_source_detail_lists_both_ends_and_follows_the_link(api, tokamaks):
+    old, new = tokamaks
+    SourceFactory(slug="transition-report", name="Transition Report")
+    path = "/api/v1/sources/transition-report/"
+
+    def citing():
+        return slugs(api.get(path).json()["cited_by"]["facilities"])
+
+    assert citing() == []
+    succeed(old, new, sources=[citation("transition-report", "p. 7")])
+    assert sorted(citing()) == ["new-tokamak", "old-tokamak"]
+    # The successor's own writes keep its citation of the predecessor's link.
+    update(Facility.objects.get(pk=new.pk), name="New Tokamak SA")
+    assert sorted(citing()) == ["new-tokamak", "old-tokamak"]
+    # The link moved to another successor: the new one cites the source, the former not
+    # (the predecessor cites it throughout: the other ends alone change the detail).
+    newest = FacilityFactory(slug="newest", name="Newest")
+    succeed(Facility.objects.get(pk=old.pk), newest, sources=[citation("transition-report")])
+    assert sorted(citing()) == ["newest", "old-tokamak"]
+    # Reverting the predecessor to before the citation takes both ends out of the detail.
+    before = Facility.history.filter(id=old.pk).order_by("history_id")[1]  # the first link
+    services.record_revert(record=Facility.objects.get(pk=old.pk), version=before)
+    assert citing() == []
+    assert [link.successor for link in FacilitySuccession.objects.filter(predecessor=old)] == [
+        Facility.objects.get(pk=new.pk)
+    ]
+
+
+def test_deleting_the_predecessor_takes_its_citations_out_of_the_successors_index(api, tokamaks):
+    old, new = tokamaks
+    SourceFactory(slug="transition-report", name="Transition Report")
+    succeed(old, new, sources=[citation("transition-report", "p. 7")])
+    index = Citation.objects.filter(source__slug="transition-report")
+    assert set(index.values_list("facility_id", flat=True)) == {old.pk, new.pk}
+    delete(Facility.objects.get(pk=old.pk))
+    assert not index.exists()
+    cited_by = api.get("/api/v1/sources/transition-report/").json()["cited_by"]
+    assert cited_by["facilities"] == []
+    # The successor still cites the test source with its own citations.
+    assert Citation.objects.filter(facility=new, source__slug="test-source").exists()
+    # Restoring the predecessor brings its link, and both ends' index rows, back.
+    services.record_restore(model=Facility, record_id=old.pk)
+    assert set(index.values_list("facility_id", flat=True)) == {old.pk, new.pk}
+
+
+def test_rebuilding_the_index_counts_succession_citations_on_both_ends(tokamaks):
+    from directory.services import citations, feed
+
+    old, new = tokamaks
+    SourceFactory(slug="transition-report", name="Transition Report")
+    succeed(old, new, sources=[citation("transition-report", "p. 7")])
+    index = Citation.objects.filter(source__slug="transition-report")
+    with direct_writes():  # an index written before it counted successions
+        index.delete()
+    with feed.batch():
+        assert citations.rebuild([Facility]) == 2
+        assert citations.rebuild([Facility]) == 0
+    assert set(index.values_list("facility_id", flat=True)) == {old.pk, new.pk}
 
 
 # --- the write API: the rules, as 400s naming the field ----------------------------------------
@@ -270,6 +482,19 @@ def test_the_write_api_writes_successions_on_the_predecessor(editor, api):
             {"successors": [{"successor": "nowhere", "type": "succeeded_by"}]},
             "successors",
             "nowhere",
+        ),
+        (
+            {
+                "successors": [
+                    {
+                        "successor": "ring-ii",
+                        "type": "succeeded_by",
+                        "sources": [{"source": "no-such-report", "locator": "p. 1"}],
+                    }
+                ]
+            },
+            "successors",
+            "ring-ii: sources: Source 1 cites no-such-report, which is not a source record.",
         ),
     ],
 )
@@ -502,12 +727,14 @@ def test_the_seeded_successions_through_the_seed_path(api, seed_data):
     )
     (successor,) = jt60["successors"]
     assert (successor["slug"], successor["type"]) == ("jt-60sa", "succeeded_by")
-    assert successor["sources"][0] == {
-        "source": "jst-qst-koyasu-interview-2023",
-        "locator": "line 41",
-        "passage": successor["sources"][0]["passage"],
-    }
-    assert slugs(api.get("/api/v1/facilities/jt-60sa/").json()["predecessors"]) == ["jt-60"]
+    cited = successor["sources"][0]
+    assert cited["source"]["slug"] == "jst-qst-koyasu-interview-2023"
+    assert cited["source"]["title"].startswith("Attracting international talent")
+    assert cited["source"]["publisher"] == "Japan Science and Technology Agency (JST)"
+    assert cited["source"]["date"] == "2023-10-23"
+    assert cited["locator"] == "line 41" and "JT-60" in cited["passage"]
+    (predecessor,) = api.get("/api/v1/facilities/jt-60sa/").json()["predecessors"]
+    assert predecessor["slug"] == "jt-60" and predecessor["sources"] == successor["sources"]
     arim = api.get("/api/v1/programmes/arim/").json()
     assert slugs(arim["predecessors"]) == ["nanotechnology-platform"]
     assert arim["predecessors"][0]["date"] is None  # the report gives two different years
@@ -529,6 +756,37 @@ def test_the_seeded_successions_through_the_seed_path(api, seed_data):
     entry = Facility.history.filter(slug="jt-60").earliest()
     assert entry.history_change_reason.startswith("Seeded from fixtures/facilities.json")
     assert [row.successor.slug for row in entry.successors.all()] == ["jt-60sa"]
+
+
+def test_the_seeded_successions_cite_public_sources_and_no_file(api, seed_data):
+    """Every seeded succession's citations are shown on both its ends as source records,
+    through the citation index, and no answer names a seed file."""
+    seen = 0
+    for through, resource in (
+        (FacilitySuccession, "facilities"),
+        (ProgrammeSuccession, "programmes"),
+        (InstitutionSuccession, "institutions"),
+    ):
+        column = through._meta.get_field("predecessor").related_model._meta.model_name
+        for link in through.objects.select_related("predecessor", "successor"):
+            stored = [(item["source"], item["locator"]) for item in link.sources]
+            assert stored, link
+            for end, relation, other in (
+                (link.predecessor, "successors", link.successor),
+                (link.successor, "predecessors", link.predecessor),
+            ):
+                response = api.get(f"/api/v1/{resource}/{end.slug}/")
+                assert b"seeds/" not in response.content and b".txt" not in response.content
+                (brief,) = [
+                    item for item in response.json()[relation] if item["slug"] == other.slug
+                ]
+                shown = [(item["source"]["slug"], item["locator"]) for item in brief["sources"]]
+                assert shown == stored, (end.slug, relation)
+                assert all(item["source"]["title"] for item in brief["sources"])
+                cited = Citation.objects.filter(**{column: end}).values_list("source__slug")
+                assert {slug for slug, _locator in stored} <= {slug for (slug,) in cited}
+                seen += 1
+    assert seen >= 10  # JT-60 → JT-60SA, NIRS → QST, … on both ends
 
 
 def test_the_admin_import_and_export_carry_successors_as_slug_and_type(admin_client, tokamaks):

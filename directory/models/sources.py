@@ -5,7 +5,8 @@ with a locator (``"line 43"``, ``"lines 49–53"``, ``"p. 12"``) and the passage
 (directory.validators.validate_sources). The list stays on the record, so history, diffs,
 revert and import/export keep treating it as one of the record's values; :class:`Citation`
 rows, rewritten by the write services on every save (directory.services.citations), say which
-records cite each source, so a source's detail lists them in one query.
+records cite each source — in their own citations or in those of a succession they are either
+end of —, so a source's detail lists them in one query.
 """
 
 from __future__ import annotations
@@ -141,7 +142,8 @@ def _citing_column(name: str) -> models.ForeignKey:
 
 
 class Citation(GuardedWrites):
-    """One record cites one source (derived from the record's ``sources``; never edited).
+    """One record cites one source (derived from the record's ``sources`` and its
+    successions'; never edited).
 
     One nullable column per kind of citing record, exactly one of them set, so that the
     briefs query (directory.selectors.attach_briefs) and the representation versions

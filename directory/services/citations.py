@@ -1,17 +1,23 @@
 """The index of who cites which source (directory.models.Citation), kept by the write services.
 
-A record's citations live in its ``sources`` JSON; each write service that saves or deletes a
-record calls :func:`sync` or :func:`forget` inside its transaction, so the index always says
-what the records say. :func:`rebuild` fills it for records written before it existed (the
-seeding's backfill). Synthetic scale-test records are not indexed (their one synthetic source
-would otherwise list 100,000 records).
+A record's citations live in its ``sources`` JSON, and a succession's in its own ``sources``:
+the index counts a succession's citations as cited by both its records, the predecessor and the
+successor (both show the succession, so the one briefs query reads its sources with theirs, a
+source's new title reaches both, and a source's detail lists both). Each write service that
+saves or deletes a record calls :func:`sync` or :func:`forget` inside its transaction, and
+:func:`sync_records` for the other ends of the successions it adds, removes or changes, so the
+index always says what the records say. :func:`rebuild` fills it for records written before it
+existed (the seeding's backfill). Synthetic scale-test records are not indexed (their one
+synthetic source would otherwise list 100,000 records).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from directory.models import Citation, Source
+from django.db.models import Q
+
+from directory.models import Citation, Source, Succession
 from directory.models.sources import CITING_MODELS
 from directory.services import feed
 from directory.writes import service_write
@@ -34,9 +40,31 @@ def cited_slugs(citations) -> set[str]:
     }
 
 
+def succession_models(model) -> list[type[Succession]]:
+    """The succession tables linking records of ``model`` (none for most kinds)."""
+    found = []
+    for relation in model._meta.related_objects:
+        through = relation.related_model
+        if issubclass(through, Succession) and through not in found:
+            found.append(through)
+    return found
+
+
+def record_cites(record) -> set[str]:
+    """The slugs of the sources ``record`` cites: in its own citations, and in those of the
+    successions it is either end of."""
+    slugs = cited_slugs(record.sources)
+    for through in succession_models(type(record)):
+        links = through._base_manager.filter(Q(predecessor=record.pk) | Q(successor=record.pk))
+        for citations in links.values_list("sources", flat=True):
+            slugs |= cited_slugs(citations)
+    return slugs
+
+
 def sync(record) -> set:
-    """Make the index say exactly which sources ``record`` cites; returns the ids of the
-    sources it began or stopped citing (their details list it, or no longer do)."""
+    """Make the index say exactly which sources ``record`` cites (:func:`record_cites`);
+    returns the ids of the sources it began or stopped citing (their details list it, or no
+    longer do)."""
     column = column_of(type(record))
     if column is None:
         return set()
@@ -44,9 +72,7 @@ def sync(record) -> set:
     wanted = set()
     if not getattr(record, "is_synthetic", False):
         wanted = set(
-            Source._base_manager.filter(slug__in=cited_slugs(record.sources)).values_list(
-                "pk", flat=True
-            )
+            Source._base_manager.filter(slug__in=record_cites(record)).values_list("pk", flat=True)
         )
     existing = set(rows.values_list("source_id", flat=True))
     if existing - wanted:
@@ -55,6 +81,16 @@ def sync(record) -> set:
         [Citation(source_id=pk, **{f"{column}_id": record.pk}) for pk in wanted - existing]
     )
     return existing ^ wanted
+
+
+def sync_records(model, pks) -> set:
+    """:func:`sync` each of these records (the other ends of successions a write added,
+    removed or changed); returns the ids of the sources whose citing records changed."""
+    changed = set()
+    if pks and column_of(model) is not None:
+        for record in model._base_manager.filter(pk__in=pks):
+            changed |= sync(record)
+    return changed
 
 
 def forget(record) -> set:
@@ -84,12 +120,22 @@ def _rebuild(models_) -> int:
         column = column_of(model)
         if column is None:
             continue
-        wanted = set()
+        wanted, curated = set(), set()
         records = model._base_manager.filter(is_synthetic=False).values_list("pk", "sources")
         for pk, citations in records.iterator():
+            curated.add(pk)
             for slug in cited_slugs(citations):
                 if slug in slugs:
                     wanted.add((slugs[slug], pk))
+        # A succession's citations are cited by both of its ends.
+        for through in succession_models(model):
+            links = through._base_manager.values_list("predecessor", "successor", "sources")
+            for predecessor, successor, citations in links.iterator():
+                for slug in cited_slugs(citations):
+                    if slug in slugs:
+                        wanted.update(
+                            (slugs[slug], pk) for pk in (predecessor, successor) if pk in curated
+                        )
         rows = Citation.objects.exclude(**{f"{column}__isnull": True})
         existing = defaultdict(list)
         for row_id, source_id, record_id in rows.values_list("pk", "source_id", f"{column}_id"):

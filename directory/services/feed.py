@@ -160,23 +160,34 @@ def _embedders() -> dict[type[models.Model], list[tuple[type[models.Model], str]
 def _public_citations(records) -> None:
     """Leave out of each record's ``sources`` the citations of sources the public may not see
     (a draft source), as its detail does: one query for all of them."""
+    kept = _without_draft_sources([record.sources for record in records])
+    for record, shown in zip(records, kept, strict=True):
+        record.sources = shown
+
+
+def _without_draft_sources(lists: list) -> list:
+    """Each list of citations (a record's, a succession's) without the citations of sources
+    the public may not see: one query for all of them."""
     cited = set()
-    for record in records:
-        cited |= citations.cited_slugs(record.sources)
+    for value in lists:
+        cited |= citations.cited_slugs(value)
     if not cited:
-        return
+        return lists
     public = set(
         Source._base_manager.filter(selectors.public_condition(Source), slug__in=cited).values_list(
             "slug", flat=True
         )
     )
-    for record in records:
-        if isinstance(record.sources, list):
-            record.sources = [
-                citation
-                for citation in record.sources
-                if not isinstance(citation, dict) or citation.get("source") in public
-            ]
+    return [
+        [
+            citation
+            for citation in value
+            if not isinstance(citation, dict) or citation.get("source") in public
+        ]
+        if isinstance(value, list)
+        else value
+        for value in lists
+    ]
 
 
 # --- the public form of records ------------------------------------------------------------
@@ -261,6 +272,11 @@ def public_payloads(model: type[models.Model], pks: Iterable) -> dict[object, tu
                 values[row[0]].append(item)
             else:
                 values[row[0]].append({"slug": row[1], "role": row[2]} if link.role else row[1])
+        if "sources" in link.columns:  # a succession's citations: public sources only
+            items = [item for found in values.values() for item in found]
+            shown = _without_draft_sources([item["sources"] for item in items])
+            for item, citations_shown in zip(items, shown, strict=True):
+                item["sources"] = citations_shown
         for pk in ids:
             found = values.get(pk, [])
             if link.role:

@@ -35,6 +35,7 @@ from directory import publishing
 from directory.choices import DatePrecision
 from directory.i18n import english, verbose_name
 from directory.models import ChangeEvent, NamedRecord, Source, Succession
+from directory.models.base import unknown_cited_sources
 from directory.services import citations, feed, history, versions
 from directory.writes import service_write
 
@@ -252,6 +253,11 @@ def _clean_successions(relation, values, record) -> tuple[list, list[str]]:
             for field_name, messages in error.message_dict.items():
                 problems.extend(f"{successor.slug}: {field_name}: {text}" for text in messages)
             continue
+        # Its citations name source records, as the succession model's clean() requires.
+        unknown = unknown_cited_sources(row.sources)
+        if unknown:
+            problems.extend(f"{successor.slug}: sources: {text}" for text in unknown)
+            continue
         links.append(SuccessionLink.of(successor, {k: getattr(row, k) for k in through.LINK_DATA}))
     if record is not None and record.pk is not None:
         problems.extend(_succession_cycles(relation, record, links))
@@ -390,7 +396,8 @@ def _timestamp_changes(stored, fields, keep_timestamps: bool) -> list[str]:
 
 def _sync_role_links(record, field, links, *, user, reason, date) -> None:
     """Make the record's role links (or successions) exactly ``links``; a role link keeps
-    its own history too."""
+    its own history too. The other end of a succession added, removed or changed cites its
+    sources, or no longer does: its citation index follows (services.citations)."""
     through = field.remote_field.through
     owner, target = field.m2m_field_name(), field.m2m_reverse_field_name()
     key_names, data_names = through.LINK_KEY, through.LINK_DATA
@@ -408,9 +415,11 @@ def _sync_role_links(record, field, links, *, user, reason, date) -> None:
         row._history_date = date
         return row
 
+    moved = set()
     for key, row in existing.items():
         if key not in wanted:
             annotate(row).delete()
+            moved.add(key[0])
     for key, link in wanted.items():
         values = link.values()
         if key in existing:
@@ -419,8 +428,13 @@ def _sync_role_links(record, field, links, *, user, reason, date) -> None:
                 for name in data_names:
                     setattr(row, name, values[name])
                 annotate(row).save()
+                moved.add(key[0])
         else:
             annotate(through(**{owner: record, target: link.target, **values})).save()
+            moved.add(key[0])
+    if issubclass(through, Succession):
+        # The sources the other ends began or stopped citing list them differently now.
+        feed.relinked(Source, citations.sync_records(field.related_model, moved))
 
 
 def _save(record, relations, *, user, reason, date, force_insert=False) -> None:
@@ -446,8 +460,6 @@ def _save(record, relations, *, user, reason, date, force_insert=False) -> None:
 
 def _write(record, relations, *, user, reason, date, force_insert) -> None:
     record.save(force_insert=force_insert)
-    # The sources it began or stopped citing list it differently now.
-    feed.relinked(Source, citations.sync(record))
     roles = _role_fields(type(record))
     for name, values in relations.items():
         before = set() if force_insert else _links(record, name, roles)
@@ -460,6 +472,8 @@ def _write(record, relations, *, user, reason, date, force_insert) -> None:
         # or review flag show this one differently now (services.versions).
         target = type(record)._meta.get_field(name).related_model
         feed.relinked(target, {pk for pk, *_link in before ^ after})
+    # The sources it began or stopped citing (its own, its successions') list it differently.
+    feed.relinked(Source, citations.sync(record))
 
 
 def _links(record, name, roles) -> set[tuple[object, object]]:
