@@ -583,7 +583,7 @@ class SearchView(CacheHeadersMixin, APIView):
 
     @extend_schema(
         summary="Search across facilities, programmes, calls, institutions, agreements, "
-        "techniques and fields",
+        "techniques, fields and sources",
         parameters=[
             schema.parameter(
                 "q",
