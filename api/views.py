@@ -666,7 +666,7 @@ class SearchView(CacheHeadersMixin, APIView):
 
     @extend_schema(
         summary="Search across facilities, programmes, calls, institutions, agreements, "
-        "techniques and fields",
+        "techniques, fields and sources",
         parameters=[
             schema.parameter(
                 "q",

@@ -13,6 +13,7 @@ from directory.models import (
     Institution,
     Programme,
     ResearchField,
+    Source,
     Technique,
 )
 from directory.selectors import public_condition, search_condition
@@ -35,6 +36,7 @@ SEARCHABLE_KINDS = [
     SearchableKind("agreement", "agreements", Agreement),
     SearchableKind("technique", "techniques", Technique),
     SearchableKind("field", "fields", ResearchField),
+    SearchableKind("source", "sources", Source),
 ]
 #: The kinds' names, as the API's search results and changes feed name them.
 KIND_NAMES = [kind.name for kind in SEARCHABLE_KINDS]

@@ -30,8 +30,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _cited_source(db):
-    """The source record the citations of these tests name (tests.factories.citation)."""
+    """The source record the citations of these tests name (tests.factories.citation): a
+    public record, so the feed of every test starts with it (:data:`SET_UP`)."""
     cited_source()
+
+
+#: What the feed holds before each test's own writes: the cited source's creation.
+SET_UP = [("source", "test-source", "created")]
 
 
 @pytest.fixture(autouse=True)
@@ -58,12 +63,13 @@ def test_lists_every_action_in_order_with_the_public_fields(api):
     delete(facility)
     body = feed(api)
     assert actions(body) == [
+        *SET_UP,
         ("facility", "spring-8", "created"),
         ("facility", "spring-8", "updated"),
         ("institution", "riken", "created"),
         ("facility", "spring-8", "deleted"),
     ]
-    created, updated, _riken, deleted = body["results"]
+    _source, created, updated, _riken, deleted = body["results"]
     assert created["url"].endswith("/api/v1/facilities/spring-8/")
     assert (created["data"]["city"], updated["data"]["city"]) == ("Harima", "Sayo")
     assert created["data"]["country"] == "JP"
@@ -75,13 +81,14 @@ def test_a_draft_never_appears_and_unpublishing_is_a_deletion(api):
     draft = FacilityFactory(slug="draft", is_published=False)
     update(draft, city="Somewhere")
     delete(draft)
-    assert feed(api)["results"] == []  # never public: never in the feed, not even deleted
+    assert actions(feed(api)) == SET_UP  # never public: never in the feed, not even deleted
 
     withdrawn = FacilityFactory(slug="withdrawn")
     services.record_unpublish(record=withdrawn)
     update(withdrawn, city="Changed while a draft")
     services.record_publish(record=withdrawn)
     assert actions(feed(api)) == [
+        *SET_UP,
         ("facility", "withdrawn", "created"),
         ("facility", "withdrawn", "deleted"),
         ("facility", "withdrawn", "created"),
@@ -92,10 +99,11 @@ def test_a_draft_never_appears_and_unpublishing_is_a_deletion(api):
 def test_a_call_appears_only_while_its_programme_is_public(api):
     programme = ProgrammeFactory(slug="draft-scheme", is_published=False)
     CallFactory(slug="call-2027", programme=programme)
-    assert feed(api)["results"] == []  # the calls API 404s it: so does the feed
+    assert actions(feed(api)) == SET_UP  # the calls API 404s it: so does the feed
 
     services.record_publish(record=programme)
     assert actions(feed(api)) == [
+        *SET_UP,
         ("programme", "draft-scheme", "created"),
         ("call", "call-2027", "created"),
     ]
@@ -128,6 +136,7 @@ def test_a_new_slug_is_the_old_one_deleted_and_the_new_one_created(api):
     facility = FacilityFactory(slug="old-name")
     update(facility, slug="new-name")
     assert actions(feed(api)) == [
+        *SET_UP,
         ("facility", "old-name", "created"),
         ("facility", "old-name", "deleted"),
         ("facility", "new-name", "created"),
@@ -146,7 +155,7 @@ def test_cursor_pages_without_gaps_or_repeats(api):
         since = body["cursor"]
         if not body["has_more"]:
             break
-    assert seen == [f"programme-{number}" for number in range(7)]
+    assert seen == ["test-source"] + [f"programme-{number}" for number in range(7)]
     assert feed(api, since=since)["results"] == []
 
 

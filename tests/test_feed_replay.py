@@ -35,6 +35,7 @@ from directory.models import (
     Institution,
     Programme,
     ResearchField,
+    Source,
     Technique,
 )
 from tests.factories import (
@@ -45,6 +46,7 @@ from tests.factories import (
     InstitutionFactory,
     ProgrammeFactory,
     ResearchFieldFactory,
+    SourceFactory,
     TechniqueFactory,
     citation,
     country,
@@ -60,6 +62,7 @@ RESOURCES = {
     "agreement": "agreements",
     "technique": "techniques",
     "field": "fields",
+    "source": "sources",
 }
 FACTORIES = {
     Facility: FacilityFactory,
@@ -68,7 +71,11 @@ FACTORIES = {
     Agreement: AgreementFactory,
     Technique: TechniqueFactory,
     ResearchField: ResearchFieldFactory,
+    Source: SourceFactory,
 }
+#: The kinds the scenario creates, edits and deletes (all but agreements are published and
+#: unpublished too).
+KINDS = [Facility, Programme, Institution, Call, Agreement, Technique, Source]
 
 
 @pytest.fixture(autouse=True)
@@ -99,7 +106,7 @@ class Scenario:
     def create(self):
         self.counter += 1
         n = self.counter
-        model = self.rng.choice([Facility, Programme, Institution, Call, Agreement, Technique])
+        model = self.rng.choice(KINDS)
         if model is Call:
             programme = self.pick(Programme)
             if programme is None:
@@ -169,21 +176,44 @@ class Scenario:
         if relations:
             services.record_update(record=record, relations=relations, reason="relink")
 
+    def cite(self, record):
+        """Cite a source of the scenario, public or a draft (the draft is left out of what the
+        public sees of the record, and publishing it changes that)."""
+        source = self.pick(Source, slug__startswith="source-")
+        if source is not None:
+            services.record_update(
+                record=record, fields={"sources": [citation(source.slug, locator="p. 3")]}
+            )
+
     def edit(self):
-        model = self.rng.choice([Facility, Programme, Institution, Call, Agreement, Technique])
+        model = self.rng.choice(KINDS)
         record = self.pick(model)
         if record is None:
             return
         choice = self.rng.random()
         if choice < 0.3:
             self.relink(record)
+        elif choice < 0.35 and not isinstance(record, Source):
+            self.cite(record)
         elif choice < 0.4:
+            if isinstance(record, Source) and record.citations.exists():
+                return  # its citations name it by slug: a new slug would leave them dangling
             self.counter += 1
             services.record_update(record=record, fields={"slug": f"{record.slug}-r{self.counter}"})
         elif choice < 0.5 and isinstance(record, Institution):
             parent = self.pick(Institution, parent__isnull=True)
             if parent is not None and parent.pk != record.pk and not record.children.exists():
                 services.record_update(record=record, fields={"parent": parent})
+        elif choice < 0.6 and isinstance(record, Source):
+            services.record_update(
+                record=record,
+                fields={
+                    "publisher": f"Publisher {self.counter}",
+                    "url": f"https://example.org/{self.counter}",
+                    "published_on": datetime.date(2001 + self.counter % 20, 3, 1),
+                    "published_on_precision": self.rng.choice(["day", "month", "year"]),
+                },
+            )
         elif choice < 0.6 and isinstance(record, Facility):
             services.record_update(
                 record=record,
@@ -200,7 +230,7 @@ class Scenario:
             )
 
     def toggle(self):
-        model = self.rng.choice([Facility, Programme, Institution, Call, Technique])
+        model = self.rng.choice([Facility, Programme, Institution, Call, Technique, Source])
         record = self.pick(model)
         if record is None:
             return
@@ -210,13 +240,13 @@ class Scenario:
             services.record_publish(record=record)
 
     def delete(self):
-        model = self.rng.choice([Facility, Programme, Institution, Call, Agreement, Technique])
+        model = self.rng.choice(KINDS)
         record = self.pick(model)
         if record is None:
             return
         try:
             services.record_delete(record=record, reason="scenario")
-        except services.RecordInUse:
+        except services.RecordInUse:  # role links, child institutions, citations refer to it
             return
         self.deleted.append((model, record.pk))
 
@@ -333,6 +363,8 @@ def test_replaying_the_feed_gives_what_the_api_shows(api, seed):
     state = assert_replay_matches_api(api)
     # Successions were written and replayed too (of the public records that still have them).
     assert any(data.get("successors") for data in state.values())
+    # Sources were among the random writes (each of their changes: the test below).
+    assert FeedEntry.objects.filter(kind="source", slug__startswith="source-").exists()
     # The scenario exercised every kind of change (else it would prove little).
     events = set(ChangeEvent.objects.values_list("action", flat=True))
     assert {"created", "updated", "published", "unpublished", "deleted"} <= events
@@ -343,8 +375,44 @@ def test_replaying_the_feed_gives_what_the_api_shows(api, seed):
     }
 
 
+def test_replaying_the_feed_of_every_change_of_a_source(api):
+    """Each way a source changes, through the services, and what the records citing it
+    show of it: the replayed feed matches the API after each step."""
+    cited = SourceFactory(slug="report", name="Annual report", publisher="Agency")
+    draft = SourceFactory(slug="memo", name="Internal memo", is_published=False)
+    facility = FacilityFactory(slug="ring", sources=[citation("report"), citation("memo")])
+    steps = [
+        lambda: services.record_update(record=cited, fields={"name": "Annual report 2024"}),
+        lambda: services.record_update(
+            record=cited,
+            fields={"published_on": datetime.date(2024, 3, 1), "published_on_precision": "month"},
+        ),
+        lambda: services.record_publish(record=draft),  # the ring now shows both citations
+        lambda: services.record_unpublish(record=cited),  # … and then only the memo's
+        lambda: services.record_update(record=facility, fields={"sources": [citation("memo")]}),
+        lambda: services.record_update(record=cited, fields={"slug": "report-2024"}),
+        lambda: services.record_publish(record=cited),
+        lambda: services.record_delete(record=cited),
+    ]
+    for step in steps:
+        step()
+        state = assert_replay_matches_api(api)
+    assert ("source", "memo") in state and ("source", "report-2024") not in state
+    assert [item["source"] for item in state[("facility", "ring")]["sources"]] == ["memo"]
+    entries = FeedEntry.objects.filter(kind="source").exclude(slug="test-source")
+    assert list(entries.order_by("id").values_list("slug", "action")) == [
+        ("report", "created"),
+        ("report", "updated"),
+        ("report", "updated"),
+        ("memo", "created"),
+        ("report", "deleted"),
+        ("report-2024", "created"),
+        ("report-2024", "deleted"),
+    ]
+
+
 def public_seed_records() -> int:
-    """The public records of the seven kinds in fixtures/ (counted there, not typed here:
+    """The public records of the eight kinds in fixtures/ (counted there, not typed here:
     the seed data grows)."""
     models = {
         "directory.facility",
@@ -354,6 +422,7 @@ def public_seed_records() -> int:
         "directory.agreement",
         "directory.technique",
         "directory.researchfield",
+        "directory.source",
     }
     count = 0
     for path in (Path(__file__).resolve().parent.parent / "fixtures").glob("*.json"):
@@ -366,11 +435,17 @@ def test_replaying_the_feed_of_the_seeded_directory(api, seed_data):
     """The directory `make run` seeds: every public seed record is in the feed, as the API
     shows it, and a curator's edits and deletions after it too."""
     state = assert_replay_matches_api(api)
-    assert len(state) == public_seed_records()  # every public seed record of the seven kinds
+    assert len(state) == public_seed_records()  # every public seed record of the eight kinds
+    assert state[("source", "website-jasri-jp")]["source_url"] == "https://www.jasri.jp/"
     assert [item["slug"] for item in state[("facility", "jt-60")]["successors"]] == ["jt-60sa"]
     services.record_update(record=Facility.objects.get(slug="spring-8"), fields={"city": "Sayo"})
     services.record_unpublish(record=Institution.objects.get(slug="riken"))
     services.record_delete(record=Facility.objects.get(slug="isis"))
+    # A source made a draft leaves the feed, and the records citing it lose that citation.
+    services.record_unpublish(record=Source.objects.get(slug="website-jasri-jp"))
     state = assert_replay_matches_api(api)
     assert state[("facility", "spring-8")]["city"] == "Sayo"
     assert ("institution", "riken") not in state and ("facility", "isis") not in state
+    assert ("source", "website-jasri-jp") not in state
+    cited = [item["source"] for item in state[("institution", "jasri")]["sources"]]
+    assert cited == ["website-spring8-or-jp"]

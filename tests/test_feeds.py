@@ -226,6 +226,7 @@ def test_atom_lists_creates_and_updates_newest_first(api, db):
         "Updated facility: SPring-8",
         "New institution: RIKEN",
         "New facility: SPring-8",
+        "New source: Test source",  # the source the factories' records cite, made first
     ]
     first = parsed.entries[0]
     assert first.link == "http://localhost/api/v1/facilities/spring-8/"
@@ -237,7 +238,7 @@ def test_atom_lists_creates_and_updates_newest_first(api, db):
     assert parsed.feed.links[0].href == "http://localhost/api/v1/changes/"
     # The ids are the feed entries': the same on the next read.
     assert [e.id for e in atom(api).entries] == [e.id for e in parsed.entries]
-    assert len({e.id for e in parsed.entries}) == 3
+    assert len({e.id for e in parsed.entries}) == 4
 
 
 def test_atom_dates_are_the_change_times(api, db):
@@ -263,4 +264,7 @@ def test_atom_shows_nothing_of_unpublished_or_deleted_records(api, db):
     body = response.content.decode()
     for secret in ("Secret Draft", "Withdrawn", "Gone Facility", "hidden programme", "orphan"):
         assert secret not in body
-    assert [entry.title for entry in atom(api).entries] == ["New facility: Public Facility"]
+    assert [entry.title for entry in atom(api).entries] == [
+        "New facility: Public Facility",
+        "New source: Test source",  # the source the factories' records cite
+    ]

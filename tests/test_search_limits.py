@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from directory.cross_search import SEARCHABLE_KINDS
 from directory.search import MAX_QUERY_LENGTH, MAX_QUERY_TERMS, search_terms
 from tests.factories import FacilityFactory, InstitutionFactory, ProgrammeFactory
 
@@ -252,8 +253,9 @@ def test_search_holds_a_bounded_number_of_likes_per_kind(api, words):
         response = api.get(SEARCH, {"q": query})
 
     per_statement = likes_per_statement(captured.captured_queries)
-    # The count and the page are each a union of the seven kinds.
-    assert max(per_statement) <= 7 * LIKES_PER_KIND, per_statement
+    # The count and the page are each a union of the kinds (eight, sources included).
+    assert len(SEARCHABLE_KINDS) == 8
+    assert max(per_statement) <= len(SEARCHABLE_KINDS) * LIKES_PER_KIND, per_statement
     if words <= MAX_QUERY_TERMS:
         assert [row["slug"] for row in response.json()["results"]] == ["nato"]
     else:

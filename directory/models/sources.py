@@ -31,6 +31,9 @@ class Source(NamedRecord):
     """
 
     API_RESOURCE = "sources"
+    #: A source is found by its publisher too ("MEXT", "JST"), in the cross-kind search and
+    #: the sources list alike.
+    SEARCH_TERM_FIELDS = (*NamedRecord.SEARCH_TERM_FIELDS, "publisher", "publisher_ja")
     #: What other records show of a source inside their citations (services.versions): a
     #: change to any of these changes their representations.
     SUMMARY_FIELDS = (
@@ -105,6 +108,9 @@ class Source(NamedRecord):
                 ),
             ),
         ]
+
+    def search_terms(self) -> list[str]:
+        return [*super().search_terms(), self.publisher, self.publisher_ja]
 
     def clean_fields(self, exclude=None):
         super().clean_fields(exclude=exclude)

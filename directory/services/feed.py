@@ -93,6 +93,8 @@ class Shape:
     links: tuple[Link, ...] = ()
     #: model field name -> its name in the API, where they differ
     renames: dict[str, str] = field(default_factory=dict)
+    #: model fields its API detail does not show (besides HIDDEN_FIELDS)
+    hidden: frozenset[str] = frozenset()
 
 
 COUNTRY = Link("country", "country", target="code", single=True)
@@ -135,6 +137,8 @@ SHAPES = {
         ),
         Shape("technique", Technique),
         Shape("field", ResearchField),
+        # A source cites no sources and has no website of its own: its detail shows neither.
+        Shape("source", Source, (), {"url": "source_url"}, frozenset({"website", "sources"})),
     )
 }
 assert {shape.kind for shape in SHAPES.values()} == {kind.name for kind in SEARCHABLE_KINDS}
@@ -213,7 +217,7 @@ def _own_fields(shape: Shape, record) -> dict:
     # Identifiers appear as the API shows them: in one "identifiers" object.
     grouped = identifiers.columns_of(shape.model) - identifiers.SHOWN_APART
     for model_field in shape.model._meta.concrete_fields:
-        if model_field.name in HIDDEN_FIELDS or model_field.is_relation:
+        if model_field.name in HIDDEN_FIELDS | shape.hidden or model_field.is_relation:
             continue
         if model_field.name in grouped:
             continue
