@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -41,6 +42,7 @@ from directory.choices import (
 )
 from directory.countries import countries_by_code
 from directory.filter_costs import (
+    FilterTable,
     FormClassPerFilterSet,
     NumberFilter,
     OrderingFilter,
@@ -56,7 +58,10 @@ from directory.models import (
     Source,
     Technique,
 )
+from directory.models.facilities import OPERATING_ROLES
 
+#: What a parameter given no value holds once cleaned.
+EMPTY = (None, "", [])
 SLUG_PATTERN = re.compile(r"^[-a-zA-Z0-9_]+$")
 MAX_VALUES = 50
 
@@ -179,6 +184,8 @@ class MultiValueFilter(SharedConfiguration, django_filters.Filter):
         schema: dict = {"type": "array", "items": items}
         if example is not None:
             schema["example"] = example
+        #: the OpenAPI schema of the parameter (its ``__n`` lookup documents the same values)
+        self.schema = schema
         document(self, schema)
 
     def filter(self, qs, value):
@@ -396,10 +403,14 @@ class ValueFilter(SharedConfiguration, django_filters.Filter):
         return self.get_method(qs)(qs, self.field_name, value)
 
 
-def moment_filter(method: str, help_text: str) -> ValueFilter:
+def moment_filter(method: str, help_text: str, **kwargs) -> ValueFilter:
     """A date (its midnight UTC) or an ISO 8601 date-time, applied by ``method``."""
     return ValueFilter(
-        field_class=UpdatedSinceField, method=method, schema=MOMENT_SCHEMA, help_text=help_text
+        field_class=UpdatedSinceField,
+        method=method,
+        schema=MOMENT_SCHEMA,
+        help_text=help_text,
+        **kwargs,
     )
 
 
@@ -433,6 +444,185 @@ def _not_one_of_message(allowed: str) -> str:
 _choice_message = lazy(_not_one_of_message, str)
 
 
+# --- Lookup expressions (NetBox style) ------------------------------------------------------
+#
+# Each list declares, in its ``lookups`` table, which fields take which families of lookup;
+# DirectoryFilterSet.get_filters() generates one parameter per field and lookup from it, named
+# ``<field>__<lookup>`` (``name__ic``, ``energy_gev__gte``, ``kind__n``), plus the plain
+# ``<field>=`` where no filter of that name is declared. Nothing is written out per field.
+
+#: Text: equal, equal ignoring case, contains (ignoring case), starts with (ignoring case).
+TEXT = "text"
+#: Numbers and dates: equal (not for date-times), at least, at most, above, below.
+RANGE = "range"
+#: ``__n``: the opposite of the declared multi-valued filter of that name (a choice, a country,
+#: related records by slug): records matching none of the values.
+NEGATE = "negate"
+
+#: lookup suffix -> (ORM lookup, what it means); "" is the plain parameter.
+TEXT_LOOKUPS = {
+    "": ("exact", "equals (case-sensitive)"),
+    "ie": ("iexact", "equals, ignoring case"),
+    "ic": ("icontains", "contains, ignoring case"),
+    "isw": ("istartswith", "starts with, ignoring case"),
+}
+RANGE_LOOKUPS = {
+    "": ("exact", "equals"),
+    "gte": ("gte", "is at least"),
+    "lte": ("lte", "is at most"),
+    "gt": ("gt", "is above"),
+    "lt": ("lt", "is below"),
+}
+#: Longest text value a text lookup takes (no stored text field is longer).
+MAX_TEXT_LOOKUP = 500
+
+
+def _value_field(model_field) -> tuple[type[forms.Field], dict, dict]:
+    """The form field class, its arguments and the OpenAPI schema of one value of
+    ``model_field`` (a number, a date or a date-time)."""
+    if isinstance(model_field, models.DateTimeField):
+        return UpdatedSinceField, {}, MOMENT_SCHEMA
+    if isinstance(model_field, models.DateField):
+        return DayField, {}, {"type": "string", "format": "date", "example": "2020-01-01"}
+    if isinstance(model_field, models.IntegerField):
+        # Bounded: a value no column holds is refused, never sent to the database.
+        bounds = {"min_value": -(2**31), "max_value": 2**31 - 1}
+        return (
+            forms.IntegerField,
+            bounds,
+            {
+                "type": "integer",
+                "example": 2000,
+                **{"minimum": bounds["min_value"], "maximum": bounds["max_value"]},
+            },
+        )
+    if isinstance(model_field, models.DecimalField | models.FloatField):
+        return (
+            forms.DecimalField,
+            {"max_digits": 24, "decimal_places": 12},
+            {"type": "number", "example": 3},
+        )
+    raise TypeError(f"{model_field} takes no range lookups")
+
+
+def _optional(model_field) -> bool:
+    """Whether ``model_field`` may be empty (so ``__empty`` makes sense)."""
+    return model_field.null or (model_field.blank and isinstance(model_field, models.CharField))
+
+
+class LookupFilter(SharedConfiguration, django_filters.Filter):
+    """One generated lookup (``name__ic``, ``energy_gev__gte``…) on a field of the record
+    itself; ``base`` is the parameter it derives from (``name``)."""
+
+    def __init__(self, *args, base: str, lookup: str, field_class, schema: dict, **kwargs):
+        self.base, self.lookup = base, lookup
+        self.field_class = field_class
+        super().__init__(*args, **kwargs)
+        document(self, schema)
+
+    def filter(self, qs, value):
+        if value is None or value == "":
+            return qs
+        if self.lookup == "isempty":
+            empty = Q(**{f"{self.field_name}__isnull": True})
+            field = qs.model._meta.get_field(self.field_name)
+            if isinstance(field, models.CharField | models.TextField):
+                empty |= Q(**{self.field_name: ""})
+            return qs.filter(empty) if value else qs.exclude(empty)
+        return qs.filter(**{f"{self.field_name}__{self.lookup}": value})
+
+
+class NegatedFilter(SharedConfiguration, django_filters.Filter):
+    """``<filter>__n``: the records the declared multi-valued filter ``base`` would NOT match.
+
+    The records it matches are found by that filter itself (its relation, its method), so they
+    are matched only through related records the caller may see: ``operator__n=<draft>``
+    excludes nothing for the public, as ``operator=<draft>`` matches nothing.
+    """
+
+    field_class = MultiValueField
+
+    def __init__(self, *args, base: str, check, schema: dict, **kwargs):
+        self.base = base
+        super().__init__(*args, **kwargs)
+        self.extra["check"] = check
+        document(self, schema)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        positive = self.parent.filters[self.base]
+        matched = positive.filter(qs.model.objects.all(), value)
+        return qs.exclude(pk__in=matched.values("pk"))
+
+
+def _suffixed(base: str, suffix: str) -> str:
+    return f"{base}__{suffix}" if suffix else base
+
+
+def lookup_filters(model, table: dict, declared: dict) -> dict:
+    """The parameters ``table`` (field or filter name -> families) generates for ``model``,
+    leaving out any name ``declared`` already has."""
+    generated = {}
+    for name, families in table.items():
+        if NEGATE in families:
+            positive = declared[name]
+            help_text = (
+                f"Records matching none of these (the opposite of `{name}`; through related "
+                "records you may see). Comma-separated or repeated."
+            )
+            generated[f"{name}__n"] = NegatedFilter(
+                field_name=positive.field_name,
+                base=name,
+                check=positive.extra["check"],
+                schema=positive.schema,
+                help_text=help_text,
+            )
+        field = model._meta.get_field(name) if families != (NEGATE,) else None
+        if field is None:
+            continue
+        label = str(field.verbose_name)
+        lookups: dict[str, tuple] = {}
+        if TEXT in families:
+            text = {"type": "string", "maxLength": MAX_TEXT_LOOKUP, "example": "spring"}
+            for suffix, (lookup, meaning) in TEXT_LOOKUPS.items():
+                lookups[suffix] = (
+                    lookup,
+                    meaning,
+                    forms.CharField,
+                    {"max_length": MAX_TEXT_LOOKUP},
+                    text,
+                )
+        if RANGE in families:
+            field_class, arguments, schema = _value_field(field)
+            for suffix, (lookup, meaning) in RANGE_LOOKUPS.items():
+                if suffix == "" and isinstance(field, models.DateTimeField):
+                    continue  # equal to the microsecond: no use
+                lookups[suffix] = (lookup, meaning, field_class, arguments, schema)
+        if lookups and _optional(field):
+            lookups["empty"] = (
+                "isempty",
+                "is empty (true) or not (false)",
+                BooleanChoiceField,
+                {},
+                {"type": "boolean", "example": True},
+            )
+        for suffix, (lookup, meaning, field_class, arguments, schema) in lookups.items():
+            parameter = _suffixed(name, suffix)
+            if parameter in declared:
+                continue
+            generated[parameter] = LookupFilter(
+                field_name=name,
+                base=name,
+                lookup=lookup,
+                field_class=field_class,
+                schema=schema,
+                help_text=f"Records whose {label} {meaning}.",
+                **arguments,
+            )
+    return generated
+
+
 # --- Facets ---------------------------------------------------------------------------------
 
 
@@ -441,12 +631,17 @@ class Facet:
     """Counts of the listed records per value of one field or relation (``?facets=``).
 
     ``labels`` names the values: a choices class, ``"country"`` (country names) or None (the
-    value itself). With ``relation``, only links to related records the caller may see count.
+    value itself). With ``relation``, only links to related records the caller may see count,
+    and only those links meeting ``condition`` (a role). Facets are disjunctive: a facet is
+    counted under every filter but its own, ``filters`` (default: the parameter of the
+    facet's name), and the lookups generated from them (``kind__n``).
     """
 
     path: str
     labels: object = None
     relation: str | None = None
+    condition: tuple[tuple[str, object], ...] = ()
+    filters: tuple[str, ...] = ()
 
     def label(self, value, language: str) -> str:
         if self.labels == "country":
@@ -480,22 +675,75 @@ class DirectoryFilterSet(FormClassPerFilterSet, django_filters.FilterSet):
         ),
     )
     updated_since = moment_filter(
-        "filter_updated_since", "Records changed at or after this ISO 8601 date or date-time."
+        "filter_updated_since",
+        "Records changed at or after this ISO 8601 date or date-time.",
+        field_name="updated_at",
     )
 
     #: name -> Facet offered by ``?facets=`` on this list
     facets: dict[str, Facet] = {}
 
+    #: field or filter name -> lookup families (TEXT, RANGE, NEGATE): the generated
+    #: parameters of each list (lookup_filters); the lists add their own to these
+    lookups: dict[str, tuple[str, ...]] = {
+        "slug": (TEXT,),
+        "name": (TEXT,),
+        "name_ja": (TEXT,),
+        "acronym": (TEXT,),
+        "created_at": (RANGE,),
+        "updated_at": (RANGE,),
+    }
+
+    @classmethod
+    def get_filters(cls):
+        """The declared filters, then those the ``lookups`` tables of the class and its bases
+        generate (django-filter's hook for generated filters)."""
+        filters = FilterTable(super().get_filters())
+        if cls._meta.model is None:
+            return filters
+        table: dict = {}
+        for klass in reversed(cls.__mro__):
+            table.update(vars(klass).get("lookups", {}))
+        generated = lookup_filters(cls._meta.model, table, filters)
+        cls.optional_filters = frozenset(generated)
+        filters.update(generated)
+        return filters
+
+    def facet_filters(self, name: str) -> set[str]:
+        """The parameters facet ``name`` ignores: its own filters and their lookups."""
+        own = set(self.facets[name].filters or (name,))
+        return {
+            parameter
+            for parameter, filter_ in self.filters.items()
+            if parameter in own or getattr(filter_, "base", None) in own
+        }
+
+    def filter_queryset_without(self, queryset, skipped: set[str]):
+        """``queryset`` under every given filter but ``skipped`` (as filter_queryset)."""
+        for name, value in self.form.cleaned_data.items():
+            if name not in skipped:
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
     def facet_counts(self, queryset, names, language: str) -> dict:
-        """``{name: [{value, label, count}]}`` for the requested facets of ``queryset`` (the
-        filtered list): one query per facet."""
+        """``{name: [{value, label, count}]}`` for the requested facets: one query per facet.
+
+        ``queryset`` is the filtered list; each facet counts the records of ``self.queryset``
+        (the records the caller may see) under every filter but its own (disjunctive: with
+        ``kind=synchrotron`` the kind facet still counts every kind).
+        """
         result = {}
+        given = {name for name, value in self.form.cleaned_data.items() if value not in EMPTY}
         for name in names:
             facet = self.facets[name]
+            skipped = self.facet_filters(name) & given
+            counted = self.filter_queryset_without(self.queryset, skipped) if skipped else queryset
             targets = None
             if facet.relation:
-                targets = self.visible(selectors.related_model(queryset.model, facet.relation))
-            rows = selectors.facet_counts(queryset, facet.path, facet.relation, targets)
+                targets = self.visible(selectors.related_model(counted.model, facet.relation))
+            rows = selectors.facet_counts(
+                counted, facet.path, facet.relation, targets, dict(facet.condition)
+            )
             result[name] = [
                 {"value": value, "label": facet.label(value, language), "count": count}
                 for value, count in rows
@@ -518,13 +766,15 @@ class DirectoryFilterSet(FormClassPerFilterSet, django_filters.FilterSet):
 
     def reads_every_write(self) -> bool:
         """Whether this (valid) list reads the time of each record's last change, which every
-        write moves: ``updated_since``, or an ordering on ``updated_at`` (directory.kinds
-        list_dependencies)."""
+        write moves: a filter on ``updated_at`` given a value (``updated_since``,
+        ``updated_at__gte``…), or an ordering on it (directory.kinds list_dependencies)."""
         data = self.form.cleaned_data
         orders = data.get("ordering") or []
-        return data.get("updated_since") is not None or any(
-            order.lstrip("-") == "updated_at" for order in orders
-        )
+        return any(
+            data.get(name) not in EMPTY
+            for name, filter_ in self.filters.items()
+            if filter_.field_name == "updated_at"
+        ) or any(order.lstrip("-") == "updated_at" for order in orders)
 
 
 class SuccessionFilters(django_filters.FilterSet):
@@ -588,6 +838,27 @@ class FacilityFilterSet(SuccessionFilters, DirectoryFilterSet):
         "technique": Facet("techniques__slug", None, "techniques"),
         "field": Facet("fields__slug", None, "fields"),
         "access_mode": Facet("access_modes__kind", AccessModeKind, "access_modes"),
+        "operator": Facet(
+            "roles__institution__slug",
+            relation="roles__institution",
+            condition=(("roles__role__in", OPERATING_ROLES),),
+        ),
+        "programme": Facet("programmes__slug", relation="programmes"),
+    }
+    lookups = {
+        "city": (TEXT,),
+        "site": (TEXT,),
+        "energy_gev": (RANGE,),
+        "circumference_m": (RANGE,),
+        "beamline_count": (RANGE,),
+        "first_operation_year": (RANGE,),
+        "user_programme_year": (RANGE,),
+        "closed_on": (RANGE,),
+        **dict.fromkeys(
+            ("country", "kind", "status", "operator", "technique", "field", "access_mode"),
+            (NEGATE,),
+        ),
+        "programme": (NEGATE,),
     }
     country = country_filter()
     kind = choice_filter("kind", FacilityKind, "Facility kind.")
@@ -674,9 +945,21 @@ class ProgrammeFilterSet(SuccessionFilters, DirectoryFilterSet):
     facets = {
         "kind": Facet("kind", ProgrammeKind),
         "status": Facet("status", ProgrammeStatus),
-        "country": Facet("countries__code", "country"),
+        "country": Facet("countries__code", "country", filters=("country", "country_all")),
         "field": Facet("fields__slug", None, "fields"),
         "call_frequency": Facet("call_frequency", CallFrequency),
+        "funder": Facet(
+            "roles__institution__slug",
+            relation="roles__institution",
+            condition=(("roles__role", ProgrammeRoleKind.FUNDER),),
+        ),
+        "facility": Facet("facilities__slug", relation="facilities"),
+    }
+    lookups = {
+        "starts_on": (RANGE,),
+        "ends_on": (RANGE,),
+        "typical_duration_months": (RANGE,),
+        **dict.fromkeys(("kind", "status", "funder", "country", "field", "facility"), (NEGATE,)),
     }
     kind = choice_filter("kind", ProgrammeKind, "Programme kind.")
     status = choice_filter("status", ProgrammeStatus, "Programme status.")
@@ -762,6 +1045,11 @@ class CallFilterSet(DirectoryFilterSet):
         "country": Facet("programme__countries__code", "country"),
         "field": Facet("programme__fields__slug", None, "programme__fields"),
     }
+    lookups = {
+        "opens_on": (RANGE,),
+        "closes_at": (RANGE,),
+        **dict.fromkeys(("programme", "status", "field", "country"), (NEGATE,)),
+    }
     programme = slug_filter("programme", "Programmes.", "q-leap")
     status = MultiValueFilter(
         check=check_choice(CallStatus),
@@ -815,6 +1103,11 @@ class InstitutionFilterSet(SuccessionFilters, DirectoryFilterSet):
     facets = {
         "country": Facet("country_id", "country"),
         "kind": Facet("kind", InstitutionKind),
+        "parent": Facet("parent__slug", relation="parent"),
+    }
+    lookups = {
+        "city": (TEXT,),
+        **dict.fromkeys(("kind", "country", "parent"), (NEGATE,)),
     }
     kind = choice_filter("kind", InstitutionKind, "Institution kind.")
     country = country_filter()
@@ -880,7 +1173,18 @@ def check_choice_list(value: str, allowed: list[str]) -> str:
 
 
 class AgreementFilterSet(DirectoryFilterSet):
-    facets = {"kind": Facet("kind", AgreementKind)}
+    facets = {
+        "kind": Facet("kind", AgreementKind),
+        "institution": Facet("institutions__slug", relation="institutions"),
+        "facility": Facet("facilities__slug", relation="facilities"),
+    }
+    lookups = {
+        "signed_on": (RANGE,),
+        "renewed_on": (RANGE,),
+        "expires_on": (RANGE,),
+        "renewal_period_years": (RANGE,),
+        **dict.fromkeys(("kind", "institution", "facility"), (NEGATE,)),
+    }
     kind = choice_filter("kind", AgreementKind, "Agreement kind.")
     institution = slug_filter("institutions", "Institution parties.", "kek")
     facility = slug_filter("facilities", "Facility parties.", "j-parc")
@@ -895,6 +1199,7 @@ class AgreementFilterSet(DirectoryFilterSet):
 
 class TechniqueFilterSet(DirectoryFilterSet):
     facets = {"probe": Facet("probe", Probe)}
+    lookups = {"probe": (NEGATE,)}
     probe = choice_filter("probe", Probe, "Probe.")
     ordering = _ordering({"name": "name", "updated_at": "updated_at"}, "Sort order.")
 
@@ -912,6 +1217,7 @@ class ResearchFieldFilterSet(DirectoryFilterSet):
 
 
 class SourceFilterSet(DirectoryFilterSet):
+    lookups = {"author": (TEXT,), "publisher": (TEXT,), "published_on": (RANGE,)}
     ordering = _ordering(
         {"name": "name", "published_on": "published_on", "updated_at": "updated_at"},
         "Sort order.",

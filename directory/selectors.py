@@ -270,14 +270,17 @@ def facet_counts(
     path: str,
     relation: str | None = None,
     targets: models.QuerySet | None = None,
+    condition: dict | None = None,
 ) -> list[tuple[object, int]]:
     """Counts of records per value of ``path`` (a field or a relation path), most frequent first.
 
     One query; a record linked to several values counts once under each. With ``relation``,
-    only links to ``targets`` (the related records the caller may see) are counted.
+    only links to ``targets`` (the related records the caller may see) are counted, and of
+    those only the links meeting ``condition`` (e.g. ``{"roles__role__in": [...]}``: in the
+    same ``filter()``, so it holds for the very link counted).
     """
     if relation:
-        queryset = queryset.filter(**{f"{relation}__in": targets})
+        queryset = queryset.filter(**{f"{relation}__in": targets}, **(condition or {}))
     rows = (
         queryset.order_by()
         .exclude(**{f"{path}__isnull": True})

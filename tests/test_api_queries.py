@@ -152,6 +152,18 @@ class QueryCountTests(TestCase):
         faceted = count_queries(self.api, "/api/v1/facilities/?facets=country,kind,status")
         assert faceted - plain == 3
 
+    def test_disjunctive_facets_under_filters_and_lookups_cost_one_query_each(self):
+        """A facet whose own filter is given counts under the others: still one query."""
+        query = (
+            "kind=synchrotron&country=JP&technique__n=nope&operator__n=nope&name__ic=light"
+            "&energy_gev__gte=1&limit=200"
+        )
+        facets = "country,kind,status,technique,field,access_mode,operator,programme"
+        plain = count_queries(self.api, f"/api/v1/facilities/?{query}")
+        faceted = count_queries(self.api, f"/api/v1/facilities/?{query}&facets={facets}")
+        assert faceted - plain == 8
+        assert plain == count_queries(self.api, f"/api/v1/facilities/?{query}".replace("200", "1"))
+
 
 def test_the_unfiltered_count_is_kept_until_a_write(settings, reference_data):
     """Writes really commit here: the kept count is keyed by the generation they raise."""

@@ -529,3 +529,36 @@ def test_no_list_filters_facets_searches_or_orders_on_a_field_declared_blind(fil
     reading it declare (DirectoryFilterSet.reads_every_write)."""
     read = _fields_read(filterset_class) - {"updated_at", "updated_since"}
     assert not read & kinds_module.LIST_BLIND_FIELDS
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "filterset_class",
+    [
+        value
+        for value in vars(filtersets).values()
+        if isinstance(value, type)
+        and issubclass(value, filtersets.DirectoryFilterSet)
+        and value is not filtersets.DirectoryFilterSet
+    ],
+    ids=lambda value: value.__name__,
+)
+def test_every_filter_on_the_last_change_is_declared_to_read_every_write(filterset_class):
+    """The guard above lets ``updated_at`` pass because the lists reading it depend on their
+    whole kind: every filter on it, generated lookups included (``updated_at__gte``…), must
+    make reads_every_write() true, or a cached page would miss a write."""
+    from django.http import QueryDict
+
+    on_updated_at = [
+        name
+        for name, filter_ in filterset_class.base_filters.items()
+        if filter_.field_name == "updated_at"
+    ]
+    assert {"updated_since", "updated_at__gte", "updated_at__lt"} <= set(on_updated_at)
+    model = filterset_class._meta.model
+    for name in on_updated_at:
+        filterset = filterset_class(
+            QueryDict(f"{name}=2020-01-01"), queryset=model.objects.all(), request=None
+        )
+        assert filterset.is_valid(), filterset.errors
+        assert filterset.reads_every_write(), name

@@ -334,8 +334,54 @@ def test_a_filter_never_matches_through_a_draft(api, staff_api, resource, name, 
 
 @pytest.mark.parametrize("resource", RESOURCES)
 def test_every_filter_has_a_drafts_case(resource):
+    """The generated lookups have theirs below: ``__n`` through the declared filter's case,
+    and the lookups on a record's own fields, which read its visible records only."""
     filterset, cases = RESOURCES[resource]
-    assert set(filterset.base_filters) - NOT_SELECTING == set(cases)
+    assert set(filterset.base_filters) - NOT_SELECTING - filterset.optional_filters == set(cases)
+    negated = {name for name in filterset.optional_filters if name.endswith("__n")}
+    assert {name.removesuffix("__n") for name in negated} <= set(cases)
+
+
+NEGATED_CASES = [
+    pytest.param(resource, name, build, id=f"{resource}-{name}__n")
+    for resource, (filterset, cases) in RESOURCES.items()
+    for name, build in cases.items()
+    if f"{name}__n" in filterset.base_filters
+]
+
+
+@pytest.mark.parametrize(("resource", "name", "build"), NEGATED_CASES)
+def test_a_negated_filter_never_excludes_through_a_draft(api, staff_api, resource, name, build):
+    """``<filter>__n``: staff, for whom the case matches, lose the record; the public get the
+    very list they get without the parameter (the draft link excludes nothing)."""
+    query = build().replace(f"{name}=", f"{name}__n=", 1)
+    url = f"/api/v1/{resource}/?fields=slug&limit=200"
+    assert "hidden-hit" in slugs(staff_api.get(url))
+    assert "hidden-hit" not in slugs(staff_api.get(f"{url}&{query}"))
+    assert slugs(api.get(f"{url}&{query}")) == slugs(api.get(url))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "name__ic=zyxwv",
+        "name__isw=zyxwv",
+        "name__ie=zyxwv%20ring",
+        "name=Zyxwv%20Ring",
+        "city=Zyx",
+        "city__empty=false",
+        "energy_gev__gte=99",
+        "closed_on__empty=true",
+        f"updated_at__gte={LONG_AGO}",
+        f"created_at__gt={LONG_AGO}",
+        "slug__isw=hidden",
+    ],
+)
+def test_a_lookup_on_a_records_own_field_never_matches_a_draft(api, staff_api, db, query):
+    draft_facility(name="Zyxwv Ring", city="Zyx", energy_gev=Decimal("99"))
+    url = f"/api/v1/facilities/?{query}&fields=slug"
+    assert "hidden-hit" in slugs(staff_api.get(url))
+    assert slugs(api.get(url)) == []
 
 
 def test_facets_count_no_link_to_a_draft(api, staff_api, db):
