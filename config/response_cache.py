@@ -62,6 +62,7 @@ RESOURCE_KINDS = {
     "techniques": "technique",
     "fields": "field",
     "sources": "source",
+    "instruments": "instrument",
 }
 
 
