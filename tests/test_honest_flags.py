@@ -211,14 +211,16 @@ def test_flagged_links_are_shown_flagged_on_both_ends(seed_data, api):
         owner_answer = api.get(f"/api/v1/{resource}/{owner}/").json()
         institution_answer = api.get(f"/api/v1/institutions/{institution}/").json()
         at_owner = [
-            item
+            shown
             for item in owner_answer["institutions"]
-            if item["slug"] == institution and item["role"] == role
+            for shown in item["roles"]
+            if item["slug"] == institution and shown["role"] == role
         ]
         at_institution = [
-            item
+            shown
             for item in institution_answer[on_institution]
-            if item["slug"] == owner and item["role"] == role
+            for shown in item["roles"]
+            if item["slug"] == owner and shown["role"] == role
         ]
         assert len(at_owner) == len(at_institution) == 1, link.key
         for shown in (*at_owner, *at_institution):
