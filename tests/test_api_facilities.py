@@ -363,7 +363,7 @@ def test_q_combined_with_geography_and_kind(api):
         ({"country": "GB,XX"}, "country"),
         ({"kind": "cyclotron"}, "kind"),
         ({"status": "sleeping"}, "status"),
-        ({"access_mode": "free"}, "access_mode"),
+        ({"access_mode": "free access!"}, "access_mode"),
         ({"technique": "not a slug!"}, "technique"),
         ({"energy_gev_min": "lots"}, "energy_gev_min"),
         ({"first_operation_year_max": "last year"}, "first_operation_year_max"),

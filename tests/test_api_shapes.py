@@ -29,7 +29,13 @@ def schema_component(api, name: str) -> dict:
 
 
 def test_decimals_are_json_numbers(api):
-    FacilityFactory(slug="ring", energy_gev=Decimal("3.000"), circumference_m=Decimal("349.0"))
+    FacilityFactory(
+        slug="ring",
+        energy_gev=Decimal("3.000"),
+        circumference_m=Decimal("349.0"),
+        latitude=38.0,
+        longitude=140.0,
+    )
     ProgrammeFactory(slug="fund", total_budget=Decimal("1500000.50"), total_budget_currency="JPY")
     response = api.get(f"{FACILITIES}ring/")
     assert b'"energy_gev":3.0,' in response.content

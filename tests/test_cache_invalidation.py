@@ -378,7 +378,15 @@ M = membership
             {"facility": None},
             {"facility"},
             (),
-            {"facility", M("facility"), "institution", M("institution")},
+            # … and instruments, which filter by their facility's energy
+            {
+                "facility",
+                M("facility"),
+                "institution",
+                M("institution"),
+                "instrument",
+                M("instrument"),
+            },
         ),
         ({"programme": {"description"}}, {"programme"}, (), {"programme"}),
         (
