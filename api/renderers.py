@@ -60,6 +60,11 @@ class FormatRenderer(BaseRenderer):
         raise NotImplementedError
 
 
+def _json(document) -> bytes:
+    """A document as UTF-8 JSON; decimals as numbers, as DRF's encoder writes them."""
+    return json.dumps(document, ensure_ascii=False, cls=encoders.JSONEncoder).encode("utf-8")
+
+
 def _results(data):
     """The records of a list response, or the one record of a detail response."""
     if isinstance(data, dict) and "results" in data and isinstance(data["results"], list):
@@ -77,7 +82,8 @@ def flatten(value) -> str:
         return "true" if value else "false"
     if isinstance(value, dict):
         if "slug" in value:
-            return f"{value['slug']} ({value['role']})" if value.get("role") else value["slug"]
+            roles = ", ".join(item["role"] for item in value.get("roles") or ())
+            return f"{value['slug']} ({roles})" if roles else value["slug"]
         if "code" in value:
             return value["code"]
         if "source" in value and isinstance(value["source"], dict):
@@ -111,9 +117,8 @@ class CSVRenderer(FormatRenderer):
 
     Written by ``directory.csvsafe.write_rows``: a text cell beginning with ``=``, ``+``,
     ``-``, ``@``, a tab or a carriage return gets a leading ``'`` (OWASP's CSV-injection
-    rule); numbers (coordinates, counts) are written as numbers, untouched. Decimal
-    amounts arrive as exact text from the serializer and are never negative (database
-    constraints), so they never begin with ``-``.
+    rule); numbers (coordinates, counts, decimal amounts) are written as numbers, untouched
+    (a decimal keeps its exact digits: 3.000).
     """
 
     media_type = "text/csv"
@@ -179,7 +184,7 @@ class GeoJSONRenderer(FormatRenderer):
             for member in ("count", "next", "previous", "facets"):
                 if member in data:
                     document[member] = data[member]
-        return json.dumps(document, ensure_ascii=False).encode("utf-8")
+        return _json(document)
 
     @classmethod
     def stream(cls, chunks, count: int, wanted: list[str] | None = None):
@@ -226,7 +231,7 @@ class JSONLDRenderer(FormatRenderer):
     def render_body(self, data, renderer_context, response):
         view = renderer_context.get("view")
         document = to_jsonld(data, getattr(view, "jsonld_type", "Thing"))
-        return json.dumps(document, ensure_ascii=False).encode("utf-8")
+        return _json(document)
 
 
 def _names(record: dict) -> list[dict] | None:
@@ -322,14 +327,17 @@ def to_jsonld(record: dict, schema_type: str) -> dict:
         if record.get("city"):
             address["addressLocality"] = record["city"]
         document["address"] = address
+    if schema_type == "Place" and record.get("access_modes"):
+        # Only what the record holds: a recorded way in. No access mode recorded says
+        # nothing either way, so publicAccess is then left out (not false).
+        document["publicAccess"] = True
     if schema_type == "Place" and record.get("institutions"):
-        document["publicAccess"] = bool(record.get("access_modes"))
         document["maintainer"] = [_link(item, "Organization") for item in record["institutions"]]
     if schema_type == "FundingScheme" and record.get("institutions"):
         document["funder"] = [
             _link(item, "Organization")
             for item in record["institutions"]
-            if item.get("role") == "funder"
+            if any(role["role"] == "funder" for role in item.get("roles") or ())
         ]
         document["areaServed"] = [
             {"@type": "Country", "identifier": c["code"], "name": c["name"]}
@@ -358,6 +366,10 @@ def to_jsonld(record: dict, schema_type: str) -> dict:
             _link(item, "Organization") for item in record.get("institutions", [])
         ] + [_link(item, "Place") for item in record.get("facilities", [])]
     if record.get("sources"):
-        document["citation"] = [_citation(citation) for citation in record["sources"]]
+        # A source cited at several places (lines 15 and 17) is one work: cited once.
+        cited = {}
+        for citation in record["sources"]:
+            cited.setdefault(citation["source"].get("api_url"), _citation(citation))
+        document["citation"] = list(cited.values())
     # JSON-LD reads null as "absent"; leaving such keys out keeps the document clean.
     return {key: value for key, value in document.items() if value is not None}

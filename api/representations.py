@@ -34,7 +34,9 @@ def _code_fingerprint() -> str:
     written by other code are never read."""
     root = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
-    for name in ("api/serializers.py", "directory/choices.py", "directory/relations.py"):
+    # selectors: the briefs' query and the publication rule it applies (PUBLIC_THROUGH).
+    shaping = ("api/serializers.py", "directory/choices.py", "directory/relations.py")
+    for name in (*shaping, "directory/selectors.py"):
         digest.update((root / name).read_bytes())
     return digest.hexdigest()[:12]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 
+from django.db import models
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -23,6 +24,7 @@ from directory.models import (
     Call,
     Facility,
     Institution,
+    Instrument,
     Programme,
     ResearchField,
     Source,
@@ -42,11 +44,18 @@ def language_of(context) -> str:
     return context.get("language", "en")
 
 
+#: Kinds of record without an endpoint of their own, and the list their ``url`` opens instead
+#: (an access mode: the facilities open through it).
+LISTED_BY = {"access-modes": "facilities/?access_mode={slug}"}
+
+
 def record_url(context, resource: str, slug: str) -> str | None:
     """Absolute URL of a record of ``resource`` ("" resource: the record has no endpoint)."""
     if not resource:
         return None
     base = context.get("api_root", "/api/v1/")
+    if resource in LISTED_BY:
+        return base + LISTED_BY[resource].format(slug=slug)
     return f"{base}{resource}/{slug}/"
 
 
@@ -64,10 +73,14 @@ class BriefSerializer(serializers.Serializer):
     name = serializers.CharField()
     name_ja = serializers.CharField()
     display_name = serializers.CharField()
-    url = serializers.URLField(allow_null=True)
+    url = serializers.URLField(
+        help_text="The record in this API; for an access mode, the facilities open through it."
+    )
 
 
-class RoleBriefSerializer(BriefSerializer):
+class RoleSerializer(serializers.Serializer):
+    """One role a related record holds, with what the link rests on."""
+
     role = serializers.CharField()
     role_label = serializers.CharField()
     note = serializers.CharField(help_text="What the link rests on, e.g. its source line.")
@@ -104,13 +117,22 @@ class CitationSerializer(serializers.Serializer):
     passage = serializers.CharField(required=False, help_text="The words quoted.")
 
 
+class RoleBriefSerializer(BriefSerializer):
+    """A related record once, with every role it holds (an operator that is also the owner)."""
+
+    roles = RoleSerializer(many=True)
+
+
 class SuccessionBriefSerializer(BriefSerializer):
     """A predecessor or successor in brief, with how and when one followed the other."""
 
     type = serializers.CharField(help_text="How the predecessor led to the successor.")
     type_label = serializers.CharField()
     date = serializers.DateField(allow_null=True, help_text="When; null if no source says.")
-    date_precision = serializers.ChoiceField(choices=choices.DatePrecision.choices)
+    date_precision = serializers.ChoiceField(
+        choices=choices.DatePrecision.choices,
+        help_text="How precise `date` is; present only when `date` is set.",
+    )
     note = serializers.CharField()
     note_ja = serializers.CharField()
     sources = CitationSerializer(
@@ -125,21 +147,14 @@ class CountryBriefSerializer(serializers.Serializer):
     display_name = serializers.CharField()
 
 
-def brief_dict(context, brief, role_choices=None) -> dict:
-    language = language_of(context)
-    data = {
+def brief_dict(context, brief) -> dict:
+    return {
         "slug": brief.slug,
         "name": brief.name,
         "name_ja": brief.name_ja,
-        "display_name": localised(brief.name, brief.name_ja, language),
+        "display_name": localised(brief.name, brief.name_ja, language_of(context)),
         "url": record_url(context, brief.kind, brief.slug),
     }
-    if role_choices is not None:
-        data["role"] = brief.role
-        data["role_label"] = choices.choice_label(role_choices, brief.role, language)
-        data["note"] = brief.note
-        data["needs_review"] = brief.needs_review
-    return data
 
 
 class BriefsField(serializers.Field):
@@ -153,10 +168,7 @@ class BriefsField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_representation(self, record):
-        return [
-            brief_dict(self.context, brief, self.role_choices)
-            for brief in record.briefs.get(self.relation, [])
-        ]
+        return [brief_dict(self.context, brief) for brief in record.briefs.get(self.relation, [])]
 
 
 @extend_schema_field(BriefSerializer(many=True))
@@ -166,7 +178,25 @@ class PlainBriefsField(BriefsField):
 
 @extend_schema_field(RoleBriefSerializer(many=True))
 class RoleBriefsField(BriefsField):
-    pass
+    """Each related record once, with the list of its roles (the briefs hold one link per
+    role, sorted by role then name: a record appears where its first role puts it)."""
+
+    def to_representation(self, record):
+        language = language_of(self.context)
+        grouped: dict[str, dict] = {}
+        for brief in record.briefs.get(self.relation, []):
+            entry = grouped.get(brief.slug)
+            if entry is None:
+                entry = grouped[brief.slug] = {**brief_dict(self.context, brief), "roles": []}
+            entry["roles"].append(
+                {
+                    "role": brief.role,
+                    "role_label": choices.choice_label(self.role_choices, brief.role, language),
+                    "note": brief.note,
+                    "needs_review": brief.needs_review,
+                }
+            )
+        return list(grouped.values())
 
 
 def _link_date(value) -> str | None:
@@ -209,6 +239,8 @@ class SuccessionBriefsField(BriefsField):
                     "sources": citations_shown(self.context, record, _link_json(sources)),
                 }
             )
+            if data["date"] is None:
+                del data["date_precision"]  # no date, nothing to be precise about
             result.append(data)
         return result
 
@@ -363,9 +395,34 @@ class CitationsField(serializers.Field):
 # --- Records --------------------------------------------------------------------------
 
 
-class RecordSerializer(serializers.ModelSerializer):
-    """Fields every record shares; ``fields=`` in the query keeps only the listed ones."""
+class NumberField(serializers.DecimalField):
+    """A decimal column as a JSON number (``3.0``, not ``"3.000"``), its precision stated in
+    the schema: the database keeps it exact to ``decimal_places``."""
 
+    def __init__(self, *args, **kwargs):
+        kwargs["coerce_to_string"] = False
+        super().__init__(*args, **kwargs)
+        precision = (
+            f"A number with at most {self.decimal_places} decimal places "
+            f"(exact to that precision in the directory)."
+        )
+        self.help_text = f"{self.help_text} {precision}" if self.help_text else precision
+
+
+PRECISION_SUFFIX = "_precision"
+
+
+class RecordSerializer(serializers.ModelSerializer):
+    """Fields every record shares; ``fields=`` in the query keeps only the listed ones.
+
+    Decimal columns are JSON numbers (:class:`NumberField`); a ``<date>_precision`` field is
+    left out when its date is not set (it would say how precise nothing is).
+    """
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DecimalField: NumberField,
+    }
     resource = ""
     #: Related summaries too costly for a page of 200 records: shown on the detail only.
     DETAIL_ONLY: tuple[str, ...] = ()
@@ -404,6 +461,22 @@ class RecordSerializer(serializers.ModelSerializer):
         if self.context.get("listing", False):
             for name in self.DETAIL_ONLY:
                 self.fields.pop(name, None)
+
+    def build_field(self, field_name, info, model_class, nested_depth):
+        field_class, kwargs = super().build_field(field_name, info, model_class, nested_depth)
+        if field_name.endswith(PRECISION_SUFFIX):
+            date = field_name.removesuffix(PRECISION_SUFFIX)
+            note = f"Present only when `{date}` is set."
+            known = kwargs.get("help_text")
+            kwargs["help_text"] = f"{known} {note}" if known else note
+        return field_class, kwargs
+
+    def to_representation(self, record):
+        data = super().to_representation(record)
+        for name in [name for name in data if name.endswith(PRECISION_SUFFIX)]:
+            if data.get(name.removesuffix(PRECISION_SUFFIX)) is None:
+                del data[name]
+        return data
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, record) -> str:
@@ -448,13 +521,27 @@ class ResearchFieldSerializer(RecordSerializer):
 
 
 class FacilityDistance(serializers.Serializer):
-    """What a facility's answer holds of the request rather than of the record."""
+    """What a facility's answer holds of the request rather than of the record: its distance
+    to ``near``, present only when the list was asked for one."""
 
-    distance_km = serializers.SerializerMethodField()
+    distance_km = serializers.SerializerMethodField(
+        help_text="Great-circle distance to `near` in km; present only when `near` is given."
+    )
 
     def get_distance_km(self, record) -> float | None:
         distance = getattr(record, "distance_km", None)
         return None if distance is None else round(distance, 3)
+
+    def to_representation(self, record):
+        data = super().to_representation(record)
+        if data.get("distance_km") is None:
+            data.pop("distance_km", None)
+        return data
+
+
+def calls_link(context, parameter: str, slug: str) -> str:
+    """The calls list narrowed to one programme or facility (every status, nearest first)."""
+    return f"{context.get('api_root', '/api/v1/')}calls/?{parameter}={slug}"
 
 
 class FacilitySerializer(RecordSerializer, FacilityDistance):
@@ -487,7 +574,22 @@ class FacilitySerializer(RecordSerializer, FacilityDistance):
         help_text="Detail only. The facilities this one followed; `type` reads from them to it.",
     )
 
+    calls = serializers.SerializerMethodField(
+        help_text="The calls of the programmes giving access to this facility, every status: "
+        "/calls/?facility=<slug>."
+    )
+
     DETAIL_ONLY = ("instruments", "programmes", "agreements", "successors", "predecessors")
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_calls(self, facility) -> str:
+        return calls_link(self.context, "facility", facility.slug)
+
+    def to_representation(self, record):
+        data = super().to_representation(record)
+        # The request's own (api.representations adds it from Volatile): never cached.
+        data.pop("distance_km", None)
+        return data
 
     class Meta:
         model = Facility
@@ -520,6 +622,7 @@ class FacilitySerializer(RecordSerializer, FacilityDistance):
             "research_fields",
             "instruments",
             "programmes",
+            "calls",
             "agreements",
             "predecessors",
             "successors",
@@ -597,7 +700,16 @@ class ProgrammeSerializer(RecordSerializer, ProgrammeOpenCalls):
         help_text="Detail only. The programmes this one followed; `type` reads from them to it.",
     )
 
+    calls = serializers.SerializerMethodField(
+        help_text="Every call of this programme, open, upcoming and closed: "
+        "/calls/?programme=<slug> (open_calls holds only the current ones)."
+    )
+
     DETAIL_ONLY = ("successors", "predecessors")
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_calls(self, programme) -> str:
+        return calls_link(self.context, "programme", programme.slug)
 
     class Meta:
         model = Programme
@@ -625,26 +737,29 @@ class ProgrammeSerializer(RecordSerializer, ProgrammeOpenCalls):
             "predecessors",
             "successors",
             "open_calls",
+            "calls",
             *RecordSerializer.PROVENANCE_FIELDS,
         )
 
 
 @extend_schema_field(BriefSerializer)
-class ProgrammeBriefField(serializers.Field):
-    """The call's programme in brief."""
+class RecordBriefField(serializers.Field):
+    """A record a foreign key points at, in brief (a call's programme, an instrument's
+    facility): loaded with the page (``select_related``), public whenever its owner is."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, resource: str, **kwargs):
+        self.resource = resource
         kwargs.update(read_only=True)
         super().__init__(**kwargs)
 
-    def to_representation(self, programme):
+    def to_representation(self, record):
         language = language_of(self.context)
         return {
-            "slug": programme.slug,
-            "name": programme.name,
-            "name_ja": programme.name_ja,
-            "display_name": localised(programme.name, programme.name_ja, language),
-            "url": record_url(self.context, "programmes", programme.slug),
+            "slug": record.slug,
+            "name": record.name,
+            "name_ja": record.name_ja,
+            "display_name": localised(record.name, record.name_ja, language),
+            "url": record_url(self.context, self.resource, record.slug),
         }
 
 
@@ -667,7 +782,7 @@ class CallStatus(serializers.Serializer):
 class CallSerializer(RecordSerializer, CallStatus):
     Volatile = CallStatus
     resource = "calls"
-    programme = ProgrammeBriefField()
+    programme = RecordBriefField("programmes")
     closes_at_local = serializers.SerializerMethodField()
     call_url = serializers.URLField(source="url", read_only=True)
 
@@ -771,6 +886,26 @@ class AgreementSerializer(RecordSerializer):
             "renewal_period_years",
             "institutions",
             "facilities",
+            *RecordSerializer.PROVENANCE_FIELDS,
+        )
+
+
+class InstrumentSerializer(RecordSerializer):
+    """A beamline or instrument at a facility; public while its facility is."""
+
+    resource = "instruments"
+    facility = RecordBriefField("facilities")
+    kind_label = ChoiceLabelField(choices.InstrumentKind, source="kind")
+    techniques = PlainBriefsField("techniques")
+
+    class Meta:
+        model = Instrument
+        fields = (
+            *RecordSerializer.COMMON_FIELDS,
+            "facility",
+            "kind",
+            "kind_label",
+            "techniques",
             *RecordSerializer.PROVENANCE_FIELDS,
         )
 

@@ -16,6 +16,7 @@ router.register("agreements", views.AgreementViewSet, basename="agreements")
 router.register("techniques", views.TechniqueViewSet, basename="techniques")
 router.register("fields", views.ResearchFieldViewSet, basename="fields")
 router.register("sources", views.SourceViewSet, basename="sources")
+router.register("instruments", views.InstrumentViewSet, basename="instruments")
 
 v1 = [
     path("", views.ApiRootView.as_view(), name="api-root"),

@@ -44,6 +44,7 @@ from directory.models import (
     DirectoryState,
     Facility,
     Institution,
+    Instrument,
     Programme,
     ResearchField,
     Source,
@@ -433,10 +434,15 @@ def _schema(
     geojson: bool = False,
 ):
     geo = ["geojson"] if geojson else []
-    return extend_schema_view(
-        **schema.write_operations(
+    writes = (
+        schema.write_operations(
             singular, example, serializer, write_serializer, ["json", "csv", "jsonld", *geo]
-        ),
+        )
+        if write_serializer is not None
+        else {}
+    )
+    return extend_schema_view(
+        **writes,
         list=extend_schema(
             summary=f"List {plural}",
             parameters=[
@@ -657,6 +663,29 @@ class SourceViewSet(DirectoryViewSet):
     jsonld_type = "CreativeWork"
 
 
+@_schema(
+    "instruments",
+    "instrument",
+    "diamond-b16",
+    filtersets.InstrumentFilterSet.facets,
+    serializers.InstrumentSerializer,
+    None,
+)
+class InstrumentViewSet(DirectoryViewSet):
+    """Beamlines and instruments at facilities (read only here: curated with their facility).
+
+    An instrument is public while it and its facility are published (selectors.visible)."""
+
+    http_method_names = ["get", "head", "options"]
+    queryset = Instrument.objects.all()
+    serializer_class = serializers.InstrumentSerializer
+    filterset_class = filtersets.InstrumentFilterSet
+    select_related = ("facility",)
+    list_relations = relations.INSTRUMENT_DETAIL
+    detail_relations = relations.INSTRUMENT_DETAIL
+    jsonld_type = "Thing"
+
+
 class SearchView(CacheHeadersMixin, APIView):
     """Search every kind of record at once; typed results, best first."""
 
@@ -867,6 +896,7 @@ class ApiRootView(CacheHeadersMixin, APIView):
             "techniques",
             "fields",
             "sources",
+            "instruments",
         ]
         resources = {name: reverse(f"{name}-list", request=request) for name in names}
         resources["search"] = reverse("search", request=request)

@@ -62,6 +62,7 @@ RESOURCE_KINDS = {
     "techniques": "technique",
     "fields": "field",
     "sources": "source",
+    "instruments": "instrument",
 }
 
 #: Answers at a resource's path that are no record's detail (/api/v1/<resource>/<name>/), and

@@ -33,6 +33,7 @@ from directory.choices import (
     FacilityRoleKind,
     FacilityStatus,
     InstitutionKind,
+    InstrumentKind,
     Probe,
     ProgrammeKind,
     ProgrammeRoleKind,
@@ -49,10 +50,12 @@ from directory.filter_costs import (
     SharedConfiguration,
 )
 from directory.models import (
+    AccessMode,
     Agreement,
     Call,
     Facility,
     Institution,
+    Instrument,
     Programme,
     ResearchField,
     Source,
@@ -837,7 +840,7 @@ class FacilityFilterSet(SuccessionFilters, DirectoryFilterSet):
         "status": Facet("status", FacilityStatus),
         "technique": Facet("techniques__slug", None, "techniques"),
         "field": Facet("fields__slug", None, "fields"),
-        "access_mode": Facet("access_modes__kind", AccessModeKind, "access_modes"),
+        "access_mode": Facet("access_modes__slug", None, "access_modes"),
         "operator": Facet(
             "roles__institution__slug",
             relation="roles__institution",
@@ -868,16 +871,12 @@ class FacilityFilterSet(SuccessionFilters, DirectoryFilterSet):
     )
     technique = slug_filter("techniques", "Techniques offered.", "xafs")
     field = slug_filter("fields", "Research fields served.", "materials-science")
-    access_mode = MultiValueFilter(
-        relation="access_modes",
-        key="kind",
-        check=check_choice(AccessModeKind),
-        enum=AccessModeKind.values,
-        example=["peer_reviewed"],
-        help_text=(
-            "Access modes, one or more of: "
-            f"{', '.join(AccessModeKind.values)} (comma-separated or repeated: OR)."
-        ),
+    access_mode = slug_filter(
+        "access_modes",
+        "Access modes, by the slug the API shows (peer-reviewed-proposal); the older kind "
+        f"values ({', '.join(AccessModeKind.values)}) still work as aliases.",
+        "peer-reviewed-proposal",
+        method="filter_access_mode",
     )
     programme = slug_filter("programmes", "Programmes giving access to the facility.", "q-leap")
     wikidata = identifier_filter(identifiers.WIKIDATA, "Wikidata item(s), e.g. Q42")
@@ -916,6 +915,10 @@ class FacilityFilterSet(SuccessionFilters, DirectoryFilterSet):
 
     def filter_operator(self, queryset, name, value):
         return queryset.operated_by(self.visible(Institution).filter(slug__in=value))
+
+    def filter_access_mode(self, queryset, name, value):
+        modes = self.visible(AccessMode).filter(Q(slug__in=value) | Q(kind__in=value))
+        return selectors.through_visible(queryset, "access_modes", modes)
 
     def filter_near(self, queryset, name, value):
         lat, lon = value
@@ -1051,6 +1054,9 @@ class CallFilterSet(DirectoryFilterSet):
         **dict.fromkeys(("programme", "status", "field", "country"), (NEGATE,)),
     }
     programme = slug_filter("programme", "Programmes.", "q-leap")
+    facility = slug_filter(
+        "programme__facilities", "Facilities the call's programme gives access to.", "spring-8"
+    )
     status = MultiValueFilter(
         check=check_choice(CallStatus),
         enum=CallStatus.values,
@@ -1225,4 +1231,38 @@ class SourceFilterSet(DirectoryFilterSet):
 
     class Meta:
         model = Source
+        fields: list[str] = []
+
+
+# --- Instruments ----------------------------------------------------------------------
+
+
+class InstrumentFilterSet(DirectoryFilterSet):
+    facets = {
+        "facility": Facet("facility__slug"),
+        "kind": Facet("kind", InstrumentKind),
+        "technique": Facet("techniques__slug", None, "techniques"),
+    }
+    facility = slug_filter(
+        "facility", "Facilities the instrument belongs to.", "diamond-light-source"
+    )
+    kind = choice_filter("kind", InstrumentKind, "Instrument kind.")
+    technique = slug_filter("techniques", "Techniques offered at the instrument.", "xafs")
+    facility_energy_gev_min = number_filter(
+        "facility__energy_gev",
+        "gte",
+        "Minimum beam energy in GeV of the instrument's facility (instruments record no "
+        "energy range of their own).",
+        3,
+    )
+    facility_energy_gev_max = number_filter(
+        "facility__energy_gev",
+        "lte",
+        "Maximum beam energy in GeV of the instrument's facility.",
+        8,
+    )
+    ordering = _ordering({"name": "name", "updated_at": "updated_at"}, "Sort order.")
+
+    class Meta:
+        model = Instrument
         fields: list[str] = []

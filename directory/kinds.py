@@ -46,6 +46,7 @@ RECORD_KINDS = (
     "technique",
     "field",
     "source",
+    "instrument",
 )
 CHANGES = "changes"
 
@@ -104,6 +105,7 @@ MODEL_KINDS = {
     "technique": "technique",
     "researchfield": "field",
     "source": "source",
+    "instrument": "instrument",
 }
 
 #: Answers that read fields or links of other records which their own records' versions do not
@@ -123,13 +125,15 @@ ALSO_READ = (
     # Facilities filter and facet by the kind of their access modes (access_mode); their
     # details show the access modes in brief, which their versions follow.
     ("accessmode", None, "facility", False),
+    # Instruments filter by their facility's beam energy (facility_energy_gev_*); their
+    # facility's slug, names and publication are its summary, which their versions follow.
+    ("facility", ("energy_gev",), "instrument", False),
 )
 
 #: Models written through the services that no answer reads beyond what the entries above and
-#: the versions of the records showing them cover: an instrument appears only in its
-#: facility's detail, in brief; countries are reference data (a programme's countries changing
-#: is a write of the programme).
-COVERED = {"instrument", "country", *(entry[0] for entry in ALSO_READ)}
+#: the versions of the records showing them cover: countries are reference data (a
+#: programme's countries changing is a write of the programme).
+COVERED = {"country", *(entry[0] for entry in ALSO_READ)}
 
 
 def changed_kinds(
@@ -162,7 +166,7 @@ def changed_kinds(
         if name in MODEL_KINDS:
             kinds.add(membership(MODEL_KINDS[name]))
         else:
-            # A record without lists of its own (an instrument): the lists of the records
+            # A record without lists of its own (an access mode): the lists of the records
             # showing it may filter through it.
             linked.update(raised)
     kinds.update(membership(MODEL_KINDS[name]) for name in linked if name in MODEL_KINDS)

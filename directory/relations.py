@@ -72,12 +72,15 @@ FACILITY_LIST = [
     cited_sources("facility"),
     Relation("institutions", FacilityRole, "facility", "institution", "institutions", role="role"),
     Relation("techniques", Facility.techniques.through, "facility", "technique", "techniques"),
-    Relation("access_modes", Facility.access_modes.through, "facility", "accessmode", ""),
+    # An access mode has no endpoint: its brief links to the facilities open through it.
+    Relation(
+        "access_modes", Facility.access_modes.through, "facility", "accessmode", "access-modes"
+    ),
     Relation("fields", Facility.fields.through, "facility", "researchfield", "fields"),
 ]
 FACILITY_DETAIL = [
     *FACILITY_LIST,
-    Relation("instruments", Instrument, "facility", "", ""),
+    Relation("instruments", Instrument, "facility", "", "instruments"),
     Relation("programmes", Programme.facilities.through, "facility", "programme", "programmes"),
     Relation("agreements", Agreement.facilities.through, "facility", "agreement", "agreements"),
     *successions(FacilitySuccession, "facilities"),
@@ -143,9 +146,15 @@ SOURCE_DETAIL = [
     Relation("agreements", Citation, "source", "agreement", "agreements"),
     Relation("techniques", Citation, "source", "technique", "techniques"),
     Relation("fields", Citation, "source", "researchfield", "fields"),
-    Relation("instruments", Citation, "source", "instrument", ""),
-    Relation("access_modes", Citation, "source", "accessmode", ""),
+    Relation("instruments", Citation, "source", "instrument", "instruments"),
+    Relation("access_modes", Citation, "source", "accessmode", "access-modes"),
 ]
 SOURCE_LIST: list = []
 
 CALL_DETAIL = [cited_sources("call")]
+
+#: An instrument shows its techniques (its facility is a foreign key, loaded with the page).
+INSTRUMENT_DETAIL = [
+    cited_sources("instrument"),
+    Relation("techniques", Instrument.techniques.through, "instrument", "technique", "techniques"),
+]

@@ -38,11 +38,12 @@ def follows_the_clock(model) -> bool:
 
 
 #: The publication rule: a record is public when it is published and so are the records these
-#: foreign keys of its model point at (a draft programme's calls are drafts with it). Records
-#: without a publication state (countries) are all public. Read as a query condition
+#: foreign keys of its model point at (a draft programme's calls are drafts with it, a draft
+#: facility's instruments with it). Records without a publication state (countries) are all
+#: public. Read as a query condition
 #: (:func:`public_condition`), on a loaded record (:func:`is_public`) and in the briefs' SQL
 #: (:meth:`Relation.select_sql`): one statement, three forms.
-PUBLIC_THROUGH = {"call": ("programme",)}
+PUBLIC_THROUGH = {"call": ("programme",), "instrument": ("facility",)}
 
 
 def public_condition(model) -> Q:
@@ -100,6 +101,13 @@ def visible_calls(user) -> models.QuerySet:
     from directory.models import Call
 
     return visible(Call, user)
+
+
+def visible_instruments(user) -> models.QuerySet:
+    """Instruments ``user`` may see: for the public, published ones of published facilities."""
+    from directory.models import Instrument
+
+    return visible(Instrument, user)
 
 
 def visible_institutions(user) -> models.QuerySet:

@@ -130,7 +130,19 @@ def test_access_mode_filter(api):
         AccessModeFactory(kind=AccessModeKind.PROPRIETARY)
     )
     FacilityFactory(slug="none")
+    # By the slug the API shows in each facility's access_modes …
     assert slugs(api.get(URL, {"access_mode": "proprietary"})) == ["paid"]
+    shown = api.get(f"{URL}paid/").json()["access_modes"]
+    assert [mode["slug"] for mode in shown] == ["proprietary"]
+    assert shown[0]["url"] == "http://localhost/api/v1/facilities/?access_mode=proprietary"
+    assert slugs(api.get(shown[0]["url"])) == ["paid"]
+    # … and by the older kind values, kept as aliases.
+    assert slugs(api.get(URL, {"access_mode": "peer_reviewed"})) == ["open"]
+    assert sorted(slugs(api.get(URL, {"access_mode": "peer-reviewed,proprietary"}))) == [
+        "open",
+        "paid",
+    ]
+    assert slugs(api.get(URL, {"access_mode": "no-such-mode"})) == []
 
 
 def test_programme_filter(api):
@@ -174,9 +186,10 @@ def test_near_keeps_facilities_within_radius_with_distance(api):
     assert slugs(api.get(URL, {"near": "35.6812,139.7671", "radius_km": "400"})) == ["sendai"]
 
 
-def test_without_near_distance_km_is_null(api):
-    FacilityFactory(latitude=38.0, longitude=140.0)
-    assert api.get(URL).json()["results"][0]["distance_km"] is None
+def test_without_near_distance_km_is_absent(api):
+    facility = FacilityFactory(latitude=38.0, longitude=140.0)
+    assert "distance_km" not in api.get(URL).json()["results"][0]
+    assert "distance_km" not in api.get(f"{URL}{facility.slug}/").json()
 
 
 def test_ordering_by_distance_puts_nearest_first(api):
@@ -350,7 +363,7 @@ def test_q_combined_with_geography_and_kind(api):
         ({"country": "GB,XX"}, "country"),
         ({"kind": "cyclotron"}, "kind"),
         ({"status": "sleeping"}, "status"),
-        ({"access_mode": "free"}, "access_mode"),
+        ({"access_mode": "free access!"}, "access_mode"),
         ({"technique": "not a slug!"}, "technique"),
         ({"energy_gev_min": "lots"}, "energy_gev_min"),
         ({"first_operation_year_max": "last year"}, "first_operation_year_max"),
@@ -447,7 +460,9 @@ def test_detail_by_slug_with_related_records(api):
     assert body["name"] == "Diamond Light Source"
     assert body["country"] == "GB"
     assert body["url"] == "http://localhost/api/v1/facilities/diamond/"
-    assert [(i["slug"], i["role"]) for i in body["institutions"]] == [("stfc", "operator")]
+    assert [(i["slug"], [r["role"] for r in i["roles"]]) for i in body["institutions"]] == [
+        ("stfc", ["operator"])
+    ]
     assert [p["slug"] for p in body["programmes"]] == ["access"]
 
 

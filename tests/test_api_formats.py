@@ -366,7 +366,7 @@ def test_lang_ja_on_details_briefs_and_search(api):
     body = detail.json()
     assert body["display_name"] == "スプリングエイト"
     assert body["institutions"][0]["display_name"] == "理化学研究所"
-    assert body["institutions"][0]["role_label"] == "運営"
+    assert body["institutions"][0]["roles"][0]["role_label"] == "運営"
     search = api.get("/api/v1/search/", {"q": "spring8", "lang": "ja"})
     assert search["Content-Language"] == "ja"
     assert search.json()["results"][0]["display_name"] == "スプリングエイト"

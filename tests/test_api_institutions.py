@@ -205,9 +205,15 @@ def test_facilities_and_programmes_with_roles(api):
         assert response.status_code == HTTPStatus.OK
         body = response.json()
         record = body if "slug" in body else body["results"][0]
-        facilities = {(f["slug"], f["role"], f["role_label"]) for f in record["facilities"]}
+        facilities = {
+            (f["slug"], r["role"], r["role_label"])
+            for f in record["facilities"]
+            for r in f["roles"]
+        }
         assert facilities == {("spring-8", "operator", "Operator"), ("sacla", "owner", "Owner")}
-        assert [(p["slug"], p["role"]) for p in record["programmes"]] == [("qleap", "partner")]
+        assert [(p["slug"], [r["role"] for r in p["roles"]]) for p in record["programmes"]] == [
+            ("qleap", ["partner"])
+        ]
         assert record["facilities"][0]["url"].startswith("http://localhost/api/v1/facilities/")
 
 

@@ -264,7 +264,7 @@ def test_detail_carries_roles_countries_and_fields(api):
     programme.fields.add(ResearchFieldFactory(slug="quantum"))
     body = api.get(f"{URL}uk-japan/").json()
     assert body["name_ja"] == "日英共同公募"
-    assert sorted((i["slug"], i["role"]) for i in body["institutions"]) == [
+    assert sorted((i["slug"], r["role"]) for i in body["institutions"] for r in i["roles"]) == [
         ("jst", "implementing_agency"),
         ("ukri", "funder"),
     ]

@@ -78,6 +78,9 @@ LISTS = [
     "/api/v1/techniques/",
     "/api/v1/fields/",
     "/api/v1/sources/",
+    "/api/v1/instruments/",
+    "/api/v1/instruments/?facility_energy_gev_min=1&kind=beamline",
+    "/api/v1/calls/?facility=" + ",".join(f"light-source-{n}" for n in range(50)),
     "/api/v1/search/?q=record",
     "/api/v1/changes/",
     "/api/v1/changes/?since=2020-01-01",
@@ -142,6 +145,7 @@ class QueryCountTests(TestCase):
             "techniques",
             "fields",
             "sources",
+            "instruments",
         ]:
             with self.subTest(resource=resource):
                 slug = self.api.get(f"/api/v1/{resource}/?limit=1").json()["results"][0]["slug"]

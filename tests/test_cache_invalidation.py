@@ -33,6 +33,7 @@ from tests.factories import (
     FacilityFactory,
     FacilityRoleFactory,
     InstitutionFactory,
+    InstrumentFactory,
     ProgrammeFactory,
     ResearchFieldFactory,
     SourceFactory,
@@ -407,7 +408,15 @@ M = membership
             {"facility": None},
             {"facility"},
             (),
-            {"facility", M("facility"), "institution", M("institution")},
+            # … and instruments, which filter by their facility's energy
+            {
+                "facility",
+                M("facility"),
+                "institution",
+                M("institution"),
+                "instrument",
+                M("instrument"),
+            },
         ),
         ({"programme": {"description"}}, {"programme"}, (), {"programme"}),
         (
@@ -431,12 +440,19 @@ M = membership
             {"field", M("field"), "call", M("call")},
         ),
         ({"accessmode": {"kind"}}, {"accessmode"}, (), {"facility", M("facility")}),
-        ({"instrument": {"description"}}, {"instrument"}, (), set()),
+        ({"instrument": {"description"}}, {"instrument"}, (), {"instrument"}),
         (
             {"instrument": {"name"}},
             {"instrument", "facility"},
             {"facility"},
-            {"facility", M("facility")},
+            {"instrument", M("instrument"), "facility", M("facility")},
+        ),
+        # Instruments filter by their facility's beam energy.
+        (
+            {"facility": {"energy_gev"}},
+            {"facility"},
+            (),
+            {"facility", M("facility"), "instrument", M("instrument")},
         ),
         (
             {"technique": {"name"}},
@@ -562,3 +578,35 @@ def test_every_filter_on_the_last_change_is_declared_to_read_every_write(filters
         )
         assert filterset.is_valid(), filterset.errors
         assert filterset.reads_every_write(), name
+
+
+def test_instrument_answers_follow_their_facility(response_cache):
+    """An instrument's list and detail show its facility in brief and filter by its beam
+    energy: a rename or an energy change of the facility makes them stale; a write of
+    another kind leaves them cached."""
+    ring = FacilityFactory(slug="ring", name="Ring", energy_gev=3)
+    InstrumentFactory(slug="b16", facility=ring)
+    technique = TechniqueFactory(slug="xafs")
+    client = APIClient(HTTP_HOST="localhost")
+    pages = [
+        "/api/v1/instruments/",
+        "/api/v1/instruments/b16/",
+        "/api/v1/instruments/?facility_energy_gev_min=2",
+    ]
+
+    def states():
+        return [client.get(url)["X-Cache"] for url in pages]
+
+    states()
+    assert states() == ["hit", "hit", "hit"]
+    update(technique, name="XAFS again")
+    assert states() == ["hit", "hit", "hit"]
+    update(ring, name="Ring II")
+    assert states() == ["miss", "miss", "miss"]
+    assert client.get("/api/v1/instruments/b16/").json()["facility"]["name"] == "Ring II"
+    update(Facility.objects.get(slug="ring"), energy_gev=1)
+    assert states()[2] == "miss"
+    assert client.get(pages[2]).json()["results"] == []
+    update(Facility.objects.get(slug="ring"), is_published=False)
+    assert [client.get(url).status_code for url in pages[:2]] == [200, 404]
+    assert client.get(pages[0]).json()["results"] == []

@@ -23,6 +23,7 @@ from tests.factories import (
     FacilityFactory,
     FacilityRoleFactory,
     InstitutionFactory,
+    InstrumentFactory,
     ProgrammeFactory,
     ProgrammeRoleFactory,
     ResearchFieldFactory,
@@ -194,6 +195,11 @@ CALL_CASES = {
         call(programme=ProgrammeFactory(countries=[country("GB")], **DRAFT)),
         "country=GB",
     )[1],
+    # Through the programme's facilities: a draft facility matches nothing.
+    "facility": lambda: (
+        call(programme=ProgrammeFactory(facilities=[FacilityFactory(slug="fac", **DRAFT)])),
+        "facility=fac",
+    )[1],
 }
 
 
@@ -286,6 +292,37 @@ SOURCE_CASES = {
     )[1],
 }
 
+
+def instrument(**fields):
+    return InstrumentFactory(slug="hidden-hit", **fields)
+
+
+# An instrument of a draft facility is a draft with it (selectors.PUBLIC_THROUGH).
+INSTRUMENT_CASES = {
+    "q": lambda: (instrument(name="Zyxwv", **DRAFT), "q=zyxwv")[1],
+    "updated_since": lambda: (instrument(**DRAFT), f"updated_since={LONG_AGO}")[1],
+    "facility": lambda: (
+        instrument(facility=FacilityFactory(slug="fac", **DRAFT)),
+        "facility=fac",
+    )[1],
+    "kind": lambda: (
+        instrument(facility=FacilityFactory(**DRAFT), kind=choices.InstrumentKind.END_STATION),
+        "kind=end_station",
+    )[1],
+    "technique": lambda: (
+        instrument(techniques=[TechniqueFactory(slug="tech", **DRAFT)]),
+        "technique=tech",
+    )[1],
+    "facility_energy_gev_min": lambda: (
+        instrument(facility=FacilityFactory(energy_gev=Decimal("99"), **DRAFT)),
+        "facility_energy_gev_min=50",
+    )[1],
+    "facility_energy_gev_max": lambda: (
+        instrument(facility=FacilityFactory(energy_gev=Decimal("0.1"), **DRAFT)),
+        "facility_energy_gev_max=0.2",
+    )[1],
+}
+
 RESOURCES = {
     "facilities": (filtersets.FacilityFilterSet, FACILITY_CASES),
     "programmes": (filtersets.ProgrammeFilterSet, PROGRAMME_CASES),
@@ -295,6 +332,7 @@ RESOURCES = {
     "techniques": (filtersets.TechniqueFilterSet, TECHNIQUE_CASES),
     "fields": (filtersets.ResearchFieldFilterSet, FIELD_CASES),
     "sources": (filtersets.SourceFilterSet, SOURCE_CASES),
+    "instruments": (filtersets.InstrumentFilterSet, INSTRUMENT_CASES),
 }
 #: Parameters that select nothing by themselves.
 NOT_SELECTING = {"ordering", "radius_km"}

@@ -211,14 +211,16 @@ def test_flagged_links_are_shown_flagged_on_both_ends(seed_data, api):
         owner_answer = api.get(f"/api/v1/{resource}/{owner}/").json()
         institution_answer = api.get(f"/api/v1/institutions/{institution}/").json()
         at_owner = [
-            item
+            shown
             for item in owner_answer["institutions"]
-            if item["slug"] == institution and item["role"] == role
+            for shown in item["roles"]
+            if item["slug"] == institution and shown["role"] == role
         ]
         at_institution = [
-            item
+            shown
             for item in institution_answer[on_institution]
-            if item["slug"] == owner and item["role"] == role
+            for shown in item["roles"]
+            if item["slug"] == owner and shown["role"] == role
         ]
         assert len(at_owner) == len(at_institution) == 1, link.key
         for shown in (*at_owner, *at_institution):
@@ -234,8 +236,9 @@ def test_flagged_links_are_shown_flagged_on_both_ends(seed_data, api):
 def test_an_unflagged_link_says_so(seed_data, api):
     answer = api.get("/api/v1/facilities/nanoterasu/").json()
     qst = next(item for item in answer["institutions"] if item["slug"] == "qst")
-    assert qst["needs_review"] is False
-    assert "001:63" in qst["note"]
+    (operator,) = qst["roles"]
+    assert operator["needs_review"] is False
+    assert "001:63" in operator["note"]
 
 
 @pytest.mark.django_db
@@ -290,13 +293,13 @@ def test_flagging_a_link_changes_the_other_end(reference_data, api):
     link = services.RoleLink(institution, "operator", "operator (003:23)")
     services.record_update(record=facility, relations={"institutions": [link]}, reason="link")
     url = f"/api/v1/institutions/{institution.slug}/"
-    assert api.get(url).json()["facilities"][0]["needs_review"] is False
+    assert api.get(url).json()["facilities"][0]["roles"][0]["needs_review"] is False
     institution.refresh_from_db()
     before = institution.version
     flagged = services.RoleLink(institution, "operator", "operator (general knowledge)", True)
     services.record_update(record=facility, relations={"institutions": [flagged]}, reason="flag")
     institution.refresh_from_db()
     assert institution.version > before
-    shown = api.get(url).json()["facilities"][0]
+    shown = api.get(url).json()["facilities"][0]["roles"][0]
     assert shown["needs_review"] is True
     assert shown["note"] == "operator (general knowledge)"

@@ -304,7 +304,7 @@ class Facility(NamedRecord, Located):
 class Instrument(NamedRecord):
     """A named beamline or instrument at a facility (e.g. Diamond's B16)."""
 
-    API_RESOURCE = ""
+    API_RESOURCE = "instruments"
 
     facility = models.ForeignKey(
         "directory.Facility",
@@ -334,7 +334,3 @@ class Instrument(NamedRecord):
                 ),
             )
         ]
-
-    def get_absolute_url(self) -> str:
-        """An instrument is shown with its facility."""
-        return self.facility.get_absolute_url()

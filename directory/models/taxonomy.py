@@ -79,4 +79,4 @@ class AccessMode(NamedRecord):
 
     def get_absolute_url(self) -> str:
         """The facilities open through this mode."""
-        return f"/api/v1/facilities/?access_mode={self.kind}"
+        return f"/api/v1/facilities/?access_mode={self.slug}"

@@ -54,7 +54,7 @@ def showing() -> dict[type[models.Model], list[Showing]]:
     (directory.relations) and the single links shown in brief (a call's programme, an
     institution's parent)."""
     from directory import relations
-    from directory.models import Call, Institution
+    from directory.models import Call, Institution, Instrument
 
     found: dict[type[models.Model], list[Showing]] = defaultdict(list)
     for kind in (
@@ -66,6 +66,7 @@ def showing() -> dict[type[models.Model], list[Showing]]:
         relations.FIELD_DETAIL,
         relations.SOURCE_DETAIL,
         relations.CALL_DETAIL,
+        relations.INSTRUMENT_DETAIL,
     ):
         for relation in kind:
             meta = relation.through._meta
@@ -82,6 +83,9 @@ def showing() -> dict[type[models.Model], list[Showing]]:
                 found[target_model].append(entry)
     found[Call.programme.field.related_model].append(Showing(Call, Call, "pk", "programme"))
     found[Institution].append(Showing(Institution, Institution, "pk", "parent"))
+    found[Instrument.facility.field.related_model].append(
+        Showing(Instrument, Instrument, "pk", "facility")
+    )
     return found
 
 
@@ -115,7 +119,7 @@ class Raised:
     def note(self, model: type[models.Model], records: models.QuerySet) -> None:
         kind = kinds.MODEL_KINDS.get(model._meta.model_name)
         if kind is None:
-            return  # no detail of its own (an instrument, an access mode)
+            return  # no detail of its own (an access mode)
         named = self.slugs.setdefault(kind, set())
         if named is None:
             return
