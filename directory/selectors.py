@@ -13,17 +13,34 @@ from typing import NamedTuple
 
 from django.db import connections, models, router
 from django.db.models import Case, F, FloatField, Q, Value, When
-from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
+from django.db.models.functions import (
+    ASin,
+    Cast,
+    Cos,
+    Greatest,
+    Least,
+    Length,
+    Power,
+    Radians,
+    Replace,
+    Sin,
+    Sqrt,
+)
 
-from directory.search import TERM_SEPARATOR, normalise, search_terms
+from directory.search import SIMILARITY_THRESHOLD, TERM_SEPARATOR, normalise, search_terms
 
 EARTH_RADIUS_KM = 6371.0088
 
-# Relative weights of the ways a query can match a record's search key.
-SCORE_EXACT = 1.0
-SCORE_PREFIX = 0.75
-SCORE_SUBSTRING = 0.5
-SCORE_ALL_WORDS = 0.25
+# The ranking of search results (README, "Search ranking"): how a query word can match a
+# record's names, best first.
+SCORE_EXACT = 1.0  # a name, Japanese name, acronym or alias is the word
+SCORE_PREFIX = 0.8  # one starts with it (Latin script)
+SCORE_WORD = 0.6  # one holds it
+SCORE_PLACE = 0.4  # the record's place (city, site, country) holds it
+SCORE_SIMILAR = 0.2  # a name is spelled like it: 0.2 + 0.2 x trigram similarity (< 0.4)
+#: Added for each of the record's names holding the whole query, up to MAX_NAMES_COUNTED.
+SCORE_PER_NAME = 0.01
+MAX_NAMES_COUNTED = 5
 
 
 def follows_the_clock(model) -> bool:
@@ -158,42 +175,111 @@ def through_visible(queryset: models.QuerySet, relation: str, targets: models.Qu
 # --- Search -----------------------------------------------------------------
 
 
-def search_condition(query: str, prefix: str = "") -> tuple[Q, Case] | None:
+class StrictWordSimilarity(models.Func):
+    """pg_trgm's ``strict_word_similarity(query, key)`` (0–1); on SQLite the same measure,
+    computed by directory.search.strict_word_similarity (registered by DirectoryConfig)."""
+
+    function = "strict_word_similarity"
+    output_field = FloatField()
+
+
+class SimilarWords(models.Func):
+    """Whether ``key`` holds a spelling of ``query`` (strict word similarity at least
+    directory.search.SIMILARITY_THRESHOLD). On PostgreSQL the ``%>>`` operator, which the
+    trigram GIN index of the key answers; on SQLite the function and the threshold."""
+
+    output_field = models.BooleanField()
+
+    def __init__(self, key, query):
+        super().__init__(key, query)
+
+    def as_sql(self, compiler, connection, **extra):
+        key, query = self.source_expressions
+        key_sql, key_params = compiler.compile(key)
+        query_sql, query_params = compiler.compile(query)
+        sql = f"(strict_word_similarity({query_sql}, {key_sql}) >= {SIMILARITY_THRESHOLD})"
+        return sql, (*query_params, *key_params)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        key, query = self.source_expressions
+        key_sql, key_params = compiler.compile(key)
+        query_sql, query_params = compiler.compile(query)
+        # Also the threshold itself: the operator follows a setting a session may change.
+        return (
+            f"({key_sql} %%>> ({query_sql})::text AND "
+            f"strict_word_similarity(({query_sql})::text, {key_sql}) >= {SIMILARITY_THRESHOLD})",
+            (*key_params, *query_params, *query_params, *key_params),
+        )
+
+
+def _has_script_boundaries(word: str) -> bool:
+    """Whether a word's start means something: Latin letters and digits have word starts,
+    Japanese text, written without spaces, has none (放射光 is no more a prefix of
+    放射光施設MAX-IV than it is a part of 大型放射光施設SPring-8)."""
+    return all(ord(char) < 0x2E80 for char in word)
+
+
+def _name_score(column: str, word: str):
+    """How well ``word`` matches a record's names (its search key): SCORE_EXACT when a name is
+    the word, SCORE_PREFIX when one starts with it (Latin script), SCORE_WORD when one holds
+    it, SCORE_SIMILAR plus up to as much again by similarity when one is spelled like it."""
+    key = F(column)
+    whens = [
+        When(
+            **{f"{column}__contains": f"{TERM_SEPARATOR}{word}{TERM_SEPARATOR}"},
+            then=Value(SCORE_EXACT),
+        )
+    ]
+    if _has_script_boundaries(word):
+        whens.append(
+            When(**{f"{column}__contains": f"{TERM_SEPARATOR}{word}"}, then=Value(SCORE_PREFIX))
+        )
+    whens.append(When(**{f"{column}__contains": word}, then=Value(SCORE_WORD)))
+    whens.append(
+        When(
+            SimilarWords(key, Value(word)),
+            then=Value(SCORE_SIMILAR)
+            + Value(SCORE_SIMILAR) * StrictWordSimilarity(Value(word), key),
+        )
+    )
+    return Case(*whens, default=Value(0.0), output_field=FloatField())
+
+
+def _name_count(column: str, word: str):
+    """How many of a record's names hold ``word`` (its occurrences in the search key)."""
+    return (Length(F(column)) - Length(Replace(F(column), Value(word), Value("")))) / len(word)
+
+
+def search_condition(query: str, prefix: str = "") -> tuple[Q, models.Expression] | None:
     """The filter and the score expression for a free-text query, or None if it folds to nothing.
 
-    A record matches when its key contains the whole folded query, or every folded word of it.
+    A record matches when its names (search key) hold the whole folded query or every folded
+    word of it, or are spelled like it (trigram similarity; typos). The score ranks (README,
+    "Search ranking"): the better of the whole query's match and the mean of its words'
+    matches, each SCORE_EXACT > SCORE_PREFIX > SCORE_WORD > SCORE_SIMILAR(+similarity), plus
+    SCORE_PER_NAME for each name holding the query (at most MAX_NAMES_COUNTED).
     The words are those of search_terms(), which refuses (ValidationError) a query too long
-    or with too many words, so the SQL holds a bounded number of LIKE patterns.
+    or with too many words, so the SQL holds a bounded number of patterns.
     """
     terms = search_terms(query)
     key = normalise(query)
     if not key:
         return None
     column = f"{prefix}search_key"
-    whole = Q(**{f"{column}__contains": key})
+    whole = Q(**{f"{column}__contains": key}) | Q(SimilarWords(F(column), Value(key)))
     # A word found inside another adds nothing to "every word": the longer one implies it.
     words = [word for word in terms if not any(word != other and word in other for other in terms)]
     every_word = Q()
     for word in words:
-        every_word &= Q(**{f"{column}__contains": word})
-    if not words:
-        condition = whole
-    elif all(word in key for word in words):
-        # A key holding the whole query holds each of its words: "every word" alone is the
-        # same filter, with no OR (an AND of LIKEs is one trigram index scan on PostgreSQL).
-        condition = every_word
-    else:  # folding the query at once and word by word can differ (a mark after a space)
-        condition = whole | every_word
-    score = Case(
-        When(
-            **{f"{column}__contains": f"{TERM_SEPARATOR}{key}{TERM_SEPARATOR}"},
-            then=Value(SCORE_EXACT),
-        ),
-        When(**{f"{column}__contains": f"{TERM_SEPARATOR}{key}"}, then=Value(SCORE_PREFIX)),
-        When(whole, then=Value(SCORE_SUBSTRING)),
-        default=Value(SCORE_ALL_WORDS),
-        output_field=FloatField(),
-    )
+        every_word &= Q(**{f"{column}__contains": word}) | Q(SimilarWords(F(column), Value(word)))
+    condition = whole if words == [key] or not words else whole | every_word
+    whole_score = _name_score(column, key)
+    counted = Least(_name_count(column, key), Value(MAX_NAMES_COUNTED))
+    score = whole_score + Value(SCORE_PER_NAME) * Cast(counted, FloatField())
+    if len(words) > 1:
+        word_scores = [_name_score(column, word) for word in words]
+        mean = functools.reduce(lambda a, b: a + b, word_scores) / Value(float(len(words)))
+        score = Greatest(score, mean, output_field=FloatField())
     return condition, score
 
 
@@ -201,13 +287,17 @@ def search(queryset: models.QuerySet, query: str) -> models.QuerySet:
     """Records matching ``query``, annotated with ``search_score`` and ordered best first.
 
     Case, width (NFKC), dash variants and punctuation are ignored (see directory.search):
-    "spring8", "SPring–8" and "ｓｐｒｉｎｇ－８" all find SPring-8.
+    "spring8", "SPring–8" and "ｓｐｒｉｎｇ－８" all find SPring-8; so do typos ("sprng8").
     """
     found = search_condition(query)
     if found is None:
         return queryset.none()
     condition, score = found
-    return queryset.filter(condition).annotate(search_score=score).order_by("-search_score", "name")
+    return (
+        queryset.filter(condition)
+        .annotate(search_score=score)
+        .order_by("-search_score", "name", "slug")
+    )
 
 
 # --- Geography --------------------------------------------------------------
