@@ -219,27 +219,28 @@ def _has_script_boundaries(word: str) -> bool:
     return all(ord(char) < 0x2E80 for char in word)
 
 
-def _name_score(column: str, word: str):
-    """How well ``word`` matches a record's names (its search key): SCORE_EXACT when a name is
-    the word, SCORE_PREFIX when one starts with it (Latin script), SCORE_WORD when one holds
-    it, SCORE_SIMILAR plus up to as much again by similarity when one is spelled like it."""
+def _word_score(column: str, word: str, place_column: str | None = None):
+    """How well ``word`` matches a record: SCORE_EXACT when a name (its search key) is the
+    word, SCORE_PREFIX when one starts with it (Latin script), SCORE_WORD when one holds it,
+    SCORE_PLACE when its place holds it, SCORE_SIMILAR plus up to as much again by
+    similarity when a name is spelled like it; else 0."""
     key = F(column)
+    separator = TERM_SEPARATOR
     whens = [
-        When(
-            **{f"{column}__contains": f"{TERM_SEPARATOR}{word}{TERM_SEPARATOR}"},
-            then=Value(SCORE_EXACT),
-        )
+        When(**{f"{column}__contains": f"{separator}{word}{separator}"}, then=Value(SCORE_EXACT))
     ]
     if _has_script_boundaries(word):
         whens.append(
-            When(**{f"{column}__contains": f"{TERM_SEPARATOR}{word}"}, then=Value(SCORE_PREFIX))
+            When(**{f"{column}__contains": f"{separator}{word}"}, then=Value(SCORE_PREFIX))
         )
     whens.append(When(**{f"{column}__contains": word}, then=Value(SCORE_WORD)))
+    if place_column:
+        whens.append(When(**{f"{place_column}__contains": word}, then=Value(SCORE_PLACE)))
+    similarity = StrictWordSimilarity(Value(word), key)
     whens.append(
         When(
             SimilarWords(key, Value(word)),
-            then=Value(SCORE_SIMILAR)
-            + Value(SCORE_SIMILAR) * StrictWordSimilarity(Value(word), key),
+            then=Value(SCORE_SIMILAR) + Value(SCORE_SIMILAR) * similarity,
         )
     )
     return Case(*whens, default=Value(0.0), output_field=FloatField())
@@ -250,34 +251,51 @@ def _name_count(column: str, word: str):
     return (Length(F(column)) - Length(Replace(F(column), Value(word), Value("")))) / len(word)
 
 
-def search_condition(query: str, prefix: str = "") -> tuple[Q, models.Expression] | None:
+def _word_condition(column: str, word: str, place_column: str | None) -> Q:
+    found = Q(**{f"{column}__contains": word}) | Q(SimilarWords(F(column), Value(word)))
+    if place_column:
+        found |= Q(**{f"{place_column}__contains": word})
+    return found
+
+
+def has_places(model) -> bool:
+    """Whether ``model``'s records are searched by their place too (a ``place_key``)."""
+    return bool(getattr(model, "PLACE_TERM_FIELDS", ()))
+
+
+def search_condition(
+    query: str, prefix: str = "", *, places: bool = False
+) -> tuple[Q, models.Expression] | None:
     """The filter and the score expression for a free-text query, or None if it folds to nothing.
 
-    A record matches when its names (search key) hold the whole folded query or every folded
-    word of it, or are spelled like it (trigram similarity; typos). The score ranks (README,
-    "Search ranking"): the better of the whole query's match and the mean of its words'
-    matches, each SCORE_EXACT > SCORE_PREFIX > SCORE_WORD > SCORE_SIMILAR(+similarity), plus
-    SCORE_PER_NAME for each name holding the query (at most MAX_NAMES_COUNTED).
-    The words are those of search_terms(), which refuses (ValidationError) a query too long
-    or with too many words, so the SQL holds a bounded number of patterns.
+    A record matches when its names (search key) hold the whole folded query or are spelled
+    like it (trigram similarity: typos), or when every folded word of it is in its names, is
+    spelled like one, or (``places``: the model has a ``place_key``) is in its place. The
+    score ranks (README, "Search ranking"): the better of the whole query's match, plus
+    SCORE_PER_NAME for each name holding it (at most MAX_NAMES_COUNTED), and the mean of its
+    words' matches, each SCORE_EXACT > SCORE_PREFIX > SCORE_WORD > SCORE_PLACE >
+    SCORE_SIMILAR(+similarity). The words are those of search_terms(), which refuses
+    (ValidationError) a query too long or with too many words, so the SQL holds a bounded
+    number of patterns.
     """
     terms = search_terms(query)
     key = normalise(query)
     if not key:
         return None
     column = f"{prefix}search_key"
-    whole = Q(**{f"{column}__contains": key}) | Q(SimilarWords(F(column), Value(key)))
+    place_column = f"{prefix}place_key" if places else None
+    whole = _word_condition(column, key, None)
     # A word found inside another adds nothing to "every word": the longer one implies it.
     words = [word for word in terms if not any(word != other and word in other for other in terms)]
+    words = words or [key]
     every_word = Q()
     for word in words:
-        every_word &= Q(**{f"{column}__contains": word}) | Q(SimilarWords(F(column), Value(word)))
-    condition = whole if words == [key] or not words else whole | every_word
-    whole_score = _name_score(column, key)
+        every_word &= _word_condition(column, word, place_column)
+    condition = whole if words == [key] and not places else whole | every_word
     counted = Least(_name_count(column, key), Value(MAX_NAMES_COUNTED))
-    score = whole_score + Value(SCORE_PER_NAME) * Cast(counted, FloatField())
-    if len(words) > 1:
-        word_scores = [_name_score(column, word) for word in words]
+    score = _word_score(column, key) + Value(SCORE_PER_NAME) * Cast(counted, FloatField())
+    if len(words) > 1 or places:
+        word_scores = [_word_score(column, word, place_column) for word in words]
         mean = functools.reduce(lambda a, b: a + b, word_scores) / Value(float(len(words)))
         score = Greatest(score, mean, output_field=FloatField())
     return condition, score
@@ -289,7 +307,7 @@ def search(queryset: models.QuerySet, query: str) -> models.QuerySet:
     Case, width (NFKC), dash variants and punctuation are ignored (see directory.search):
     "spring8", "SPring–8" and "ｓｐｒｉｎｇ－８" all find SPring-8; so do typos ("sprng8").
     """
-    found = search_condition(query)
+    found = search_condition(query, places=has_places(queryset.model))
     if found is None:
         return queryset.none()
     condition, score = found

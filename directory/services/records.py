@@ -42,7 +42,7 @@ R = TypeVar("R", bound=NamedRecord)
 Action = ChangeEvent.Action
 
 #: Fields a write never takes from its caller: derived on save, or set by the system.
-DERIVED_FIELDS = frozenset({"id", "search_key", "version", "created_at", "updated_at"})
+DERIVED_FIELDS = frozenset({"id", "search_key", "place_key", "version", "created_at", "updated_at"})
 TIMESTAMP_FIELDS = ("created_at", "updated_at")
 
 
