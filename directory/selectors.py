@@ -276,7 +276,8 @@ def search_condition(
     words' matches, each SCORE_EXACT > SCORE_PREFIX > SCORE_WORD > SCORE_PLACE >
     SCORE_SIMILAR(+similarity). The words are those of search_terms(), which refuses
     (ValidationError) a query too long or with too many words, so the SQL holds a bounded
-    number of patterns.
+    number of patterns: for n words (at most MAX_QUERY_TERMS), 4 + 4n LIKE patterns per
+    statement, 4 + 6n with places (tests/test_search_limits.py).
     """
     terms = search_terms(query)
     key = normalise(query)
@@ -288,17 +289,24 @@ def search_condition(
     # A word found inside another adds nothing to "every word": the longer one implies it.
     words = [word for word in terms if not any(word != other and word in other for other in terms)]
     words = words or [key]
+    counted = Least(_name_count(column, key), Value(MAX_NAMES_COUNTED))
+    bonus = Value(SCORE_PER_NAME) * Cast(counted, FloatField())
+    if words == [key]:
+        # One word, the whole query: its match in the names or else its place (SCORE_PLACE
+        # tops any similarity) is what the better of the whole query's score and the words'
+        # mean would be, with half the patterns.
+        condition = whole
+        if place_column:
+            condition |= Q(**{f"{place_column}__contains": key})
+        return condition, _word_score(column, key, place_column) + bonus
     every_word = Q()
     for word in words:
         every_word &= _word_condition(column, word, place_column)
-    condition = whole if words == [key] and not places else whole | every_word
-    counted = Least(_name_count(column, key), Value(MAX_NAMES_COUNTED))
-    score = _word_score(column, key) + Value(SCORE_PER_NAME) * Cast(counted, FloatField())
-    if len(words) > 1 or places:
-        word_scores = [_word_score(column, word, place_column) for word in words]
-        mean = functools.reduce(lambda a, b: a + b, word_scores) / Value(float(len(words)))
-        score = Greatest(score, mean, output_field=FloatField())
-    return condition, score
+    condition = whole | every_word
+    score = _word_score(column, key) + bonus
+    word_scores = [_word_score(column, word, place_column) for word in words]
+    mean = functools.reduce(lambda a, b: a + b, word_scores) / Value(float(len(words)))
+    return condition, Greatest(score, mean, output_field=FloatField())
 
 
 def search(queryset: models.QuerySet, query: str) -> models.QuerySet:
