@@ -445,6 +445,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.strip_required_from_records",
+        "api.schema.document_search_scores",
     ],
 }
 

@@ -15,7 +15,7 @@ from directory.models import (
     ResearchField,
     Technique,
 )
-from directory.selectors import has_places, public_condition, search_condition
+from directory.selectors import SCORE_DECIMALS, has_places, public_condition, search_condition
 
 
 @dataclass(frozen=True)
@@ -85,5 +85,6 @@ def search_everything(
     hits = []
     for slug, name, name_ja, position, row_score in rows:
         kind = SEARCHABLE_KINDS[position]
-        hits.append(Hit(kind.name, kind.resource, slug, name, name_ja or "", float(row_score)))
+        score = round(float(row_score), SCORE_DECIMALS)
+        hits.append(Hit(kind.name, kind.resource, slug, name, name_ja or "", score))
     return total, hits

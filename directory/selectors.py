@@ -309,6 +309,17 @@ def search_condition(
     return condition, Greatest(score, mean, output_field=FloatField())
 
 
+#: Decimals of a search score as answers show it (the same on SQLite and PostgreSQL).
+SCORE_DECIMALS = 4
+
+
+def search_score(record) -> float | None:
+    """The score search() gave ``record`` (rounded to SCORE_DECIMALS), None if it was not
+    found by a search."""
+    score = getattr(record, "search_score", None)
+    return None if score is None else round(float(score), SCORE_DECIMALS)
+
+
 def search(queryset: models.QuerySet, query: str) -> models.QuerySet:
     """Records matching ``query``, annotated with ``search_score`` and ordered best first.
 

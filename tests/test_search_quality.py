@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from directory.selectors import MAX_NAMES_COUNTED, SCORE_PER_NAME
+
 pytestmark = pytest.mark.django_db
 
 CASES = yaml.safe_load((Path(__file__).with_name("search_cases.yaml")).read_text())["cases"]
@@ -28,7 +30,12 @@ def rank_of(api, case) -> int | None:
     url = f"/api/v1/{resource}/" if resource else "/api/v1/search/"
     response = api.get(url, {"q": case["query"], "limit": 20})
     assert response.status_code == HTTPStatus.OK, (case, response.content)
-    for position, row in enumerate(response.json()["results"], start=1):
+    results = response.json()["results"]
+    # Lists and the cross-kind search alike: every result has its score, best first.
+    scores = [row["score"] for row in results]
+    assert scores == sorted(scores, reverse=True), (case, scores)
+    assert all(0 < score <= 1 + SCORE_PER_NAME * MAX_NAMES_COUNTED for score in scores), scores
+    for position, row in enumerate(results, start=1):
         kind = row.get("kind", case["kind"])
         if (kind, row["slug"]) == (case["kind"], case["slug"]):
             return position
