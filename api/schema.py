@@ -230,6 +230,31 @@ def fields_parameter(serializer_class) -> OpenApiParameter:
     )
 
 
+SCORE_SCHEMA = {
+    "type": "number",
+    "format": "double",
+    "minimum": 0,
+    "description": "In list answers with q= only: how well the record matches the query "
+    "(README, 'Search ranking': exact name 1.0 > prefix 0.8 > in a name 0.6 > in the place "
+    "0.4 > similar spelling 0.2-0.4, +0.01 per name holding the whole query). Absent "
+    "without q.",
+}
+
+
+def document_search_scores(result, generator, request, public):
+    """The records of list answers carry ``score`` when q= is given (views.with_scores):
+    an optional property of every record component a paginated list holds."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for name, component in schemas.items():
+        if not name.startswith("Paginated"):
+            continue
+        items = component.get("properties", {}).get("results", {}).get("items", {})
+        record = schemas.get(items.get("$ref", "").rsplit("/", 1)[-1])
+        if record is not None and "properties" in record:
+            record["properties"].setdefault("score", dict(SCORE_SCHEMA))
+    return result
+
+
 def strip_required_from_records(result, generator, request, public):
     """Any record field may be left out with ?fields=, so none is required in the schema."""
     for name, component in result.get("components", {}).get("schemas", {}).items():

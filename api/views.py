@@ -266,7 +266,7 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
         data = representations.represent(
             self.serializer_class, page, self.get_serializer_context(), self.list_relations
         )
-        response = self.get_paginated_response(data)
+        response = self.get_paginated_response(self.with_scores(data, page))
         if self.facet_names:
             response.data["facets"] = self.filterset.facet_counts(
                 queryset, self.facet_names, self.language
@@ -316,6 +316,15 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
             f'attachment; filename="{self.basename}.{renderer.format}"'
         )
         return response
+
+    @staticmethod
+    def with_scores(data: list[dict], page) -> list[dict]:
+        """With q=, each result and its search score (``score``): of the request, never kept
+        in the per-record representations; without q, the representations as they are."""
+        scores = [selectors.search_score(record) for record in page]
+        if all(score is None for score in scores):
+            return data
+        return [{**item, "score": score} for item, score in zip(data, scores, strict=True)]
 
     def kept_count_key(self) -> str | None:
         """The cache key of this list's count when it is the whole public table (see

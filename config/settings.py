@@ -448,6 +448,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.strip_required_from_records",
         "api.schema.examples_are_not_values",
+        "api.schema.document_search_scores",
     ],
 }
 

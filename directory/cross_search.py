@@ -16,7 +16,7 @@ from directory.models import (
     Source,
     Technique,
 )
-from directory.selectors import public_condition, search_condition
+from directory.selectors import SCORE_DECIMALS, has_places, public_condition, search_condition
 
 
 @dataclass(frozen=True)
@@ -61,14 +61,14 @@ def search_everything(
     offset: int = 0,
 ) -> tuple[int, list[Hit]]:
     """(total, hits) for ``query`` over the chosen kinds, best first, in two queries."""
-    found = search_condition(query)
-    if found is None:
+    if search_condition(query) is None:
         return 0, []
-    condition, score = found
     parts = []
     for position, kind in enumerate(SEARCHABLE_KINDS):
         if kinds and kind.name not in kinds:
             continue
+        # The lists' own condition and score (selectors.search): one ranking everywhere.
+        condition, score = search_condition(query, places=has_places(kind.model))
         records = kind.model.objects.filter(condition)
         if not drafts:
             records = records.filter(public_condition(kind.model))
@@ -83,9 +83,10 @@ def search_everything(
     total = union.count()
     if offset >= total:
         return total, []
-    rows = union.order_by("-search_score", "name", "slug")[offset : offset + limit]
+    rows = union.order_by("-search_score", "name", "kind_position", "slug")[offset : offset + limit]
     hits = []
     for slug, name, name_ja, position, row_score in rows:
         kind = SEARCHABLE_KINDS[position]
-        hits.append(Hit(kind.name, kind.resource, slug, name, name_ja or "", float(row_score)))
+        score = round(float(row_score), SCORE_DECIMALS)
+        hits.append(Hit(kind.name, kind.resource, slug, name, name_ja or "", score))
     return total, hits

@@ -671,9 +671,12 @@ class DirectoryFilterSet(FormClassPerFilterSet, django_filters.FilterSet):
         method="filter_search",
         schema={"type": "string", "example": "spring8", "maxLength": search.MAX_QUERY_LENGTH},
         help_text=(
-            "Free-text search over names, Japanese names, acronyms and aliases; tolerant of "
-            "case, full-width characters and dash variants (spring8 finds SPring-8). "
-            "Results are ranked best first unless `ordering` is given. At most "
+            "Free-text search over names, Japanese names, acronyms and aliases, and for "
+            "facilities and institutions their city, site and country (English or Japanese); "
+            "tolerant of case, full-width characters, dash variants (spring8 finds SPring-8), "
+            "katakana digits (スプリング8) and typos (diamnd finds Diamond). Results are ranked "
+            "best first (exact name, prefix, word, place, similar spelling) unless `ordering` "
+            "is given; each result then carries its `score`. At most "
             f"{search.MAX_QUERY_LENGTH} characters and {search.MAX_QUERY_TERMS} different words."
         ),
     )

@@ -58,7 +58,7 @@ APP_LABEL = "directory"
 COUNTRY_LABEL = "directory.country"
 
 #: Stored values a save derives from the record's own fields; never exported, ignored on import.
-DERIVED_FIELDS = frozenset({"search_key", "version"})
+DERIVED_FIELDS = frozenset({"search_key", "place_key", "version"})
 #: The timestamps every record keeps through a round trip (raw saves do not touch them).
 TIMESTAMP_FIELDS = ("created_at", "updated_at")
 #: The default change reason of the history rows an import writes (the field holds 100).

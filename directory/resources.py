@@ -255,6 +255,7 @@ class DirectoryResource(NumbersAsNumbers):
         exclude = (
             "id",
             "search_key",
+            "place_key",
             "version",
             "is_synthetic",
             "created_at",

@@ -16,6 +16,8 @@ request can make the database evaluate more than a handful of ``LIKE`` patterns.
 
 from __future__ import annotations
 
+import re
+import struct
 import unicodedata
 from collections.abc import Iterable
 
@@ -81,7 +83,7 @@ def normalise(text: str | None) -> str:
     folded = unicodedata.normalize("NFKC", text).casefold()
     folded = _strip_latin_accents(folded)
     folded = _hiragana_to_katakana(folded)
-    return "".join(char for char in folded if not _is_dropped(char))
+    return spell_katakana_digits("".join(char for char in folded if not _is_dropped(char)))
 
 
 def build_search_key(terms: Iterable[str | None]) -> str:
@@ -122,3 +124,128 @@ def search_terms(query: str | None) -> list[str]:
             params={"most": MAX_QUERY_TERMS, "count": len(terms)},
         )
     return terms
+
+
+# --- Spelled-out digits ---------------------------------------------------------------------
+
+#: Digits read in katakana, as Japanese spells the numbers of Latin names ("SPring-8" is
+#: スプリングエイト): after a katakana letter a digit is folded to its reading, so "スプリング8"
+#: and "スプリングエイト" meet.
+KATAKANA_DIGITS = {
+    "0": "ゼロ",
+    "1": "ワン",
+    "2": "ツー",
+    "3": "スリー",
+    "4": "フォー",
+    "5": "ファイブ",
+    "6": "シックス",
+    "7": "セブン",
+    "8": "エイト",
+    "9": "ナイン",
+}
+_KATAKANA_START, _KATAKANA_END = 0x30A1, 0x30FC
+
+
+def _is_katakana(char: str) -> bool:
+    return _KATAKANA_START <= ord(char) <= _KATAKANA_END
+
+
+def spell_katakana_digits(text: str) -> str:
+    """Digits written right after katakana, spelled in katakana (スプリング8 → スプリングエイト)."""
+    out: list[str] = []
+    for char in text:
+        if char in KATAKANA_DIGITS and out and _is_katakana(out[-1][-1]):
+            out.append(KATAKANA_DIGITS[char])
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+# --- Trigram similarity -----------------------------------------------------------------------
+#
+# PostgreSQL's pg_trgm answers typo-tolerant search from the trigram index (``<<%``, the
+# strict word similarity). The same measure is computed here for SQLite (registered as the
+# SQL function ``strict_word_similarity``), a port of pg_trgm's calc_word_similarity, so both
+# databases find and rank the same records.
+
+#: The least strict word similarity (0–1) at which a record's name counts as a spelling of
+#: the query: pg_trgm's default ``pg_trgm.strict_word_similarity_threshold``.
+SIMILARITY_THRESHOLD = 0.5
+
+_BOUND_LEFT, _BOUND_RIGHT = 1, 2
+# pg_trgm's word characters: letters and digits (not "_").
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _float4(value: float) -> float:
+    """``value`` rounded as PostgreSQL's ``real`` holds it (pg_trgm computes in float4)."""
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
+def trigrams(text: str) -> tuple[list[str], list[int]]:
+    """The trigrams of ``text`` in order, as pg_trgm forms them (each word of letters and
+    digits padded with two spaces before, one after), and each one's word-bound flags."""
+    found: list[str] = []
+    bounds: list[int] = []
+    for word in _WORD.findall(text.lower()):
+        padded = f"  {word} "
+        grams = [padded[i : i + 3] for i in range(len(padded) - 2)]
+        flags = [0] * len(grams)
+        flags[0] |= _BOUND_LEFT
+        flags[-1] |= _BOUND_RIGHT
+        found.extend(grams)
+        bounds.extend(flags)
+    return found, bounds
+
+
+def _calc_similarity(count: int, ulen1: int, ulen2: int) -> float:
+    return _float4(count / (ulen1 + ulen2 - count)) if ulen1 + ulen2 - count else 0.0
+
+
+def strict_word_similarity(query: str | None, text: str | None) -> float:
+    """pg_trgm's ``strict_word_similarity(query, text)``: the greatest trigram similarity
+    (shared / all) between ``query`` and a run of whole words of ``text`` (the terms of a
+    search key, between its separators)."""
+    if not query or not text:
+        return 0.0
+    query_grams, _ = trigrams(query)
+    text_grams, bounds = trigrams(text)
+    if not query_grams or not text_grams:
+        return 0.0
+    wanted = set(query_grams)
+    ids: dict[str, int] = {}
+    indexes = [ids.setdefault(gram, len(ids)) for gram in text_grams]
+    found = [False] * len(ids)
+    for gram, index in ids.items():
+        found[index] = gram in wanted
+    ulen1 = len(wanted)
+    lastpos = [-1] * len(ids)
+    ulen2 = count = 0
+    lower, best = 0, 0.0
+    for i, index in enumerate(indexes):
+        if lastpos[index] < 0:
+            ulen2 += 1
+            if found[index]:
+                count += 1
+        lastpos[index] = i
+        if not bounds[i] & _BOUND_RIGHT:
+            continue
+        upper = i
+        current = _calc_similarity(count, ulen1, ulen2)
+        tmp_count, tmp_ulen2, prev_lower = count, ulen2, lower
+        for tmp_lower in range(lower, upper + 1):
+            if bounds[tmp_lower] & _BOUND_LEFT:
+                candidate = _calc_similarity(tmp_count, ulen1, tmp_ulen2)
+                if candidate > current:
+                    current, ulen2, lower, count = candidate, tmp_ulen2, tmp_lower, tmp_count
+            tmp_index = indexes[tmp_lower]
+            if lastpos[tmp_index] == tmp_lower:
+                tmp_ulen2 -= 1
+                if found[tmp_index]:
+                    tmp_count -= 1
+        best = max(best, current)
+        for tmp_lower in range(prev_lower, lower):
+            tmp_index = indexes[tmp_lower]
+            if lastpos[tmp_index] == tmp_lower:
+                lastpos[tmp_index] = -1
+    return best

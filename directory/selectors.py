@@ -13,17 +13,34 @@ from typing import NamedTuple
 
 from django.db import connections, models, router
 from django.db.models import Case, F, FloatField, Q, Value, When
-from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
+from django.db.models.functions import (
+    ASin,
+    Cast,
+    Cos,
+    Greatest,
+    Least,
+    Length,
+    Power,
+    Radians,
+    Replace,
+    Sin,
+    Sqrt,
+)
 
-from directory.search import TERM_SEPARATOR, normalise, search_terms
+from directory.search import SIMILARITY_THRESHOLD, TERM_SEPARATOR, normalise, search_terms
 
 EARTH_RADIUS_KM = 6371.0088
 
-# Relative weights of the ways a query can match a record's search key.
-SCORE_EXACT = 1.0
-SCORE_PREFIX = 0.75
-SCORE_SUBSTRING = 0.5
-SCORE_ALL_WORDS = 0.25
+# The ranking of search results (README, "Search ranking"): how a query word can match a
+# record's names, best first.
+SCORE_EXACT = 1.0  # a name, Japanese name, acronym or alias is the word
+SCORE_PREFIX = 0.8  # one starts with it (Latin script)
+SCORE_WORD = 0.6  # one holds it
+SCORE_PLACE = 0.4  # the record's place (city, site, country) holds it
+SCORE_SIMILAR = 0.2  # a name is spelled like it: 0.2 + 0.2 x trigram similarity (< 0.4)
+#: Added for each of the record's names holding the whole query, up to MAX_NAMES_COUNTED.
+SCORE_PER_NAME = 0.01
+MAX_NAMES_COUNTED = 5
 
 
 def follows_the_clock(model) -> bool:
@@ -166,56 +183,166 @@ def through_visible(queryset: models.QuerySet, relation: str, targets: models.Qu
 # --- Search -----------------------------------------------------------------
 
 
-def search_condition(query: str, prefix: str = "") -> tuple[Q, Case] | None:
+class StrictWordSimilarity(models.Func):
+    """pg_trgm's ``strict_word_similarity(query, key)`` (0–1); on SQLite the same measure,
+    computed by directory.search.strict_word_similarity (registered by DirectoryConfig)."""
+
+    function = "strict_word_similarity"
+    output_field = FloatField()
+
+
+class SimilarWords(models.Func):
+    """Whether ``key`` holds a spelling of ``query`` (strict word similarity at least
+    directory.search.SIMILARITY_THRESHOLD). On PostgreSQL the ``%>>`` operator, which the
+    trigram GIN index of the key answers; on SQLite the function and the threshold."""
+
+    output_field = models.BooleanField()
+
+    def __init__(self, key, query):
+        super().__init__(key, query)
+
+    def as_sql(self, compiler, connection, **extra):
+        key, query = self.source_expressions
+        key_sql, key_params = compiler.compile(key)
+        query_sql, query_params = compiler.compile(query)
+        sql = f"(strict_word_similarity({query_sql}, {key_sql}) >= {SIMILARITY_THRESHOLD})"
+        return sql, (*query_params, *key_params)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        key, query = self.source_expressions
+        key_sql, key_params = compiler.compile(key)
+        query_sql, query_params = compiler.compile(query)
+        # Also the threshold itself: the operator follows a setting a session may change.
+        return (
+            f"({key_sql} %%>> ({query_sql})::text AND "
+            f"strict_word_similarity(({query_sql})::text, {key_sql}) >= {SIMILARITY_THRESHOLD})",
+            (*key_params, *query_params, *query_params, *key_params),
+        )
+
+
+def _has_script_boundaries(word: str) -> bool:
+    """Whether a word's start means something: Latin letters and digits have word starts,
+    Japanese text, written without spaces, has none (放射光 is no more a prefix of
+    放射光施設MAX-IV than it is a part of 大型放射光施設SPring-8)."""
+    return all(ord(char) < 0x2E80 for char in word)
+
+
+def _word_score(column: str, word: str, place_column: str | None = None):
+    """How well ``word`` matches a record: SCORE_EXACT when a name (its search key) is the
+    word, SCORE_PREFIX when one starts with it (Latin script), SCORE_WORD when one holds it,
+    SCORE_PLACE when its place holds it, SCORE_SIMILAR plus up to as much again by
+    similarity when a name is spelled like it; else 0."""
+    key = F(column)
+    separator = TERM_SEPARATOR
+    whens = [
+        When(**{f"{column}__contains": f"{separator}{word}{separator}"}, then=Value(SCORE_EXACT))
+    ]
+    if _has_script_boundaries(word):
+        whens.append(
+            When(**{f"{column}__contains": f"{separator}{word}"}, then=Value(SCORE_PREFIX))
+        )
+    whens.append(When(**{f"{column}__contains": word}, then=Value(SCORE_WORD)))
+    if place_column:
+        whens.append(When(**{f"{place_column}__contains": word}, then=Value(SCORE_PLACE)))
+    similarity = StrictWordSimilarity(Value(word), key)
+    whens.append(
+        When(
+            SimilarWords(key, Value(word)),
+            then=Value(SCORE_SIMILAR) + Value(SCORE_SIMILAR) * similarity,
+        )
+    )
+    return Case(*whens, default=Value(0.0), output_field=FloatField())
+
+
+def _name_count(column: str, word: str):
+    """How many of a record's names hold ``word`` (its occurrences in the search key)."""
+    return (Length(F(column)) - Length(Replace(F(column), Value(word), Value("")))) / len(word)
+
+
+def _word_condition(column: str, word: str, place_column: str | None) -> Q:
+    found = Q(**{f"{column}__contains": word}) | Q(SimilarWords(F(column), Value(word)))
+    if place_column:
+        found |= Q(**{f"{place_column}__contains": word})
+    return found
+
+
+def has_places(model) -> bool:
+    """Whether ``model``'s records are searched by their place too (a ``place_key``)."""
+    return bool(getattr(model, "PLACE_TERM_FIELDS", ()))
+
+
+def search_condition(
+    query: str, prefix: str = "", *, places: bool = False
+) -> tuple[Q, models.Expression] | None:
     """The filter and the score expression for a free-text query, or None if it folds to nothing.
 
-    A record matches when its key contains the whole folded query, or every folded word of it.
-    The words are those of search_terms(), which refuses (ValidationError) a query too long
-    or with too many words, so the SQL holds a bounded number of LIKE patterns.
+    A record matches when its names (search key) hold the whole folded query or are spelled
+    like it (trigram similarity: typos), or when every folded word of it is in its names, is
+    spelled like one, or (``places``: the model has a ``place_key``) is in its place. The
+    score ranks (README, "Search ranking"): the better of the whole query's match, plus
+    SCORE_PER_NAME for each name holding it (at most MAX_NAMES_COUNTED), and the mean of its
+    words' matches, each SCORE_EXACT > SCORE_PREFIX > SCORE_WORD > SCORE_PLACE >
+    SCORE_SIMILAR(+similarity). The words are those of search_terms(), which refuses
+    (ValidationError) a query too long or with too many words, so the SQL holds a bounded
+    number of patterns: for n words (at most MAX_QUERY_TERMS), 4 + 4n LIKE patterns per
+    statement, 4 + 6n with places (tests/test_search_limits.py).
     """
     terms = search_terms(query)
     key = normalise(query)
     if not key:
         return None
     column = f"{prefix}search_key"
-    whole = Q(**{f"{column}__contains": key})
+    place_column = f"{prefix}place_key" if places else None
+    whole = _word_condition(column, key, None)
     # A word found inside another adds nothing to "every word": the longer one implies it.
     words = [word for word in terms if not any(word != other and word in other for other in terms)]
+    words = words or [key]
+    counted = Least(_name_count(column, key), Value(MAX_NAMES_COUNTED))
+    bonus = Value(SCORE_PER_NAME) * Cast(counted, FloatField())
+    if words == [key]:
+        # One word, the whole query: its match in the names or else its place (SCORE_PLACE
+        # tops any similarity) is what the better of the whole query's score and the words'
+        # mean would be, with half the patterns.
+        condition = whole
+        if place_column:
+            condition |= Q(**{f"{place_column}__contains": key})
+        return condition, _word_score(column, key, place_column) + bonus
     every_word = Q()
     for word in words:
-        every_word &= Q(**{f"{column}__contains": word})
-    if not words:
-        condition = whole
-    elif all(word in key for word in words):
-        # A key holding the whole query holds each of its words: "every word" alone is the
-        # same filter, with no OR (an AND of LIKEs is one trigram index scan on PostgreSQL).
-        condition = every_word
-    else:  # folding the query at once and word by word can differ (a mark after a space)
-        condition = whole | every_word
-    score = Case(
-        When(
-            **{f"{column}__contains": f"{TERM_SEPARATOR}{key}{TERM_SEPARATOR}"},
-            then=Value(SCORE_EXACT),
-        ),
-        When(**{f"{column}__contains": f"{TERM_SEPARATOR}{key}"}, then=Value(SCORE_PREFIX)),
-        When(whole, then=Value(SCORE_SUBSTRING)),
-        default=Value(SCORE_ALL_WORDS),
-        output_field=FloatField(),
-    )
-    return condition, score
+        every_word &= _word_condition(column, word, place_column)
+    condition = whole | every_word
+    score = _word_score(column, key) + bonus
+    word_scores = [_word_score(column, word, place_column) for word in words]
+    mean = functools.reduce(lambda a, b: a + b, word_scores) / Value(float(len(words)))
+    return condition, Greatest(score, mean, output_field=FloatField())
+
+
+#: Decimals of a search score as answers show it (the same on SQLite and PostgreSQL).
+SCORE_DECIMALS = 4
+
+
+def search_score(record) -> float | None:
+    """The score search() gave ``record`` (rounded to SCORE_DECIMALS), None if it was not
+    found by a search."""
+    score = getattr(record, "search_score", None)
+    return None if score is None else round(float(score), SCORE_DECIMALS)
 
 
 def search(queryset: models.QuerySet, query: str) -> models.QuerySet:
     """Records matching ``query``, annotated with ``search_score`` and ordered best first.
 
     Case, width (NFKC), dash variants and punctuation are ignored (see directory.search):
-    "spring8", "SPring–8" and "ｓｐｒｉｎｇ－８" all find SPring-8.
+    "spring8", "SPring–8" and "ｓｐｒｉｎｇ－８" all find SPring-8; so do typos ("sprng8").
     """
-    found = search_condition(query)
+    found = search_condition(query, places=has_places(queryset.model))
     if found is None:
         return queryset.none()
     condition, score = found
-    return queryset.filter(condition).annotate(search_score=score).order_by("-search_score", "name")
+    return (
+        queryset.filter(condition)
+        .annotate(search_score=score)
+        .order_by("-search_score", "name", "slug")
+    )
 
 
 # --- Geography --------------------------------------------------------------

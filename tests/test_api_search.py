@@ -3,6 +3,7 @@
 from http import HTTPStatus
 
 import pytest
+from django.core.cache import cache
 
 from tests.factories import (
     CallFactory,
@@ -83,6 +84,36 @@ def test_ranking_exact_then_prefix_then_substring_in_search(api, isis):
     assert [r["slug"] for r in results] == ["isis", "isis-neutron", "crisis"]
     scores = [r["score"] for r in results]
     assert scores[0] > scores[1] > scores[2]
+
+
+def test_list_results_carry_their_score_with_q(api, isis):
+    """The list's score is the cross-kind search's: exact 1.0 > prefix 0.8 > in a name 0.6."""
+    results = api.get(FACILITIES, {"q": "isis"}).json()["results"]
+    listed = {row["slug"]: row["score"] for row in results}
+    searched = {
+        row["slug"]: row["score"] for row in api.get(SEARCH, {"q": "isis"}).json()["results"]
+    }
+    assert listed == searched == {"isis": 1.01, "isis-neutron": 0.81, "crisis": 0.61}
+    # With another ordering the score still says how well each matched.
+    ordered = api.get(FACILITIES, {"q": "isis", "ordering": "name"}).json()["results"]
+    assert [(row["slug"], row["score"]) for row in ordered] == [
+        ("crisis", 0.61),
+        ("isis", 1.01),
+        ("isis-neutron", 0.81),
+    ]
+
+
+def test_without_q_no_score_and_the_same_bytes_after_a_search(api, isis, settings):
+    """The score is of the request: never kept in the records' cached representations."""
+    settings.RESPONSE_CACHE_SECONDS = 0  # every answer built from the representations
+    plain = api.get(FACILITIES)
+    assert all("score" not in row for row in plain.json()["results"])
+    cache.clear()
+    # The search renders the representations (its records annotated with their score) ...
+    assert api.get(FACILITIES, {"q": "isis"}).json()["results"][0]["score"] == 1.01
+    # ... which the plain list then reads from the cache: the same bytes as before.
+    again = api.get(FACILITIES)
+    assert again.content == plain.content
 
 
 def test_an_explicit_ordering_overrides_the_ranking(api, isis):

@@ -516,7 +516,8 @@ def test_on_the_seed_data_an_edit_changes_its_own_detail_and_no_other(
 def _fields_read(filterset_class) -> set[str]:
     """The record fields a filterset's filters, orderings and facets name (the first step of
     each lookup path), and its search fields."""
-    names = set(filterset_class._meta.model.SEARCH_TERM_FIELDS) | {"search_key"}
+    # q reads the search key and the place key, derived from these fields (key_fields).
+    names = set(filterset_class._meta.model.key_fields()) | {"search_key", "place_key"}
     for name, filter_ in filterset_class.base_filters.items():
         if isinstance(filter_, django_filters.OrderingFilter):
             names.update(path.split("__")[0] for path in filter_.param_map.values())

@@ -3,7 +3,8 @@
 Every q (the lists, the embed widgets and the cross-kind /api/v1/search/) goes through
 directory.search.search_terms: at most MAX_QUERY_LENGTH characters and MAX_QUERY_TERMS
 different words, words folding alike counting once. A longer or wordier q is a 400 naming q
-before any SQL is built; an accepted one holds a bounded number of LIKE patterns.
+before any SQL is built; an accepted one holds a number of LIKE patterns (and similarity
+computations) linear in its words, so bounded by the word limit.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 
 from directory.cross_search import SEARCHABLE_KINDS
 from directory.search import MAX_QUERY_LENGTH, MAX_QUERY_TERMS, search_terms
+from directory.selectors import has_places
 from tests.factories import FacilityFactory, InstitutionFactory, ProgrammeFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,10 +52,33 @@ def directory(db):
     ProgrammeFactory(slug="joint-kek", name="Joint KEK user programme")
 
 
-#: The most LIKE patterns one kind of record may test in one statement: the whole folded
-#: query (when its words do not all lie in it), each word once, and the ranking's exact,
-#: prefix and substring tests.
-LIKES_PER_KIND = 1 + MAX_QUERY_TERMS + 3
+#: LIKE patterns of a one-word q in one statement: the filter's "in the names" and "in the
+#: place", and the ranking's exact, prefix, in-a-name and in-the-place tests.
+LIKES_ONE_WORD = 6
+#: LIKE patterns of the whole folded query in one statement when q has several words: the
+#: filter's "in the names", the ranking's exact, prefix and in-a-name tests.
+LIKES_WHOLE_QUERY = 4
+
+
+def likes_per_kind(words: int, places: bool = True) -> int:
+    """The LIKE patterns one kind of record tests in one statement for a q of ``words`` words
+    (more than one): the whole query's, and for each word the filter's "in the names" (and
+    "in the place") and the ranking's exact, prefix and in-a-name (and in-the-place) tests."""
+    return LIKES_WHOLE_QUERY + (6 if places else 4) * words
+
+
+#: The most LIKE patterns one kind of record may test in one statement: linear in the words,
+#: which search_terms() caps at MAX_QUERY_TERMS (4 + 6 x 8 = 52).
+LIKES_PER_KIND = likes_per_kind(MAX_QUERY_TERMS)
+#: The most similarity computations (strict_word_similarity, on PostgreSQL each beside the
+#: %>> operator the trigram index answers): the whole query's filter and ranking (3), and per
+#: word its filter and ranking (3).
+SIMILARITIES_PER_KIND = 3 + 3 * MAX_QUERY_TERMS
+
+
+def similarities_per_statement(queries) -> list[int]:
+    """strict_word_similarity calls in each captured SQL statement."""
+    return [len(re.findall(r"\bstrict_word_similarity\(", query["sql"])) for query in queries]
 
 
 def likes_per_statement(queries) -> list[int]:
@@ -155,7 +180,9 @@ def test_repeated_words_count_once_and_add_no_sql(api, directory, django_assert_
     assert response.json()["count"] == 2  # both facilities' names hold an "s"
 
     _twice, like_count_of_two_words = get_counting_likes(api, FACILITIES, "s s")
-    assert like_count == like_count_of_two_words <= 12
+    # "ss" and its word "s": the count holds the filter's patterns (the whole query's, the
+    # word's in the names and in the place), the page those and the ranking's.
+    assert like_count == like_count_of_two_words == 3 + likes_per_kind(1)
 
 
 def test_spellings_folding_alike_count_as_one_word(api, directory):
@@ -188,8 +215,8 @@ def test_the_bounded_condition_finds_what_the_words_find(api, directory, query, 
 
 @pytest.mark.parametrize("words", range(1, MAX_QUERY_TERMS + 3))
 def test_no_q_makes_a_statement_test_more_than_a_bounded_number_of_likes(api, words):
-    """Up to eight words: each word once and the three ranking tests; more words are
-    refused before any SQL."""
+    """Up to eight words: a number of patterns linear in the words (likes_per_kind); more
+    words are refused before any SQL."""
     FacilityFactory(slug="nato", name=f"{NATO_ALPHABET.title()} Laboratory")
     query = " ".join(NATO_ALPHABET.split()[:words])
 
@@ -197,14 +224,17 @@ def test_no_q_makes_a_statement_test_more_than_a_bounded_number_of_likes(api, wo
         response = api.get(FACILITIES, {"q": query})
 
     per_statement = likes_per_statement(captured.captured_queries)
+    similarities = similarities_per_statement(captured.captured_queries)
     assert max(per_statement) <= LIKES_PER_KIND, per_statement
+    assert max(similarities) <= SIMILARITIES_PER_KIND, similarities
     if words <= MAX_QUERY_TERMS:
         assert [row["slug"] for row in response.json()["results"]] == ["nato"]
-        # The page query tests each word once, then ranks (exact, prefix, substring).
-        assert max(per_statement) == words + 3
+        # The page query filters, then ranks: the exact count for this many words.
+        assert max(per_statement) == (likes_per_kind(words) if words > 1 else LIKES_ONE_WORD)
+        assert max(similarities) == (3 + 3 * words if words > 1 else 3)
     else:
         assert_400_naming_q(response, WORDS_MESSAGE)
-        assert sum(per_statement) == 0
+        assert sum(per_statement) == sum(similarities) == 0
 
 
 # --- The cross-kind search -----------------------------------------------------------------
@@ -253,9 +283,16 @@ def test_search_holds_a_bounded_number_of_likes_per_kind(api, words):
         response = api.get(SEARCH, {"q": query})
 
     per_statement = likes_per_statement(captured.captured_queries)
-    # The count and the page are each a union of the kinds (eight, sources included).
+    # The count and the page are each a union of the eight kinds (sources included), two of
+    # them with places.
     assert len(SEARCHABLE_KINDS) == 8
-    assert max(per_statement) <= len(SEARCHABLE_KINDS) * LIKES_PER_KIND, per_statement
+    bound = sum(
+        likes_per_kind(MAX_QUERY_TERMS, places=has_places(kind.model)) for kind in SEARCHABLE_KINDS
+    )
+    assert max(per_statement) <= bound, per_statement
+    assert max(similarities_per_statement(captured.captured_queries)) <= (
+        len(SEARCHABLE_KINDS) * SIMILARITIES_PER_KIND
+    )
     if words <= MAX_QUERY_TERMS:
         assert [row["slug"] for row in response.json()["results"]] == ["nato"]
     else:

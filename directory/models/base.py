@@ -61,11 +61,10 @@ class SearchKeyQuerySet(GuardedQuerySet):
     def bulk_update(self, objs, fields, *args, **kwargs):
         objs = list(objs)
         fields = list(fields)
-        if set(fields) & set(self.model.SEARCH_TERM_FIELDS):
+        if set(fields) & set(self.model.key_fields()):
             for obj in objs:
                 obj.refresh_search_key()
-            if "search_key" not in fields:
-                fields.append("search_key")
+            fields += [name for name in ("search_key", "place_key") if name not in fields]
         updated = super().bulk_update(objs, fields, *args, **kwargs)
         _mark_changed(self.db)
         return updated
@@ -76,19 +75,21 @@ class SearchKeyQuerySet(GuardedQuerySet):
         # replicas self.db would otherwise name a replica, and the bump would go there.
         self._for_write = True
         _mark_changed(self.db)
-        if not set(kwargs) & set(self.model.SEARCH_TERM_FIELDS):
+        if not set(kwargs) & set(self.model.key_fields()):
             return super().update(**kwargs)
         with transaction.atomic(using=self.db):
             pks = list(self.values_list("pk", flat=True))
             count = super().update(**kwargs)
             rows = models.QuerySet(self.model, using=self.db).filter(pk__in=pks)
             changed = []
-            for row in rows.only("pk", *self.model.SEARCH_TERM_FIELDS):
+            for row in rows.only("pk", *self.model.key_fields()):
                 row.refresh_search_key()
                 changed.append(row)
             # A plain queryset: this class's bulk_update (and the update() it runs) would
             # mark the change a second time; the write was checked above.
-            models.QuerySet(self.model, using=self.db).bulk_update(changed, ["search_key"])
+            models.QuerySet(self.model, using=self.db).bulk_update(
+                changed, ["search_key", "place_key"]
+            )
             return count
 
 
@@ -223,6 +224,8 @@ class NamedRecord(ProvenanceFields):
 
     #: Fields whose values make up the search key (see directory.search).
     SEARCH_TERM_FIELDS = ("name", "name_ja", "acronym", "aliases")
+    #: Fields whose values make up the place key (city, site, country), searched after names.
+    PLACE_TERM_FIELDS: tuple[str, ...] = ()
     #: The record's collection in the public API ("" when it has no endpoint of its own).
     API_RESOURCE = ""
 
@@ -245,6 +248,14 @@ class NamedRecord(ProvenanceFields):
         blank=True,
         editable=False,
         help_text=_("Normalised names, acronyms and aliases; rebuilt on every save."),
+    )
+    place_key = models.TextField(
+        _("place key"),
+        blank=True,
+        editable=False,
+        help_text=_(
+            "Normalised city, site and country names (English and Japanese); rebuilt on every save."
+        ),
     )
     version = models.PositiveBigIntegerField(
         _("representation version"),
@@ -271,8 +282,8 @@ class NamedRecord(ProvenanceFields):
     def save(self, *args, **kwargs):
         # The pre_save signal (directory.signals) derives the key; make sure it is written.
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and set(update_fields) & set(self.SEARCH_TERM_FIELDS):
-            kwargs["update_fields"] = {*update_fields, "search_key"}
+        if update_fields is not None and set(update_fields) & set(self.key_fields()):
+            kwargs["update_fields"] = {*update_fields, "search_key", "place_key"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -296,13 +307,33 @@ class NamedRecord(ProvenanceFields):
         if nul:
             raise ValidationError(nul)
 
+    @classmethod
+    def key_fields(cls) -> tuple[str, ...]:
+        """The fields the search and place keys are derived from."""
+        return (*cls.SEARCH_TERM_FIELDS, *cls.PLACE_TERM_FIELDS)
+
     def search_terms(self) -> list[str]:
         """Every spelling this record should be found by."""
         return [self.name, self.name_ja, self.acronym, *(self.aliases or [])]
 
+    def place_terms(self) -> list[str]:
+        """Every place this record should be found by: its PLACE_TERM_FIELDS, a country by
+        its English and Japanese names."""
+        from directory.countries import countries_by_code
+
+        terms = []
+        for name in self.PLACE_TERM_FIELDS:
+            if name == "country":
+                country = countries_by_code().get(self.country_id)
+                terms += [country.name, country.name_ja] if country else []
+            else:
+                terms.append(getattr(self, name))
+        return terms
+
     def refresh_search_key(self) -> None:
-        """Recompute the search key from the current names (no database write)."""
+        """Recompute the search and place keys from the current values (no database write)."""
         self.search_key = build_search_key(self.search_terms())
+        self.place_key = build_search_key(self.place_terms())
 
     def prepare_for_save(self) -> None:
         """Derive stored values from the record's own fields, on every save, raw or not.

@@ -127,6 +127,7 @@ class Facility(NamedRecord, Located):
     """A large research facility: a light source, neutron source, accelerator, fusion device…"""
 
     API_RESOURCE = "facilities"
+    PLACE_TERM_FIELDS = ("city", "site", "country")
 
     kind = models.CharField(_("kind"), max_length=40, choices=FacilityKind.choices)
     status = models.CharField(_("status"), max_length=40, choices=FacilityStatus.choices)

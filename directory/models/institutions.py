@@ -58,6 +58,7 @@ class Institution(NamedRecord, Located):
     """An organisation that runs, funds or takes part in facilities and programmes."""
 
     API_RESOURCE = "institutions"
+    PLACE_TERM_FIELDS = ("city", "country")
 
     kind = models.CharField(_("kind"), max_length=40, choices=InstitutionKind.choices)
     country = models.ForeignKey(

@@ -144,7 +144,7 @@ SHAPES = {
 assert {shape.kind for shape in SHAPES.values()} == {kind.name for kind in SEARCHABLE_KINDS}
 KINDS = {shape.kind: shape for shape in SHAPES.values()}
 #: Fields of a record the public form leaves out: the database id and derived or internal ones.
-HIDDEN_FIELDS = {"id", "search_key", "version", "is_synthetic"}
+HIDDEN_FIELDS = {"id", "search_key", "place_key", "version", "is_synthetic"}
 
 
 def _embedders() -> dict[type[models.Model], list[tuple[type[models.Model], str]]]:

@@ -43,8 +43,10 @@ R = TypeVar("R", bound=NamedRecord)
 Action = ChangeEvent.Action
 
 #: Fields a write never takes from its caller: derived on save, or set by the system.
-DERIVED_FIELDS = frozenset({"id", "search_key", "version", "created_at", "updated_at"})
+DERIVED_FIELDS = frozenset({"id", "search_key", "place_key", "version", "created_at", "updated_at"})
 TIMESTAMP_FIELDS = ("created_at", "updated_at")
+#: The derived search keys (NamedRecord.refresh_search_key), rebuilt from names and places.
+SEARCH_KEYS = ("search_key", "place_key")
 
 
 @dataclass(frozen=True)
@@ -603,7 +605,10 @@ def _update(
             action = Action.UPDATED
             if stored.is_published != candidate.is_published:
                 action = Action.PUBLISHED if candidate.is_published else Action.UNPUBLISHED
-        reason = reason or f"Changed {', '.join(changed)}"
+        # The derived keys follow the fields they come from: named only when nothing else
+        # changed (a stale key repaired).
+        named = [name for name in changed if name not in SEARCH_KEYS] or changed
+        reason = reason or f"Changed {', '.join(named)}"
         _save(candidate, cleaned, user=user, reason=reason, date=date)
         if keep_timestamps:
             _keep_timestamps(candidate, fields or {})
