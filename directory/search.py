@@ -171,6 +171,9 @@ def spell_katakana_digits(text: str) -> str:
 #: The least strict word similarity (0–1) at which a record's name counts as a spelling of
 #: the query: pg_trgm's default ``pg_trgm.strict_word_similarity_threshold``.
 SIMILARITY_THRESHOLD = 0.5
+#: The shortest folded word whose spellings are searched (selectors.can_be_misspelt): pg_trgm
+#: finds a LIKE pattern or a similar word through the index only from a whole trigram.
+MIN_SIMILAR_LENGTH = 3
 
 _BOUND_LEFT, _BOUND_RIGHT = 1, 2
 # pg_trgm's word characters: letters and digits (not "_").

@@ -27,7 +27,13 @@ from django.db.models.functions import (
     Sqrt,
 )
 
-from directory.search import SIMILARITY_THRESHOLD, TERM_SEPARATOR, normalise, search_terms
+from directory.search import (
+    MIN_SIMILAR_LENGTH,
+    SIMILARITY_THRESHOLD,
+    TERM_SEPARATOR,
+    normalise,
+    search_terms,
+)
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -244,13 +250,14 @@ def _word_score(column: str, word: str, place_column: str | None = None):
     whens.append(When(**{f"{column}__contains": word}, then=Value(SCORE_WORD)))
     if place_column:
         whens.append(When(**{f"{place_column}__contains": word}, then=Value(SCORE_PLACE)))
-    similarity = StrictWordSimilarity(Value(word), key)
-    whens.append(
-        When(
-            SimilarWords(key, Value(word)),
-            then=Value(SCORE_SIMILAR) + Value(SCORE_SIMILAR) * similarity,
+    if can_be_misspelt(word):
+        similarity = StrictWordSimilarity(Value(word), key)
+        whens.append(
+            When(
+                SimilarWords(key, Value(word)),
+                then=Value(SCORE_SIMILAR) + Value(SCORE_SIMILAR) * similarity,
+            )
         )
-    )
     return Case(*whens, default=Value(0.0), output_field=FloatField())
 
 
@@ -259,8 +266,18 @@ def _name_count(column: str, word: str):
     return (Length(F(column)) - Length(Replace(F(column), Value(word), Value("")))) / len(word)
 
 
+def can_be_misspelt(word: str) -> bool:
+    """Whether search looks for spellings of ``word`` (similarity), not only for the word: a
+    word of at least MIN_SIMILAR_LENGTH characters. A shorter one has no trigram of its own,
+    so no index could find its spellings: PostgreSQL would compute the similarity of every
+    row (0.4 s at 20,000 facilities for "仙台", 0.04 s without)."""
+    return len(word) >= MIN_SIMILAR_LENGTH
+
+
 def _word_condition(column: str, word: str, place_column: str | None) -> Q:
-    found = Q(**{f"{column}__contains": word}) | Q(SimilarWords(F(column), Value(word)))
+    found = Q(**{f"{column}__contains": word})
+    if can_be_misspelt(word):
+        found |= Q(SimilarWords(F(column), Value(word)))
     if place_column:
         found |= Q(**{f"{place_column}__contains": word})
     return found

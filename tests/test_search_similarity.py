@@ -17,6 +17,7 @@ from http import HTTPStatus
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from directory import services
 from directory.models import Facility
@@ -107,6 +108,19 @@ def test_the_port_matches_postgresql_on_generated_pairs():
     ]
     assert not differing, differing
     assert len({round(value, 3) for value in expected}) > 10  # the pairs are not all alike
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("query", "similar"), [("仙台", False), ("ab", False), ("仙台市", True)])
+def test_spellings_are_looked_for_from_three_characters(api, query, similar):
+    """A shorter word has no trigram: no index finds its spellings (on PostgreSQL the
+    similarity of every row would be computed), so it is looked for as it is."""
+    FacilityFactory(slug="ring", name="Test Ring", city="Sendai")
+
+    with CaptureQueriesContext(connection) as captured:
+        assert api.get(FACILITIES, {"q": query}).status_code == HTTPStatus.OK
+    sql = " ".join(statement["sql"] for statement in captured.captured_queries)
+    assert ("strict_word_similarity" in sql) is similar
 
 
 # --- Katakana digits ------------------------------------------------------------------------
