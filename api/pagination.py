@@ -265,7 +265,8 @@ class DirectoryPagination(LimitOffsetPagination):
                     "offset or ordering (each a 400 with it). Each page has `cursor` (the "
                     "position after it) and `next` (null once no more follow). A record written "
                     "since you passed it is listed again later; deletions and unpublishings are "
-                    "in /api/v1/changes/. Combine with filters, e.g. `updated_since`."
+                    "in /api/v1/changes/. Combine with filters, e.g. `updated_since`. "
+                    "Example: `true`."
                 ),
                 "schema": {"type": "boolean"},
             },
@@ -276,7 +277,8 @@ class DirectoryPagination(LimitOffsetPagination):
                 "description": (
                     "The `cursor` of a sync page (opaque and signed; any other value is a 400): "
                     "the records changed after it, as with sync=true. A cursor serves the list "
-                    "it came from."
+                    "it came from. Example: `WyIyMDI2LTEyLTAzVDEzOjUwOjE2KzAwOjAwIiwgNDJd:…` "
+                    "(copy it from a page)."
                 ),
                 "schema": {"type": "string"},
             },
