@@ -165,7 +165,7 @@ def _columns(rows) -> list[str]:
 class GeoJSONRenderer(FormatRenderer):
     """An RFC 7946 FeatureCollection: Point geometry in [longitude, latitude] order.
 
-    Pagination fields (count, next, previous) travel as foreign members.
+    Pagination fields (count, next, previous, a sync page's cursor) travel as foreign members.
     """
 
     media_type = "application/geo+json"
@@ -181,7 +181,7 @@ class GeoJSONRenderer(FormatRenderer):
             document = features[0]
         else:
             document = {"type": "FeatureCollection", "features": features}
-            for member in ("count", "next", "previous", "facets"):
+            for member in ("count", "next", "previous", "cursor", "facets"):
                 if member in data:
                     document[member] = data[member]
         return _json(document)

@@ -67,6 +67,7 @@ FEATURE_COLLECTION_SCHEMA = {
         "count": {"type": "integer"},
         "next": {"type": "string", "nullable": True},
         "previous": {"type": "string", "nullable": True},
+        "cursor": {"type": "string"},
         "facets": {"type": "object", "additionalProperties": True},
     },
 }
@@ -104,14 +105,16 @@ PAGE_HEADERS = [
         location=OpenApiParameter.HEADER,
         response=[200],
         description="RFC 8288 links to the first, prev, next and last pages as they apply, "
-        'e.g. `<https://…/api/v1/facilities/?limit=20&offset=20>; rel="next"`.',
+        'e.g. `<https://…/api/v1/facilities/?limit=20&offset=20>; rel="next"` (a sync page: '
+        "first and next).",
     ),
     OpenApiParameter(
         "X-Total-Count",
         OpenApiTypes.INT,
         location=OpenApiParameter.HEADER,
         response=[200],
-        description="How many records match (every page; a whole export: how many it holds).",
+        description="How many records match (every page but a sync page's; a whole export: "
+        "how many it holds).",
     ),
 ]
 ALL_PARAMETER = OpenApiParameter(

@@ -61,7 +61,7 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
-LIST_PARAMETERS = {"format", "limit", "offset", "fields", "facets", "lang", "all"}
+LIST_PARAMETERS = {"format", "limit", "offset", "fields", "facets", "lang", "all", "cursor", "sync"}
 #: the formats a whole list can be exported in (``?all=true``), and at most how many records
 EXPORT_FORMATS = ("csv", "geojson")
 EXPORT_MAX_ROWS = 100_000
@@ -178,6 +178,7 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
                 check(request)
             except ValidationError as error:
                 errors.update(error.detail)
+        errors.update(self.paginator.check_sync(request, self))
         return errors
 
     def request_format(self) -> str:
@@ -276,7 +277,8 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
             response.answer_dependencies = kinds.list_dependencies(
                 kinds.MODEL_KINDS[queryset.model._meta.model_name],
                 [record.slug for record in page],
-                reads_every_write=self.filterset.reads_every_write(),
+                # A sync page is in the order of the last change, which every write moves.
+                reads_every_write=self.filterset.reads_every_write() or self.paginator.syncing,
             )
         return response
 

@@ -417,6 +417,25 @@ def moment_filter(method: str, help_text: str, **kwargs) -> ValueFilter:
     )
 
 
+class DirectoryOrderingFilter(OrderingFilter):
+    """django-filter's ordering, but ``name_ja`` sorts as :func:`selectors.by_japanese_name`
+    says (records without a Japanese name last, ascending or descending)."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        ordering = []
+        for param in value:
+            if not param:
+                continue
+            order = self.get_ordering_value(param)
+            if order.lstrip("-") == "name_ja":
+                ordering.extend(selectors.by_japanese_name(descending=order.startswith("-")))
+            else:
+                ordering.append(order)
+        return qs.order_by(*ordering)
+
+
 def _ordering(fields: dict[str, str], help_text: str) -> OrderingFilter:
     """``ordering`` over ``fields`` ({model field: parameter value}); where a list sorts by
     ``name`` it also sorts by ``name_ja``. A value outside them is a 400 listing every
@@ -425,7 +444,7 @@ def _ordering(fields: dict[str, str], help_text: str) -> OrderingFilter:
         fields = {**fields, "name_ja": "name_ja"}
     names = list(fields.values())
     choices = [*names, *(f"-{n}" for n in names)]
-    ordering = OrderingFilter(
+    ordering = DirectoryOrderingFilter(
         fields=tuple(fields.items()),
         help_text=(
             f"{help_text} Comma-separated; prefix with '-' for descending. "

@@ -20,6 +20,7 @@ from django.db.models.functions import (
     Greatest,
     Least,
     Length,
+    NullIf,
     Power,
     Radians,
     Replace,
@@ -363,6 +364,32 @@ def search(queryset: models.QuerySet, query: str) -> models.QuerySet:
 
 
 # --- Geography --------------------------------------------------------------
+
+
+def by_japanese_name(*, descending: bool = False) -> list:
+    """The order of ``ordering=name_ja``: by Japanese name, records without one (an empty
+    ``name_ja``) last in both directions, then by English name. NULLS LAST is emulated by
+    Django where a database lacks it, so SQLite and PostgreSQL agree."""
+    japanese = NullIf(F("name_ja"), Value(""))
+    if descending:
+        return [japanese.desc(nulls_last=True), F("name").desc()]
+    return [japanese.asc(nulls_last=True), F("name").asc()]
+
+
+#: The sync order of a list (``?sync=true``/``?cursor=``): oldest change first, the primary
+#: key breaking ties, so (updated_at, pk) is unique and a position in it is stable.
+SYNC_ORDER = ("updated_at", "pk")
+
+
+def in_sync_order(queryset: models.QuerySet, after: tuple | None = None) -> models.QuerySet:
+    """``queryset`` in :data:`SYNC_ORDER`, only the records strictly after the position
+    ``after`` (an ``(updated_at, pk)`` pair; None: from the start). A record written since a
+    client passed it moves to the end, so it is listed again. A keyset condition, answered
+    from the ``updated_at`` index whatever the position."""
+    if after is not None:
+        moment, pk = after
+        queryset = queryset.filter(Q(updated_at__gt=moment) | Q(updated_at=moment, pk__gt=pk))
+    return queryset.order_by(*SYNC_ORDER)
 
 
 def great_circle_km(lat: float, lon: float) -> models.Func:

@@ -91,6 +91,20 @@ def test_page_headers_and_exports_are_documented(schema):
     assert "406" in operation["responses"]
 
 
+def test_sync_pages_are_documented(schema):
+    """The sync parameters on every list, and the page's cursor (count not required)."""
+    for resource in ["facilities", "programmes", "calls", "institutions", "agreements", "sources"]:
+        operation = schema["paths"][f"/api/v1/{resource}/"]["get"]
+        parameters = {p["name"]: p for p in operation["parameters"]}
+        assert {"sync", "cursor"} <= set(parameters), resource
+        assert "order of their last change" in parameters["sync"]["description"]
+    page = schema["components"]["schemas"]["PaginatedFacilityList"]
+    assert page["required"] == ["results"]
+    assert "cursor" in page["properties"]
+    collection = schema["components"]["schemas"]["FeatureCollection"]
+    assert "cursor" in collection["properties"]
+
+
 def test_errors_are_documented(schema):
     for path, _method, operation in operations(schema):
         if not path.startswith("/api/v1/") or path == "/api/v1/":

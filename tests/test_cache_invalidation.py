@@ -213,13 +213,14 @@ def test_a_description_edit_changes_only_the_list_pages_showing_the_record(
     """A list page depends on which records the lists hold (membership) and on its own
     records: a description is in no filter, facet, search or ordering, so editing SPring-8's
     leaves every page without SPring-8 cached — but for the lists that read the time of the
-    last change, which every write moves."""
+    last change (updated_since, ordering=updated_at, sync pages), which every write moves."""
     FacilityFactory(slug="isis", name="ISIS Neutron and Muon Source")
     showing = ["/api/v1/facilities/", "/api/v1/facilities/?q=spring&facets=kind"]
     not_showing = ["/api/v1/facilities/?q=isis", "/api/v1/facilities/isis/"]
     reading_every_write = [
         "/api/v1/facilities/?q=isis&updated_since=2000-01-01",
         "/api/v1/facilities/?q=isis&ordering=-updated_at",
+        "/api/v1/facilities/?q=isis&sync=true",  # a sync page: in the order of the last change
     ]
     cached(api, *showing, *not_showing, *reading_every_write)
 
