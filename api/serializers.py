@@ -409,9 +409,6 @@ class NumberField(serializers.DecimalField):
         self.help_text = f"{self.help_text} {precision}" if self.help_text else precision
 
 
-PRECISION_SUFFIX = "_precision"
-
-
 class RecordSerializer(serializers.ModelSerializer):
     """Fields every record shares; ``fields=`` in the query keeps only the listed ones.
 
@@ -464,19 +461,15 @@ class RecordSerializer(serializers.ModelSerializer):
 
     def build_field(self, field_name, info, model_class, nested_depth):
         field_class, kwargs = super().build_field(field_name, info, model_class, nested_depth)
-        if field_name.endswith(PRECISION_SUFFIX):
-            date = field_name.removesuffix(PRECISION_SUFFIX)
+        if field_name.endswith(choices.PRECISION_SUFFIX):
+            date = field_name.removesuffix(choices.PRECISION_SUFFIX)
             note = f"Present only when `{date}` is set."
             known = kwargs.get("help_text")
             kwargs["help_text"] = f"{known} {note}" if known else note
         return field_class, kwargs
 
     def to_representation(self, record):
-        data = super().to_representation(record)
-        for name in [name for name in data if name.endswith(PRECISION_SUFFIX)]:
-            if data.get(name.removesuffix(PRECISION_SUFFIX)) is None:
-                del data[name]
-        return data
+        return choices.drop_undated_precisions(super().to_representation(record))
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, record) -> str:

@@ -171,6 +171,19 @@ class DatePrecision(models.TextChoices):
     YEAR = "year", pgettext_lazy("date precision", "Year")
 
 
+#: A ``<date>_precision`` field says how precise ``<date>`` is.
+PRECISION_SUFFIX = "_precision"
+
+
+def drop_undated_precisions(data: dict) -> dict:
+    """Leave out of a record's public form each ``<date>_precision`` whose date is not set (it
+    would say how precise nothing is): the API and the changes feed show records alike."""
+    for name in [name for name in data if name.endswith(PRECISION_SUFFIX)]:
+        if data.get(name.removesuffix(PRECISION_SUFFIX)) is None:
+            del data[name]
+    return data
+
+
 class SuccessionType(models.TextChoices):
     """How a facility or a programme led to the one after it (read: predecessor → successor)."""
 

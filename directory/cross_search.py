@@ -26,6 +26,9 @@ class SearchableKind:
     name: str
     resource: str
     model: type
+    #: Its scores are multiplied by this: a source (a document about records) ranks just below
+    #: a record its name matches as well (ESRF before "ESRF official website").
+    weight: float = 1.0
 
 
 SEARCHABLE_KINDS = [
@@ -36,7 +39,7 @@ SEARCHABLE_KINDS = [
     SearchableKind("agreement", "agreements", Agreement),
     SearchableKind("technique", "techniques", Technique),
     SearchableKind("field", "fields", ResearchField),
-    SearchableKind("source", "sources", Source),
+    SearchableKind("source", "sources", Source, weight=0.95),
 ]
 #: The kinds' names, as the API's search results and changes feed name them.
 KIND_NAMES = [kind.name for kind in SEARCHABLE_KINDS]
@@ -69,6 +72,8 @@ def search_everything(
             continue
         # The lists' own condition and score (selectors.search): one ranking everywhere.
         condition, score = search_condition(query, places=has_places(kind.model))
+        if kind.weight != 1.0:
+            score = score * Value(kind.weight)
         records = kind.model.objects.filter(condition)
         if not drafts:
             records = records.filter(public_condition(kind.model))
@@ -83,7 +88,9 @@ def search_everything(
     total = union.count()
     if offset >= total:
         return total, []
-    rows = union.order_by("-search_score", "name", "kind_position", "slug")[offset : offset + limit]
+    # Equal scores: by kind, in SEARCHABLE_KINDS' order (a facility before the website source
+    # that shares its name), then by name.
+    rows = union.order_by("-search_score", "kind_position", "name", "slug")[offset : offset + limit]
     hits = []
     for slug, name, name_ja, position, row_score in rows:
         kind = SEARCHABLE_KINDS[position]

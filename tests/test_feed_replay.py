@@ -312,14 +312,19 @@ def shown(value, expected):
         if "type" in value[0]:  # successions: the link's own values, by successor
             return sorted(
                 (
-                    {key: shown(item[key], None) for key in SUCCESSION_KEYS}  # citations too
+                    # citations too; a date's precision only beside a date, as in the feed
+                    {key: shown(item[key], None) for key in SUCCESSION_KEYS if key in item}
                     for item in value
                 ),
                 key=lambda item: item["slug"],
             )
-        if "role" in value[0]:
+        if "roles" in value[0]:  # one entry per record with its roles; the feed: per link
             return sorted(
-                ({"slug": item["slug"], "role": item["role"]} for item in value),
+                (
+                    {"slug": item["slug"], "role": role["role"]}
+                    for item in value
+                    for role in item["roles"]
+                ),
                 key=lambda item: (item["role"], item["slug"]),
             )
         if "slug" in value[0] and not (expected and isinstance(expected[0], dict)):

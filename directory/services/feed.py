@@ -36,6 +36,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from directory import identifiers, kinds, selectors
+from directory.choices import drop_undated_precisions
 from directory.cross_search import SEARCHABLE_KINDS
 from directory.models import (
     Agreement,
@@ -202,8 +203,9 @@ def public_value(model_field: models.Field, value):
     if value is None:
         return None
     if isinstance(model_field, models.DecimalField):
+        # A JSON number, as the API shows decimals (api.serializers.NumberField).
         exponent = decimal.Decimal(1).scaleb(-model_field.decimal_places)
-        return f"{value.quantize(exponent):f}"
+        return float(value.quantize(exponent))
     if isinstance(model_field, models.DateTimeField):
         text = timezone.localtime(value, datetime.UTC).isoformat()
         return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
@@ -225,7 +227,7 @@ def _own_fields(shape: Shape, record) -> dict:
         data[key] = public_value(model_field, getattr(record, model_field.attname))
     if identifiers.columns_of(shape.model):
         data["identifiers"] = record.identifiers
-    return data
+    return drop_undated_precisions(data)
 
 
 def public_payloads(model: type[models.Model], pks: Iterable) -> dict[object, tuple[str, dict]]:
@@ -273,7 +275,7 @@ def public_payloads(model: type[models.Model], pks: Iterable) -> dict[object, tu
                 item = {"slug": row[1]}
                 for name, value in zip(link.columns, row[2:], strict=True):
                     item[name] = public_value(through._meta.get_field(name), value)
-                values[row[0]].append(item)
+                values[row[0]].append(drop_undated_precisions(item))
             else:
                 values[row[0]].append({"slug": row[1], "role": row[2]} if link.role else row[1])
         if "sources" in link.columns:  # a succession's citations: public sources only
