@@ -52,7 +52,7 @@ def drop_trigram_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("directory", "0017_lifecycle")]
+    dependencies = [("directory", "0018_place_key")]
 
     operations = [
         # Keys without the publisher still find every source by its names: nothing to undo.
