@@ -44,14 +44,17 @@ TEXT = {
         ),
         "api_root": "API root",
         "api_root_text": (
-            "Every resource: facilities, funding programmes, calls for proposals, "
-            "institutions, agreements, techniques and research fields, in JSON, CSV, GeoJSON "
-            "and JSON-LD."
+            "Every resource: facilities and their instruments, funding programmes, calls for "
+            "proposals, institutions, agreements, techniques, research fields and the sources "
+            "records cite, in JSON, CSV, GeoJSON and JSON-LD."
         ),
         "example": "Facilities in Japan",
         "example_text": "An example list, filtered by country.",
         "cross_search": "Search every kind at once",
-        "cross_search_text": "One query over facilities, programmes and institutions.",
+        "cross_search_text": (
+            "One query over every kind: facilities, programmes, calls, institutions, "
+            "agreements, techniques, research fields and sources."
+        ),
         "docs": "Documentation",
         "swagger_text": "Interactive: every endpoint, filter and format, tried in the browser.",
         "redoc_text": "The same reference as one readable page.",
@@ -90,13 +93,17 @@ TEXT = {
         ),
         "api_root": "API ルート",
         "api_root_text": (
-            "すべてのリソース：研究施設、資金・利用制度、公募、機関、協定、手法、研究分野。"
+            "すべてのリソース：研究施設とその装置、資金・利用制度、公募、機関、協定、手法、"
+            "研究分野、記録が引用する出典。"
             "JSON・CSV・GeoJSON・JSON-LD 形式。"
         ),
         "example": "日本の研究施設",
         "example_text": "国で絞り込んだ一覧の例（日本語表示）。",
         "cross_search": "横断検索",
-        "cross_search_text": "研究施設・制度・機関をひとつの検索語でまとめて検索します。",
+        "cross_search_text": (
+            "研究施設、資金・利用制度、公募、機関、協定、手法、研究分野、出典のすべてを、"
+            "ひとつの検索語でまとめて検索します。"
+        ),
         "docs": "ドキュメント",
         "swagger_text": (
             "対話型：すべてのエンドポイント・フィルタ・形式を確認し、ブラウザから試せます。"

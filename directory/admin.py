@@ -7,7 +7,7 @@ import datetime
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.forms.models import BaseInlineFormSet
+from django.forms.models import BaseInlineFormSet, ModelForm
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -663,9 +663,22 @@ class AgreementAdmin(NamedRecordAdmin):
     )
 
 
+class SourceForm(ModelForm):
+    """A cited source keeps its slug: the write service's refusal, as the slug's form error."""
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        problems = services.slug_change_problems(self.instance, slug)
+        if problems:
+            raise ValidationError(problems)
+        return slug
+
+
 @admin.register(Source)
 class SourceAdmin(NamedRecordAdmin):
     """The documents records cite; a source cites none itself (its own ``sources`` stays empty)."""
+
+    form = SourceForm
 
     list_display = ("display_name", "publisher", "published_on", "language", "published")
     list_filter = ("language", "is_published", "needs_review", NotVerifiedFilter)

@@ -1,11 +1,15 @@
 """Honest flags: every doubtful or general-knowledge fact sits on a record that says so.
 
 The fact sheet's ⚠ list (section 6 of fixtures/factsheet.md) is read item by item with its seed
-lines; fixtures/doubtful.md says, for each item, which records and role links state the fact
-(they must be flagged: ``needs_review``, a note, no ``last_verified_on``) and which cite one of
-its lines for another fact. A record or role link that cites a ⚠ line and is neither flagged
-nor explained fails, so a new record, or a removed flag, cannot slip through. A role link that
-needs review is shown flagged on both ends through the API of the seeded directory.
+lines; fixtures/doubtful.md says, for each item, which records, role links and successions state
+the fact (they must be flagged: ``needs_review``, a note, no ``last_verified_on``; a succession,
+which has no flag of its own, through both its ends) and which cite one of its lines for another
+fact. A record, role link or succession that cites a ⚠ line and is neither flagged nor explained
+fails, so a new record, or a removed flag, cannot slip through. Fixture citations name a source
+record and a locator (``{"source": …, "locator": "lines 4800–4801", "passage": …}``): the five
+seed documents' source records are mapped back to their seed files by the table
+convert_citations converts old citations with (``SEED_DOCUMENTS``). A role link that needs
+review is shown flagged on both ends through the API of the seeded directory.
 """
 
 from __future__ import annotations
@@ -20,18 +24,24 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from directory import services
+from directory.services.citation_conversion import SEED_DOCUMENTS
 from tests import factories
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 #: A seed line in the fact sheet: ``004_972bf78de6d42bb8.txt:4916-4918``.
 FACTSHEET_LOCATOR = re.compile(r"\b(\d{3})_[0-9a-f]+\.txt:(\d+)(?:-(\d+))?")
-#: A seed line in a fixture citation: ``seeds/004_972bf78de6d42bb8.txt:2155-2157``.
-CITATION_LOCATOR = re.compile(r"seeds/(\d{3})_[0-9a-f]+\.txt:(\d+)(?:-(\d+))?")
+#: The seed document ("004") each seed source record is, by slug: convert_citations' table.
+SEED_SOURCES = {slug: file.split("_", 1)[0] for file, slug in SEED_DOCUMENTS.items()}
+#: The locator of a citation of a seed source: ``line 43``, ``lines 2155–2157``.
+LINE_LOCATOR = re.compile(r"^lines? (\d+)(?:–(\d+))?$")
 #: A seed line in a role link's note: ``(001:63, 001:71)``.
 NOTE_LOCATOR = re.compile(r"\b(00\d):(\d+)(?:-(\d+))?")
-#: A record or link key in fixtures/doubtful.md.
-KEY = re.compile(r"\b((?:facility|programme)role:[\w-]+/[\w-]+/[\w-]+|[a-z]+:[\w-]+)")
+#: A record, role link or succession key in fixtures/doubtful.md.
+KEY = re.compile(
+    r"\b((?:facility|programme)role:[\w-]+/[\w-]+/[\w-]+"
+    r"|[a-z]+succession:[\w-]+/[\w-]+|[a-z]+:[\w-]+)"
+)
 
 
 def _spans(matches) -> list[tuple[str, int, int]]:
@@ -51,18 +61,25 @@ class Doubt:
 
 @dataclass
 class Entry:
-    """A fixture record or role link, with the seed lines it cites."""
+    """A fixture record, role link or succession, with the seed lines it cites."""
 
     key: str
     fields: dict
     lines: list[tuple[str, int, int]] = field(default_factory=list)
+    #: a succession's two ends (``facility:jt-60``, ``facility:jt-60sa``)
+    ends: tuple[str, ...] = ()
 
     @property
     def is_link(self) -> bool:
         return self.key.startswith(("facilityrole:", "programmerole:"))
 
-    def flag_problems(self) -> list[str]:
-        """Why this entry is not honestly flagged (empty: it is)."""
+    def flag_problems(self, known: dict[str, Entry]) -> list[str]:
+        """Why this entry is not honestly flagged (empty: it is). A succession has no flag of
+        its own: it is flagged when both its ends are."""
+        if self.ends:
+            return [
+                f"its end {end}: {p}" for end in self.ends for p in known[end].flag_problems(known)
+            ]
         if self.is_link:
             if not self.fields.get("needs_review"):
                 return ["needs_review is not set"]
@@ -75,6 +92,20 @@ class Entry:
         if self.fields.get("last_verified_on"):
             problems.append(f"it is marked verified on {self.fields['last_verified_on']}")
         return problems
+
+
+def seed_lines(citations) -> list[tuple[str, int, int]]:
+    """The seed lines that fixture citations cite: a citation of one of the seed documents'
+    source records, by its locator; a locator that names no line fails."""
+    found = []
+    for citation in citations or []:
+        document = SEED_SOURCES.get(citation["source"])
+        if document is None:  # a website, cited as a whole
+            continue
+        lines = LINE_LOCATOR.match(citation["locator"])
+        assert lines, f"{citation['source']}: locator {citation['locator']!r} names no line"
+        found.append((document, int(lines[1]), int(lines[2] or lines[1])))
+    return found
 
 
 def doubts() -> list[Doubt]:
@@ -97,12 +128,16 @@ def entries() -> dict[str, Entry]:
             model, fields = obj["model"].split(".")[1], obj["fields"]
             if "slug" in fields:
                 key = f"{model}:{fields['slug']}"
-                cited = " ".join(c.get("document", "") for c in fields.get("sources") or [])
-                found[key] = Entry(key, fields, _spans(CITATION_LOCATOR.findall(cited)))
+                found[key] = Entry(key, fields, seed_lines(fields.get("sources")))
             elif model.endswith("role"):
                 owner = fields.get("facility", fields.get("programme"))[0]
                 key = f"{model}:{owner}/{fields['institution'][0]}/{fields['role']}"
                 found[key] = Entry(key, fields, _spans(NOTE_LOCATOR.findall(fields["note"])))
+            elif model.endswith("succession"):
+                kind = model.removesuffix("succession")
+                ends = (f"{kind}:{fields['predecessor'][0]}", f"{kind}:{fields['successor'][0]}")
+                key = f"{model}:{fields['predecessor'][0]}/{fields['successor'][0]}"
+                found[key] = Entry(key, fields, seed_lines(fields.get("sources")), ends)
     return found
 
 
@@ -132,6 +167,23 @@ def test_every_doubtful_item_has_a_row():
     assert rows - items == set(), "rows in fixtures/doubtful.md for no ⚠ item"
 
 
+def test_the_fixtures_cite_the_seed_documents_by_their_source_records():
+    """The lines are read back through convert_citations' table: each seed file the fact sheet
+    names is in it, each of its sources is in sources.json, and the fixtures' citations of
+    them are read as seed lines (records and successions alike), none as citing nothing."""
+    factsheet = (FIXTURES / "factsheet.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"\b\d{3}_[0-9a-f]+\.txt\b", factsheet))
+    assert named == set(SEED_DOCUMENTS)
+    sources = json.loads((FIXTURES / "sources.json").read_text(encoding="utf-8"))
+    assert set(SEED_SOURCES) <= {obj["fields"]["slug"] for obj in sources}
+    known = entries()
+    citing = [entry for entry in known.values() if entry.lines and not entry.is_link]
+    assert {document for entry in citing for document, _, _ in entry.lines} == set(
+        SEED_SOURCES.values()
+    )
+    assert any(entry.ends for entry in citing), "successions cite seed lines too"
+
+
 def test_records_stating_a_doubtful_fact_are_flagged():
     known = entries()
     problems = []
@@ -140,7 +192,7 @@ def test_records_stating_a_doubtful_fact_are_flagged():
             if key not in known:
                 problems.append(f"⚠ {number}: {key} is not in fixtures/")
                 continue
-            problems += [f"⚠ {number}: {key}: {p}" for p in known[key].flag_problems()]
+            problems += [f"⚠ {number}: {key}: {p}" for p in known[key].flag_problems(known)]
     assert problems == []
 
 
@@ -158,23 +210,24 @@ def test_records_citing_a_doubtful_line_are_flagged_or_explained():
             # Not explained: it must be flagged (for this fact, or with it among others).
             problems += [
                 f"⚠ {doubt.number} ({doubt.title}): {entry.key} cites its line and {p}"
-                for p in entry.flag_problems()
+                for p in entry.flag_problems(known)
             ]
     assert problems == []
 
 
 def test_general_knowledge_is_never_marked_verified():
+    known = entries()
     problems = []
-    for entry in entries().values():
-        if entry.is_link:
-            says = entry.fields.get("note", "")
+    for entry in known.values():
+        if entry.is_link or entry.ends:
+            says = " ".join(entry.fields.get(name) or "" for name in ("note", "note_ja"))
         else:
             says = " ".join(
                 entry.fields.get(name) or ""
                 for name in ("review_note", "description", "description_ja")
             )
         if "general knowledge" in says.lower():
-            problems += [f"{entry.key}: {p}" for p in entry.flag_problems()]
+            problems += [f"{entry.key}: {p}" for p in entry.flag_problems(known)]
     assert problems == []
 
 
@@ -192,7 +245,7 @@ def test_flagged_links_flag_both_ends_in_the_fixtures():
         kind = link.key.split("role:")[0]
         owner, institution, _role = link.key.split(":", 1)[1].split("/")
         for end in (f"{kind}:{owner}", f"institution:{institution}"):
-            problems += [f"{link.key}: {end}: {p}" for p in known[end].flag_problems()]
+            problems += [f"{link.key}: {end}: {p}" for p in known[end].flag_problems(known)]
     assert problems == []
 
 

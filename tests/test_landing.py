@@ -13,6 +13,7 @@ from http import HTTPStatus
 import pytest
 from django.test import Client
 
+from directory.cross_search import KIND_NAMES
 from tests.test_security import assert_site_wide_policy, directives
 
 pytestmark = pytest.mark.django_db
@@ -88,6 +89,39 @@ def test_every_link_of_the_page_resolves(seed_data):
         assert anonymous.get(example).json()["count"] > 0
         search = next(h for h in hrefs if h.startswith("/api/v1/search/"))
         assert anonymous.get(search).json()["results"]
+
+
+#: How the page names each kind the cross-kind search covers, in English and in Japanese.
+SEARCHED_KINDS = {
+    "facility": ("facilities", "研究施設"),
+    "programme": ("programmes", "資金・利用制度"),
+    "call": ("calls", "公募"),
+    "institution": ("institutions", "機関"),
+    "agreement": ("agreements", "協定"),
+    "technique": ("techniques", "手法"),
+    "field": ("research fields", "研究分野"),
+    "source": ("sources", "出典"),
+}
+
+
+def link_text(response, prefix: str) -> str:
+    """The description under the page's link whose address starts with ``prefix``."""
+    main = response.content.decode().split("<main", 1)[1].split("</main>", 1)[0]
+    for item in re.findall(r"<li>(.*?)</li>", main, flags=re.S):
+        href = re.search(r'<a href="([^"]+)"', item).group(1)
+        if html.unescape(href).startswith(prefix):
+            return html.unescape(re.search(r"<p>(.*?)</p>", item, flags=re.S).group(1))
+    raise AssertionError(f"no link to {prefix}")
+
+
+def test_the_cross_search_link_names_every_kind_it_covers(client):
+    """The search covers every kind of directory.cross_search: the page says so in both
+    languages (a kind added there fails here until the page names it)."""
+    assert set(SEARCHED_KINDS) == set(KIND_NAMES)
+    for column, lang in enumerate(("en", "ja")):
+        said = link_text(client.get(f"/?lang={lang}"), "/api/v1/search/")
+        missing = [kind for kind, words in SEARCHED_KINDS.items() if words[column] not in said]
+        assert missing == [], (lang, said)
 
 
 def test_the_page_needs_no_database_and_is_cacheable(client, django_assert_num_queries):

@@ -10,12 +10,13 @@ from http import HTTPStatus
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from config.throttles import AnonymousRateThrottle
 from directory import services
-from directory.models import Citation, Facility, Source
+from directory.models import Citation, Facility, Institution, Source
 from directory.roles import sync_role_groups
 from tests.factories import (
     FacilityFactory,
@@ -272,6 +273,80 @@ def test_a_source_is_written_through_the_api_and_a_cited_one_cannot_be_deleted(
     assert Source.objects.filter(slug="spring-8-annual-report-2022").exists()
 
 
+def test_a_cited_source_keeps_its_slug_through_the_api(django_user_model):
+    """Renaming a cited source would leave its citing records naming nothing: refused with a
+    400 naming ``slug`` and the records; an uncited one is renamed."""
+    editor = editor_client(django_user_model)
+    SourceFactory(slug="annual-report")
+    SourceFactory(slug="white-paper")
+    FacilityFactory(slug="ring", sources=[citation("annual-report", "p. 3")])
+    detail = editor.get("/api/v1/sources/annual-report/")
+    refused = editor.patch(
+        "/api/v1/sources/annual-report/",
+        {"slug": "annual-report-2024"},
+        format="json",
+        HTTP_IF_MATCH=detail["ETag"],
+    )
+    assert refused.status_code == HTTPStatus.BAD_REQUEST, refused.content
+    (message,) = refused.json()["slug"]
+    assert "cited source cannot change" in message and "facility ring" in message
+    source = Source.objects.get(slug="annual-report")
+    assert source.history.count() == 1  # created only: nothing written
+    shown = editor.get("/api/v1/facilities/ring/").json()["sources"]
+    assert [row["source"]["slug"] for row in shown] == ["annual-report"]
+
+    detail = editor.get("/api/v1/sources/white-paper/")
+    renamed = editor.patch(
+        "/api/v1/sources/white-paper/",
+        {"slug": "white-paper-2"},
+        format="json",
+        HTTP_IF_MATCH=detail["ETag"],
+    )
+    assert renamed.status_code == HTTPStatus.OK, renamed.content
+    assert renamed.json()["slug"] == "white-paper-2"
+
+
+def test_the_service_refuses_renaming_a_cited_source_and_names_the_citing_records():
+    source = SourceFactory(slug="transition-report")
+    old, new = FacilityFactory(slug="old-ring"), FacilityFactory(slug="new-ring")
+    link = services.SuccessionLink(
+        new, "upgraded_into", sources=[citation("transition-report", "p. 7")]
+    )
+    services.record_update(record=old, relations={"successors": [link]})
+    for n in range(5):
+        InstitutionFactory(slug=f"lab-{n}", sources=[citation("transition-report")])
+    with pytest.raises(ValidationError) as raised:
+        services.record_update(record=source, fields={"slug": "transition-report-2"})
+    (message,) = raised.value.message_dict["slug"]
+    # The succession's citation is cited by both its ends; five named, the rest counted.
+    assert "7 record(s) cite it" in message and "and 2 more" in message
+    assert "facility old-ring" in message and "facility new-ring" in message
+    assert Source.objects.get(pk=source.pk).slug == "transition-report"
+
+    # Once nothing cites it, it may be renamed.
+    services.record_update(record=old, relations={"successors": []})
+    for n in range(5):
+        institution = Institution.objects.get(slug=f"lab-{n}")
+        services.record_update(record=institution, fields={"sources": [citation()]})
+    services.record_update(record=source, fields={"slug": "transition-report-2"})
+    assert Source.objects.get(pk=source.pk).slug == "transition-report-2"
+
+
+def test_on_the_seed_data_a_cited_seed_source_keeps_its_slug(seed_data, django_user_model):
+    editor = editor_client(django_user_model)
+    url = "/api/v1/sources/jst-qst-koyasu-interview-2023/"
+    detail = editor.get(url)
+    refused = editor.patch(
+        url, {"slug": "koyasu-interview"}, format="json", HTTP_IF_MATCH=detail["ETag"]
+    )
+    assert refused.status_code == HTTPStatus.BAD_REQUEST, refused.content
+    citing = sum(len(briefs) for briefs in detail.json()["cited_by"].values())
+    assert citing > 5
+    assert f"{citing} record(s) cite it" in " ".join(refused.json()["slug"])
+    cited = editor.get("/api/v1/facilities/jt-60sa/").json()["sources"]
+    assert "jst-qst-koyasu-interview-2023" in {row["source"]["slug"] for row in cited}
+
+
 def test_the_citation_index_follows_every_write():
     SourceFactory(slug="a-report")
     SourceFactory(slug="b-report")
@@ -340,6 +415,20 @@ def test_the_admin_lists_and_edits_sources(admin_client):
     source.refresh_from_db()
     assert source.name == "Annual Report 2024"
     assert source.history.count() == 2  # created, changed: through the services
+
+
+def test_the_admin_refuses_renaming_a_cited_source(admin_client):
+    SourceFactory(slug="annual-report", name="Annual Report")
+    FacilityFactory(slug="ring", sources=[citation("annual-report")])
+    source = Source.objects.get(slug="annual-report")
+    url = reverse("admin:directory_source_change", args=[source.pk])
+    data = form_data(admin_client.get(url))
+    data["slug"] = ["annual-report-2024"]
+    refused = admin_client.post(url, data)
+    assert refused.status_code == HTTPStatus.OK  # the form again, with the error
+    assert "The slug of a cited source cannot change" in refused.text
+    assert "facility ring" in refused.text
+    assert Source.objects.get(pk=source.pk).slug == "annual-report"
 
 
 # --- the representation cache -------------------------------------------------------------------

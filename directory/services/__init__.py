@@ -25,6 +25,7 @@ from directory.services.records import (
     record_save,
     record_unpublish,
     record_update,
+    slug_change_problems,
     succession_problems,
 )
 
@@ -46,5 +47,6 @@ __all__ = [
     "record_update",
     "ror_proposal_accept",
     "ror_proposal_reject",
+    "slug_change_problems",
     "succession_problems",
 ]

@@ -17,6 +17,7 @@ from collections import defaultdict
 
 from django.db.models import Q
 
+from directory.i18n import verbose_name
 from directory.models import Citation, Source, Succession
 from directory.models.sources import CITING_MODELS
 from directory.services import feed
@@ -91,6 +92,17 @@ def sync_records(model, pks) -> set:
         for record in model._base_manager.filter(pk__in=pks):
             changed |= sync(record)
     return changed
+
+
+def citing(source_id, limit: int = 5) -> tuple[list[str], int]:
+    """The records citing a source (their own citations or a succession's), as "facility
+    ring", at most ``limit`` of them, and how many there are."""
+    rows = Citation.objects.filter(source_id=source_id)
+    shown = []
+    for row in rows.select_related(*CITING_MODELS).order_by("pk")[:limit]:
+        record = next(getattr(row, name) for name in CITING_MODELS if getattr(row, f"{name}_id"))
+        shown.append(f"{verbose_name(record)} {record.slug}")
+    return shown, rows.count()
 
 
 def forget(record) -> set:

@@ -273,6 +273,28 @@ def succession_problems(record, links, name: str = "successors") -> list[str]:
     return _clean_successions(relation, links, record)[1]
 
 
+def slug_change_problems(record, slug: str) -> list[str]:
+    """Why ``record`` cannot take ``slug`` as its slug (empty: it can; for forms that check it
+    before saving: the admin's). A source that records cite keeps its slug: their citations
+    name it by slug, and would name nothing once it changed (as a cited source cannot be
+    deleted). Counted by the citation index, which every write keeps (services.citations)."""
+    if not isinstance(record, Source) or record.pk is None:
+        return []
+    rows = type(record)._base_manager.filter(pk=record.pk)
+    former = rows.values_list("slug", flat=True).first()
+    if former in (None, slug):
+        return []
+    shown, count = citations.citing(record.pk)
+    if not count:
+        return []
+    more = f" and {count - len(shown)} more" if count > len(shown) else ""
+    return [
+        f"The slug of a cited source cannot change: {count} record(s) cite it by its slug "
+        f"“{former}” ({', '.join(shown)}{more}). To rename it, add a source with the new "
+        "slug, make those records cite it, then delete this one."
+    ]
+
+
 def _succession_cycles(relation, record, links) -> list[str]:
     """The successors that already come before ``record`` (it would follow itself)."""
     through = relation.remote_field.through
@@ -597,6 +619,9 @@ def _update(
             None if as_system else user, model, stored.is_published, candidate.is_published
         )
         cleaned = _validated(candidate, relations)
+        renamed = slug_change_problems(stored, candidate.slug)
+        if renamed:
+            raise ValidationError({"slug": renamed})
         changed = _differences(stored, candidate, cleaned)
         changed += _timestamp_changes(stored, fields, keep_timestamps)
         if not changed:
