@@ -530,15 +530,19 @@ def _fields_read(filterset_class) -> set[str]:
     return names
 
 
+#: Every list's filterset.
+FILTERSETS = [
+    value
+    for value in vars(filtersets).values()
+    if isinstance(value, type)
+    and issubclass(value, filtersets.DirectoryFilterSet)
+    and value is not filtersets.DirectoryFilterSet
+]
+
+
 @pytest.mark.parametrize(
     "filterset_class",
-    [
-        value
-        for value in vars(filtersets).values()
-        if isinstance(value, type)
-        and issubclass(value, filtersets.DirectoryFilterSet)
-        and value is not filtersets.DirectoryFilterSet
-    ],
+    FILTERSETS,
     ids=lambda value: value.__name__,
 )
 def test_no_list_filters_facets_searches_or_orders_on_a_field_declared_blind(filterset_class):
@@ -552,13 +556,7 @@ def test_no_list_filters_facets_searches_or_orders_on_a_field_declared_blind(fil
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "filterset_class",
-    [
-        value
-        for value in vars(filtersets).values()
-        if isinstance(value, type)
-        and issubclass(value, filtersets.DirectoryFilterSet)
-        and value is not filtersets.DirectoryFilterSet
-    ],
+    FILTERSETS,
     ids=lambda value: value.__name__,
 )
 def test_every_filter_on_the_last_change_is_declared_to_read_every_write(filterset_class):

@@ -13,14 +13,7 @@ from directory import filtersets
 from directory.filter_costs import FormClassPerFilterSet, SharedConfiguration
 from directory.models import Facility
 from tests.factories import FacilityFactory, FacilityRoleFactory, InstitutionFactory
-
-FILTERSETS = [
-    value
-    for value in vars(filtersets).values()
-    if isinstance(value, type)
-    and issubclass(value, filtersets.DirectoryFilterSet)
-    and value is not filtersets.DirectoryFilterSet
-]
+from tests.test_cache_invalidation import FILTERSETS
 
 
 def test_every_filter_of_every_filterset_shares_its_configuration():
