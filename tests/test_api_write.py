@@ -395,10 +395,13 @@ def shown_back(value):
     if isinstance(value, dict):
         return value.get("slug") or value.get("code")
     if isinstance(value, list):
-        return sorted(
-            (item["slug"], item["role"]) if "role" in item else item.get("slug") or item.get("code")
-            for item in value
-        )
+        shown = []
+        for item in value:
+            if "roles" in item:  # one entry per related record, with its roles
+                shown += [(item["slug"], role["role"]) for role in item["roles"]]
+            else:
+                shown.append(item.get("slug") or item.get("code"))
+        return sorted(shown)
     return value
 
 

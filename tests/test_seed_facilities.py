@@ -103,12 +103,20 @@ def test_names_not_in_the_seeds_are_flagged_and_named_in_the_note(seed_data):
     flagged for review and named in the note (issue 15: CSNS, EAST, HEPS, HIAF …)."""
     if not SEEDS.is_dir():
         pytest.skip("shared/seeds is not next to the project")
-    seeds = normalise("".join(path.read_text(encoding="utf-8") for path in SEEDS.glob("*.txt")))
+
+    def folded(text: str) -> str:
+        # The seeds' text extraction puts spaces inside Japanese words (2次 元 材 料).
+        return "".join(normalise(text).split())
+
+    text = "".join(path.read_text(encoding="utf-8") for path in SEEDS.glob("*.txt"))
+    # Folded (case, width, dashes) or as written: normalise() reads a digit after kana as kana
+    # (と、2次元 → トツー次元), which a name starting with the digit does not share.
+    seeds, raw_seeds = folded(text), "".join(text.split())
     problems = []
     for facility in Facility.objects.all():
         for field in ("name", "name_ja"):
             value = getattr(facility, field)
-            if not value or normalise(value) in seeds:
+            if not value or folded(value) in seeds or "".join(value.split()) in raw_seeds:
                 continue
             named = value in facility.review_note or (
                 field == "name_ja" and "name_ja" in facility.review_note

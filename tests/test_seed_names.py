@@ -94,19 +94,17 @@ def test_the_photon_factory_is_found_flagged_with_its_flagged_operator(seed_data
     assert "general knowledge" in source["reliability_note"]
     assert "general knowledge" in source["review_note"]
 
-    (operator,) = facility["institutions"]
-    assert (operator["slug"], operator["role"], operator["needs_review"]) == (
-        "kek",
-        "operator",
-        True,
-    )
-    assert "general knowledge" in operator["note"]
+    (operator,) = facility["institutions"]  # one entry per institution, with its roles
+    (role,) = operator["roles"]
+    assert (operator["slug"], role["role"], role["needs_review"]) == ("kek", "operator", True)
+    assert "general knowledge" in role["note"]
     kek = api.get("/api/v1/institutions/kek/").json()
     (link,) = [item for item in kek["facilities"] if item["slug"] == "photon-factory"]
-    assert (link["role"], link["needs_review"], link["note"]) == (
+    (kek_role,) = link["roles"]
+    assert (kek_role["role"], kek_role["needs_review"], kek_role["note"]) == (
         "operator",
         True,
-        operator["note"],
+        role["note"],
     )
     assert kek["needs_review"] is True
     assert "photon-factory" in kek["review_note"]
