@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from django.core import signing
 from django.core.cache import cache
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
@@ -25,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from directory import selectors, validators
+from directory.filtersets import parse_boolean
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 20
@@ -112,10 +114,13 @@ class DirectoryPagination(LimitOffsetPagination):
         ``syncing`` and the position to start after."""
         errors = {}
         raw_sync, token = request.query_params.get(SYNC), request.query_params.get(CURSOR)
-        if raw_sync not in (None, "true", "false"):
-            message = _("'%(value)s' is not a boolean: use true or false.") % {"value": raw_sync}
-            errors[SYNC] = [message]
-        if token is None and raw_sync != "true":
+        syncing = False
+        if raw_sync is not None:
+            try:
+                syncing = parse_boolean(raw_sync)
+            except DjangoValidationError as error:
+                errors[SYNC] = error.messages
+        if token is None and not syncing:
             return errors
         self.pager = SyncPager(view.queryset.model._meta.label_lower)
         self.after = None

@@ -132,10 +132,11 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
         if raw is None:
             return {}
         formats = [r.format for r in self.get_renderers() if r.format in EXPORT_FORMATS]
-        if raw not in ("true", "false"):
-            return {"all": [_("'%(value)s' is not a boolean: use true or false.") % {"value": raw}]}
-        if raw == "false":
-            return {}
+        try:
+            if not filtersets.parse_boolean(raw):
+                return {}
+        except DjangoValidationError as error:
+            return {"all": error.messages}
         if self.request_format() not in formats:
             return {
                 "all": [

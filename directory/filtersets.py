@@ -373,23 +373,29 @@ def _parse_numbers(value: str, count: int, shape: str) -> list[float]:
     return numbers
 
 
-class BooleanChoiceField(forms.CharField):
-    """true/false (also 1/0, yes/no)."""
+#: The one rule for a boolean query parameter (filters, ``all=``, ``sync=``): true or false, in
+#: any case, also 1/0 and yes/no.
+BOOLEAN_TRUE, BOOLEAN_FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no"})
 
-    TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
+
+def parse_boolean(value: str) -> bool:
+    """A boolean query parameter's value; a ValidationError naming it if it is none."""
+    lowered = value.lower()
+    if lowered in BOOLEAN_TRUE:
+        return True
+    if lowered in BOOLEAN_FALSE:
+        return False
+    raise ValidationError(
+        _("'%(value)s' is not a boolean: use true or false."), params={"value": value}
+    )
+
+
+class BooleanChoiceField(forms.CharField):
+    """A boolean filter's value (``parse_boolean``); empty is no filter."""
 
     def clean(self, value):
         value = super().clean(value)
-        if not value:
-            return None
-        lowered = value.lower()
-        if lowered in self.TRUE:
-            return True
-        if lowered in self.FALSE:
-            return False
-        raise ValidationError(
-            _("'%(value)s' is not a boolean: use true or false."), params={"value": value}
-        )
+        return parse_boolean(value) if value else None
 
 
 class ValueFilter(SharedConfiguration, django_filters.Filter):

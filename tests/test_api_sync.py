@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from directory import services
 from directory.models import Facility
-from tests.factories import FacilityFactory, ProgrammeFactory, cited_source
+from tests.factories import FacilityFactory, InstitutionFactory, ProgrammeFactory, cited_source
 from tests.test_api_queries import MAX_QUERIES, count_queries
 
 URL = "/api/v1/facilities/"
@@ -128,7 +128,7 @@ def test_a_tampered_or_foreign_cursor_is_a_400(api):
         ({"sync": "true", "ordering": "name"}, {"ordering"}),
         ({"sync": "true", "offset": "0", "ordering": "-name"}, {"offset", "ordering"}),
         ({"sync": "true", "all": "true", "format": "csv"}, {"all"}),
-        ({"sync": "yes"}, {"sync"}),
+        ({"sync": "maybe"}, {"sync"}),
     ],
 )
 def test_offsets_and_orderings_are_refused_on_a_sync_page(api, params, refused):
@@ -197,3 +197,19 @@ def test_name_ja_ordering_of_the_seed_data(api, seed_data):
         with_name = [name for name in names if name]
         assert with_name == sorted(with_name, reverse=ordering.startswith("-"))
         assert names == with_name + [""] * (len(names) - len(with_name))
+
+
+@pytest.mark.parametrize(("spelling", "meaning"), [("TRUE", True), ("1", True), ("no", False)])
+def test_every_boolean_parameter_reads_one_rule(api, spelling, meaning):
+    """``sync=``, ``all=`` and boolean filters take the same spellings (true/false, 1/0, yes/no,
+    any case): directory.filtersets.parse_boolean."""
+    FacilityFactory()
+    InstitutionFactory()  # no ROR id: has_ror_id=false counts it, true does not
+    synced = api.get(URL, {"sync": spelling})
+    assert synced.status_code == 200 and ("cursor" in synced.json()) is meaning
+    exported = api.get(URL, {"all": spelling, "format": "csv"})
+    assert exported.status_code == 200 and exported.streaming is meaning
+    institutions = api.get("/api/v1/institutions/", {"has_ror_id": spelling})
+    assert institutions.status_code == 200
+    expected = api.get("/api/v1/institutions/", {"has_ror_id": str(meaning).lower()})
+    assert institutions.json()["count"] == expected.json()["count"] == (0 if meaning else 1)

@@ -196,6 +196,36 @@ def test_records_stating_a_doubtful_fact_are_flagged():
     assert problems == []
 
 
+def names_item(note: str, number: int) -> bool:
+    """Whether a note names fact sheet ⚠ item ``number``: "§6 item 7", "§6 items 2, 7"."""
+    return any(
+        str(number) in re.findall(r"\d+", listed)
+        for listed in re.findall(r"§6 items? (\d+(?:(?:, | and )\d+)*)", note)
+    )
+
+
+def test_flagged_records_name_the_doubtful_fact():
+    """A curator reading a flagged record learns which doubt it carries: its review note (a
+    role link's note; a succession's through its ends) names the ⚠ item it states."""
+    known = entries()
+    problems = []
+    for number, (flagged, _explained) in sorted(decisions().items()):
+        for key in flagged:
+            entry = known[key]
+            ends = [known[end] for end in entry.ends] or [entry]
+            notes = [end.fields.get("review_note") or end.fields.get("note") or "" for end in ends]
+            if not all(names_item(note, number) for note in notes):
+                problems.append(f"⚠ {number}: {key}: its note does not name §6 item {number}")
+    assert problems == []
+
+
+def test_names_item_reads_the_forms_the_notes_use():
+    assert names_item("is an OCR slip (factsheet §6 item 16); check", 16)
+    assert names_item("(§6 items 2, 7)", 7) and names_item("§6 items 9 and 17", 17)
+    assert not names_item("(§6 item 16)", 1) and not names_item("§6 item 22", 2)
+    assert not names_item("item 16 of the list", 16)
+
+
 def test_records_citing_a_doubtful_line_are_flagged_or_explained():
     known = entries()
     rows = decisions()
