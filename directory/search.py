@@ -82,8 +82,10 @@ def normalise(text: str | None) -> str:
         return ""
     folded = unicodedata.normalize("NFKC", text).casefold()
     folded = _strip_latin_accents(folded)
-    folded = _hiragana_to_katakana(folded)
-    return spell_katakana_digits("".join(char for char in folded if not _is_dropped(char)))
+    folded = "".join(char for char in folded if not _is_dropped(char))
+    # Digits are spelled before hiragana is folded, so only a katakana word's digits are read
+    # (スプリング8), not a digit after a hiragana particle (と2次元 stays ト2次元).
+    return _hiragana_to_katakana(spell_katakana_digits(folded))
 
 
 def build_search_key(terms: Iterable[str | None]) -> str:
@@ -150,14 +152,28 @@ def _is_katakana(char: str) -> bool:
     return _KATAKANA_START <= ord(char) <= _KATAKANA_END
 
 
+def _is_hiragana(char: str) -> bool:
+    return _HIRAGANA_START <= ord(char) <= _HIRAGANA_END
+
+
 def spell_katakana_digits(text: str) -> str:
-    """Digits written right after katakana, spelled in katakana (スプリング8 → スプリングエイト)."""
+    """Digits written right after a kana word, spelled in katakana (スプリング8 and
+    すぷりんぐ8 → スプリングエイト). A kana word is katakana, or hiragana that starts the
+    text or follows katakana: a hiragana particle after kanji (量子と2次元) is no word of a
+    Latin name, so its digit stays a digit."""
     out: list[str] = []
+    in_kana_word = False  # the text so far ends in a kana word
     for char in text:
-        if char in KATAKANA_DIGITS and out and _is_katakana(out[-1][-1]):
+        if char in KATAKANA_DIGITS and in_kana_word:
             out.append(KATAKANA_DIGITS[char])
+            continue
+        if _is_katakana(char):
+            in_kana_word = True
+        elif _is_hiragana(char):
+            in_kana_word = in_kana_word or not out
         else:
-            out.append(char)
+            in_kana_word = False
+        out.append(char)
     return "".join(out)
 
 

@@ -135,9 +135,9 @@ def test_curator_drafts_editor_publishes_curator_cannot_delete(
         assert body["name_ja"] == NAME_JA
         assert body["is_published"] is True
         assert body["country"] == "JP"
-        assert [
-            (i["slug"], [r["role"] for r in i["roles"]]) for i in body["institutions"]
-        ] == [("tpsi", ["operator"])]
+        assert [(i["slug"], [r["role"] for r in i["roles"]]) for i in body["institutions"]] == [
+            ("tpsi", ["operator"])
+        ]
         anonymous = chromium.new_context(viewport={"width": 1280, "height": 900})
         public = anonymous.new_page()
         assert public.goto(api_url).status == 200

@@ -130,7 +130,9 @@ def test_spellings_are_looked_for_from_three_characters(api, query, similar):
     ("text", "expected"),
     [
         ("スプリング8", "スプリングエイト"),
-        ("すぷりんぐ8", "スプリングエイト"),  # hiragana folds to katakana first
+        ("すぷりんぐ8", "スプリングエイト"),  # a word in hiragana is read as in katakana
+        ("量子と2次元", "量子ト2次元"),  # a particle after kanji is not a kana word
+        ("スプリングの8", "スプリングノエイト"),  # hiragana after katakana continues the word
         ("ｽﾌﾟﾘﾝｸﾞ８", "スプリングエイト"),  # half-width katakana, full-width digit
         ("スプリング・8", "スプリングエイト"),  # a middle dot between
         ("テスト10", "テストワンゼロ"),  # digit by digit
