@@ -328,24 +328,23 @@ def test_widgets_accept_repeated_words(client, directory):
     assert "SPring-8" in response.content.decode()
 
 
-@pytest.mark.parametrize(
-    ("filterset", "selector"),
-    [("FacilityFilterSet", "visible_facilities"), ("InstitutionFilterSet", "visible_institutions")],
-)
+@pytest.mark.parametrize("filterset", ["FacilityFilterSet", "InstitutionFilterSet"])
 @pytest.mark.parametrize("query", ["tsukuba light", "sendai", "diamnd"])
-def test_q_is_served_by_the_trigram_indexes_on_postgresql(directory, filterset, selector, query):
+def test_q_is_served_by_the_trigram_indexes_on_postgresql(directory, filterset, query):
     """Names and places are both searched through their trigram GIN indexes: with sequential
-    scans priced out, the plan of a list's q= filter reads the table only through them (an
-    unindexed key in the OR would scan the whole table and compute every row's similarity)."""
+    scans priced out, the plan of a q= filter alone (without the publication rule, whose own
+    partial index a small table would rather use) reads the table through them. An unindexed
+    key in the OR would scan the whole table and compute every row's similarity."""
     if connection.vendor != "postgresql":
         pytest.skip("trigram GIN indexes are PostgreSQL's (SQLite scans, with the same results)")
-    from directory import filtersets, selectors
+    from directory import filtersets
 
-    queryset = getattr(selectors, selector)(None)
-    found = getattr(filtersets, filterset)({"q": query}, queryset=queryset).qs
+    filterset_class = getattr(filtersets, filterset)
+    model = filterset_class._meta.model
+    found = filterset_class({"q": query}, queryset=model._base_manager.all()).qs
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = found.explain()
-    table = queryset.model._meta.db_table
+    table = model._meta.db_table
     assert f"Seq Scan on {table}" not in plan, plan
     assert f"{table}_search_trgm" in plan and f"{table}_place_trgm" in plan, plan
