@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models, transaction
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -52,8 +53,7 @@ class SearchKeyQuerySet(GuardedQuerySet):
 
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
-        for obj in objs:
-            obj.refresh_search_key()
+        self.model.refresh_search_keys(objs)
         created = super().bulk_create(objs, *args, **kwargs)
         _mark_changed(self.db)
         return created
@@ -62,8 +62,7 @@ class SearchKeyQuerySet(GuardedQuerySet):
         objs = list(objs)
         fields = list(fields)
         if set(fields) & set(self.model.key_fields()):
-            for obj in objs:
-                obj.refresh_search_key()
+            self.model.refresh_search_keys(objs)
             fields += [name for name in ("search_key", "place_key") if name not in fields]
         updated = super().bulk_update(objs, fields, *args, **kwargs)
         _mark_changed(self.db)
@@ -81,16 +80,33 @@ class SearchKeyQuerySet(GuardedQuerySet):
             pks = list(self.values_list("pk", flat=True))
             count = super().update(**kwargs)
             rows = models.QuerySet(self.model, using=self.db).filter(pk__in=pks)
-            changed = []
-            for row in rows.only("pk", *self.model.key_fields()):
-                row.refresh_search_key()
-                changed.append(row)
+            changed = list(rows.only("pk", *self.model.key_fields()))
+            self.model.refresh_search_keys(changed)
             # A plain queryset: this class's bulk_update (and the update() it runs) would
             # mark the change a second time; the write was checked above.
             models.QuerySet(self.model, using=self.db).bulk_update(
                 changed, ["search_key", "place_key"]
             )
             return count
+
+    def rebuild_search_keys(self) -> int:
+        """Recompute these records' stored keys after a record they read changed (an
+        institution's parent renamed or (un)published): only the key columns of the rows
+        whose keys differ are written, in one UPDATE, with no save(): derived data, so no
+        history entry, no change event and no new ``updated_at``. Returns how many changed."""
+        records = list(self)
+        before = {record.pk: (record.search_key, record.place_key) for record in records}
+        self.model.refresh_search_keys(records)
+        changed = [
+            record
+            for record in records
+            if (record.search_key, record.place_key) != before[record.pk]
+        ]
+        if changed:
+            self.bulk_update(changed, ["search_key", "place_key"])
+        return len(changed)
+
+    rebuild_search_keys.alters_data = True
 
 
 class SlugManager(models.Manager.from_queryset(SearchKeyQuerySet)):
@@ -226,6 +242,12 @@ class NamedRecord(ProvenanceFields):
     SEARCH_TERM_FIELDS = ("name", "name_ja", "acronym", "aliases")
     #: Fields whose values make up the place key (city, site, country), searched after names.
     PLACE_TERM_FIELDS: tuple[str, ...] = ()
+    #: Foreign keys whose record's names (its search_terms()) the place key holds too, when
+    #: that record is public: an institution is found by its parent's names, ranked as its
+    #: place is, after every record whose own names match. A draft's names never go in (the
+    #: key would tell the public that the draft exists); the write services rebuild the keys
+    #: of the records pointing at one whose names or publication change.
+    KEY_RELATIONS: tuple[str, ...] = ()
     #: The record's collection in the public API ("" when it has no endpoint of its own).
     API_RESOURCE = ""
 
@@ -254,7 +276,8 @@ class NamedRecord(ProvenanceFields):
         blank=True,
         editable=False,
         help_text=_(
-            "Normalised city, site and country names (English and Japanese); rebuilt on every save."
+            "Normalised city, site and country names (English and Japanese) and the names of "
+            "a published parent institution; rebuilt on every save."
         ),
     )
     version = models.PositiveBigIntegerField(
@@ -310,7 +333,17 @@ class NamedRecord(ProvenanceFields):
     @classmethod
     def key_fields(cls) -> tuple[str, ...]:
         """The fields the search and place keys are derived from."""
-        return (*cls.SEARCH_TERM_FIELDS, *cls.PLACE_TERM_FIELDS)
+        return (*cls.SEARCH_TERM_FIELDS, *cls.PLACE_TERM_FIELDS, *cls.KEY_RELATIONS)
+
+    @classmethod
+    def refresh_search_keys(cls, records) -> None:
+        """refresh_search_key() on many records, the records their keys read (KEY_RELATIONS)
+        loaded in one query per relation, not one per record."""
+        records = list(records)
+        if cls.KEY_RELATIONS:
+            prefetch_related_objects(records, *cls.KEY_RELATIONS)
+        for record in records:
+            record.refresh_search_key()
 
     def search_terms(self) -> list[str]:
         """Every spelling this record should be found by."""
@@ -318,7 +351,8 @@ class NamedRecord(ProvenanceFields):
 
     def place_terms(self) -> list[str]:
         """Every place this record should be found by: its PLACE_TERM_FIELDS, a country by
-        its English and Japanese names."""
+        its English and Japanese names; then the names of the public records of its
+        KEY_RELATIONS (an institution's parent)."""
         from directory.countries import countries_by_code
 
         terms = []
@@ -328,7 +362,29 @@ class NamedRecord(ProvenanceFields):
                 terms += [country.name, country.name_ja] if country else []
             else:
                 terms.append(getattr(self, name))
+        for related in self.key_related_records():
+            terms += related.search_terms()
         return terms
+
+    def key_related_records(self) -> list[NamedRecord]:
+        """The records of KEY_RELATIONS whose names this record's place key holds: the public
+        ones (selectors.is_public, the one publication rule)."""
+        from directory.selectors import is_public
+
+        found = []
+        for name in self.KEY_RELATIONS:
+            if getattr(self, self._meta.get_field(name).attname) is None:
+                continue
+            try:
+                related = getattr(self, name)
+            except ObjectDoesNotExist:
+                # A raw save (loaddata) of a record whose parent the file loads after it,
+                # by primary key (constraints are checked at the end): no names to hold yet.
+                # Natural keys load it without the parent first, then save it again with it.
+                continue
+            if is_public(related):
+                found.append(related)
+        return found
 
     def refresh_search_key(self) -> None:
         """Recompute the search and place keys from the current values (no database write)."""

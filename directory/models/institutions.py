@@ -59,6 +59,9 @@ class Institution(NamedRecord, Located):
 
     API_RESOURCE = "institutions"
     PLACE_TERM_FIELDS = ("city", "country")
+    #: A unit is found by its published parent's names too (IMR by "Tohoku University"),
+    #: after the parent itself.
+    KEY_RELATIONS = ("parent",)
 
     kind = models.CharField(_("kind"), max_length=40, choices=InstitutionKind.choices)
     country = models.ForeignKey(

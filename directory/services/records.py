@@ -651,6 +651,7 @@ def _update(
         if versions.summary_changed(stored, candidate):
             feed.summarised(model, candidate.pk)
         _note_moved_parent(stored, candidate)
+        _rebuild_keys_reading(candidate, changed)
         return candidate, True
 
 
@@ -691,6 +692,25 @@ def _note_moved_parent(stored, candidate) -> None:
             old, new = getattr(stored, entry.owner_column), getattr(candidate, entry.owner_column)
             if old != new:
                 feed.relinked(entry.owner, {old, new} - {None})
+
+
+def _rebuild_keys_reading(record, changed) -> None:
+    """The records whose place keys hold ``record``'s names (NamedRecord.KEY_RELATIONS: an
+    institution's children) get their keys rebuilt when its names or its publication changed.
+    Derived columns only: no history entry, change event or version of theirs (what their
+    representations show of it, in brief, follows through services.versions). Deleting it
+    needs nothing: the relation protects it while a record points at it (RecordInUse)."""
+    model = type(record)
+    if not set(changed) & {*model.SEARCH_TERM_FIELDS, "is_published"}:
+        return
+    for relation in model._meta.related_objects:
+        if relation.one_to_many and relation.field.name in getattr(
+            relation.related_model, "KEY_RELATIONS", ()
+        ):
+            pointing = relation.related_model._base_manager.filter(
+                **{relation.field.name: record.pk}
+            )
+            pointing.rebuild_search_keys()
 
 
 # --- delete and restore ---------------------------------------------------------------------
