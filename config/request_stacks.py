@@ -9,25 +9,27 @@ token-authenticated caller, any write) keeps the **full stack**.
 :func:`takes_lean_path` is the one rule; :class:`RequestStackMiddleware`, right after the
 request id, applies it once per request and records the answer on the request
 (:data:`STACK_ATTRIBUTE`). Each middleware the lean path skips is listed in
-``settings.MIDDLEWARE`` wrapped by :func:`full_stack_only` (this module's
-``CsrfViewMiddleware``, ``MessageMiddleware``, ``HistoryRequestMiddleware`` and
-``AxesMiddleware``): on a lean request it hands the request straight on, otherwise it is the
-library's own middleware, unchanged. So ``settings.MIDDLEWARE`` stays the one ordered list of
-the full stack (Django's admin checks and every tool read it), and the lean stack is that list
-minus the wrapped entries — no second list to keep in the same order.
+``settings.MIDDLEWARE`` wrapped by :func:`full_stack_only` (this module's ``MessageMiddleware``,
+``HistoryRequestMiddleware`` and ``AxesMiddleware``): on a lean request it hands the request
+straight on, otherwise it is the library's own middleware, unchanged. So ``settings.MIDDLEWARE``
+stays the one ordered list of the full stack (Django's admin checks and every tool read it), and
+the lean stack is that list minus the wrapped entries — no second list to keep in the same
+order.
 
 What the lean path skips, and why an anonymous read loses nothing by it:
 
-- CSRF: it guards unsafe methods only, and only a signed-in session can be ridden;
 - messages: no anonymous read adds or shows one (templates read an empty list without it);
 - history attribution: a read writes no history;
 - django-axes: it only turns a locked-out admin sign-in into its page.
 
-Sessions and authentication stay on both stacks: without a session cookie they read no
-session store and only say "anonymous", and they are what gives an answer that asked who the
-caller is (every API answer the response cache did not serve) its ``Vary: Cookie``. Dropping
-them would drop that header or restate Django's rule for it; measured, they cost about 0.02 ms
-of such a request (README, "What each middleware costs").
+Sessions, authentication and CSRF stay on both stacks, because an anonymous read's answer
+depends on them: without a session cookie, sessions and authentication read no session store
+and only say "anonymous", but they are what gives an answer that asked who the caller is
+(every API answer the response cache did not serve) its ``Vary: Cookie``; and the API's
+documentation page hands out a CSRF token (its cookie, and ``Vary: Cookie``) for Swagger UI's
+"try it out". Dropping them would drop those headers, or restate Django's rules for them;
+measured, the three cost about 0.05 ms of such a request (README, "What each middleware
+costs").
 
 ``LEAN_PATH=false`` sends every request through the full stack (tests/test_lean_path.py
 compares both, header by header).
@@ -39,7 +41,6 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from axes.middleware import AxesMiddleware as _AxesMiddleware
 from django.conf import settings
 from django.contrib.messages.middleware import MessageMiddleware as _MessageMiddleware
-from django.middleware.csrf import CsrfViewMiddleware as _CsrfViewMiddleware
 from simple_history.middleware import HistoryRequestMiddleware as _HistoryRequestMiddleware
 
 #: Set on every request by RequestStackMiddleware: "lean" or "full".
@@ -134,7 +135,6 @@ def full_stack_only(middleware):
     return factory
 
 
-CsrfViewMiddleware = full_stack_only(_CsrfViewMiddleware)
 MessageMiddleware = full_stack_only(_MessageMiddleware)
 HistoryRequestMiddleware = full_stack_only(_HistoryRequestMiddleware)
 AxesMiddleware = full_stack_only(_AxesMiddleware)

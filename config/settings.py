@@ -195,7 +195,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     # Inside ConditionalGet (304s from cached bodies) and CORS; after Locale (the key's language).
     "config.response_cache.ResponseCacheMiddleware",
-    "config.request_stacks.CsrfViewMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # The anonymous rate limit (API_ANON_RATE) on the widgets, the feeds and oEmbed, which no
     # DRF throttle covers; after authentication, so signed-in staff are not limited.
@@ -213,7 +213,7 @@ MIDDLEWARE = [
     "config.request_stacks.AxesMiddleware",
 ]
 # The lean path (config/request_stacks.py): anonymous GET/HEAD/OPTIONS under these prefixes skip
-# CSRF, messages, history attribution and django-axes, which serve only signed-in and admin
+# messages, history attribution and django-axes, which serve only signed-in and admin
 # pages. LEAN_PATH=false sends every request through the full stack.
 LEAN_PATH = env_bool("LEAN_PATH", default=True)
 LEAN_PATH_PREFIXES = ("/api/", "/embed/", "/feeds/", "/oembed")
