@@ -4,15 +4,16 @@ The floor view runs through the same gunicorn workers and the same middleware as
 touches neither the database nor the cache: it answers a constant JSON body of exactly
 ``FLOOR_BYTES`` bytes (bench/soak.sh sets it to the size of the facility list it measures),
 so the ratio of an endpoint's requests/s to the floor's is the share of the framework's best
-that the endpoint reaches. ``bench/drf-floor/`` answers the same document through a bare
-Django REST framework view with the project's API settings (authentication, throttling,
-content negotiation, the JSON renderer): the share of the floor that any API answer can reach
-before it reads a row. ``bench/sql-page/`` is the best case of an uncached filtered page: a
-bare Django view running one prepared query in which PostgreSQL builds a simplified page
-(count, the 20 facilities' own columns, their institutions and techniques) as JSON text;
-``api/bench/sql-page/`` is the same view under ``/api/``, so it also pays what every anonymous
-API answer pays (rate count, response-cache lookup and store, the directory's change marker).
-Only bench/floor_settings.py routes here; PostgreSQL only.
+that the endpoint reaches. It takes the lean path, as an anonymous API read does; ``bench/full-floor/``
+is the same view through the full stack (bench/floor_settings.py). ``bench/drf-floor/``
+answers the same document through a bare Django REST framework view with the project's API
+settings (authentication, throttling, content negotiation, the JSON renderer): the share of the
+floor that any API answer can reach before it reads a row. ``bench/sql-page/`` is the best case
+of an uncached filtered page: a bare Django view running one prepared query in which PostgreSQL
+builds a simplified page (count, the 20 facilities' own columns, their institutions and
+techniques) as JSON text; ``api/bench/sql-page/`` is the same view under ``/api/``, so it also
+pays what every anonymous API answer pays (rate count, response-cache lookup and store, the
+directory's change marker). Only bench/floor_settings.py routes here; PostgreSQL only.
 """
 
 import os
@@ -89,6 +90,8 @@ def sql_page(request):
 
 urlpatterns = [
     path("bench/floor/", floor, name="bench-floor"),
+    # The same view outside the lean path's prefixes (bench/floor_settings.py): the full stack.
+    path("bench/full-floor/", floor, name="bench-full-floor"),
     path("bench/drf-floor/", DRFFloor.as_view(), name="bench-drf-floor"),
     path("bench/sql-page/", sql_page, name="bench-sql-page"),
     path("api/bench/sql-page/", sql_page, name="bench-api-sql-page"),

@@ -34,7 +34,9 @@
 # abandoned and served anyway), SOAK_TIMEOUT (in the soak, 2s as wrk's default),
 # API_ANON_RATE (1000000/second: never refuses; the throttle still counts every request, as in
 # production, in the same Redis round trip as the cache lookup), SOAK_REDIS_DB (9; flushed at start and end), BENCH_PORT (8798),
-# RESPONSE_CACHE_SECONDS (the app's default), and those of bench/load.sh.
+# RESPONSE_CACHE_SECONDS (the app's default), VENV (the virtualenv to run, .venv), and those of
+# bench/load.sh. ENDPOINT_ROWS=floors measures only the reference rows (the floors, the SQL
+# page), ENDPOINT_ROWS=cached only the floors and the cached rows (hits and 304s).
 # SOAK_ONLY=1 skips the per-endpoint rows (only the soak runs). SOAK_WRITES (writes per second
 # during the soak, default 0) runs bench/writer.py beside wrk: description edits of random
 # published records through the write services, rotating through SOAK_WRITE_KINDS (default
@@ -58,6 +60,7 @@ SOAK_TIMEOUT=${SOAK_TIMEOUT:-2s}
 export API_ANON_RATE=${API_ANON_RATE:-1000000/second}
 REDIS_DB=${SOAK_REDIS_DB:-9}
 SOAK_ONLY=${SOAK_ONLY:-0}
+ENDPOINT_ROWS=${ENDPOINT_ROWS:-all}
 SOAK_WRITES=${SOAK_WRITES:-0}
 SOAK_WRITE_KINDS=${SOAK_WRITE_KINDS:-facility,institution,programme,call}
 SOAK_OTHER_KINDS=${SOAK_OTHER_KINDS:-0}
@@ -67,7 +70,8 @@ HOST=127.0.0.1
 
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
 command -v redis-cli >/dev/null || { echo "redis-cli is required" >&2; exit 1; }
-[ -x .venv/bin/python ] || make venv
+VENV=${VENV:-.venv}
+[ -x "$VENV/bin/python" ] || make venv
 case "$PG" in
   *@127.0.0.1:* | *@127.0.0.1/* | *@localhost:* | *@localhost/*) ;;
   *) echo "PG_URL must point at 127.0.0.1 (got $PG)" >&2; exit 1 ;;
@@ -115,7 +119,7 @@ list_path="/api/v1/facilities/"
 
 # The floor answers as many bytes as the facility list: measured in-process, cache off, with
 # the Host the server will see (the body's links are absolute).
-FLOOR_BYTES=$(RESPONSE_CACHE_SECONDS=0 timeout 120 .venv/bin/python -W ignore -c "
+FLOOR_BYTES=$(RESPONSE_CACHE_SECONDS=0 timeout 120 "$VENV"/bin/python -W ignore -c "
 import django
 django.setup()
 from django.test import Client
@@ -130,7 +134,7 @@ if curl -s --max-time 2 -o /dev/null "$base/"; then
   exit 1
 fi
 redis flushdb >/dev/null
-.venv/bin/gunicorn config.wsgi --bind "$HOST:$PORT" --workers "$WORKERS" \
+"$VENV"/bin/gunicorn config.wsgi --bind "$HOST:$PORT" --workers "$WORKERS" \
   --log-level warning >"$workdir/gunicorn.log" 2>&1 &
 server=$!
 for _ in $(seq 1 60); do
@@ -144,7 +148,7 @@ if curl -s --max-time 2 -o /dev/null "$bare/"; then
   exit 1
 fi
 # The bare floor: the same gunicorn options, a settings module of its own (no database).
-DJANGO_SETTINGS_MODULE=bench.bare_floor .venv/bin/gunicorn bench.bare_floor:application \
+DJANGO_SETTINGS_MODULE=bench.bare_floor "$VENV"/bin/gunicorn bench.bare_floor:application \
   --bind "$HOST:$BARE_PORT" --workers "$WORKERS" --log-level warning >"$workdir/bare.log" 2>&1 &
 bare_server=$!
 for _ in $(seq 1 30); do
@@ -267,24 +271,25 @@ TIMEOUT=$WRK_TIMEOUT
 if [ "$SOAK_ONLY" != 1 ]; then
 echo "== per endpoint: $CONNECTIONS connections, ${WARMUP} s warm-up, then $ROUNDS x (bare floor, endpoint) slices of $(((DURATION + ROUNDS - 1) / ROUNDS)) s" >&2
 measure "project floor (\`/bench/floor/\`: the same body through the project's middleware)" - "$base/bench/floor/"
-measure "DRF floor (\`/bench/drf-floor/\`: the same body through a bare DRF view)" - "$base/bench/drf-floor/"
+measure "project floor, full stack (\`/bench/full-floor/\`: the same, as a signed-in or admin request's stack)" - "$base/bench/full-floor/"
+if [ "$ENDPOINT_ROWS" != cached ]; then measure "DRF floor (\`/bench/drf-floor/\`: the same body through a bare DRF view)" - "$base/bench/drf-floor/"; fi
 # The best case of an uncached filtered page (bench/floor_urls.py): PostgreSQL builds a smaller,
 # simpler page as JSON in one query; bare, then under /api/ with what every API answer pays.
 sql_page_query="?country=JP&kind=synchrotron"
 sql_page_bytes=$(body_size "/bench/sql-page/$sql_page_query")
-measure "SQL page, bare Django view (\`/bench/sql-page/\`: one query, JSON built by PostgreSQL, $sql_page_bytes bytes)" - "$base/bench/sql-page/$sql_page_query"
-measure "SQL page under \`/api/\` (plus rate count, response-cache lookup and store, change marker)" miss "$base/api/bench/sql-page/$sql_page_query" SOAK_MISS=1
-measure "facility list (\`/facilities/\`)" hit "$base$list_path"
-measure "facility list (\`/facilities/\`)" miss "$base$list_path" SOAK_MISS=1
-measure "filtered list (\`?country=JP&kind=synchrotron\`)" hit "$base$filter_path"
-measure "filtered list (\`?country=JP&kind=synchrotron\`)" miss "$base$filter_path" SOAK_MISS=1
-measure "\`q=\` search (\`?q=tsukuba light\`)" hit "$base$search_path"
-measure "\`q=\` search (\`?q=tsukuba light\`)" miss "$base$search_path" SOAK_MISS=1
-measure "\`near=\` radius (300 km, by distance)" hit "$base$radius_path"
-measure "\`near=\` radius (300 km, by distance)" miss "$base$radius_path" SOAK_MISS=1
-measure "detail (\`/facilities/spring-8/\`)" hit "$base$detail_path"
-measure "detail (\`/facilities/spring-8/\`)" miss "$base$detail_path" SOAK_MISS=1
-measure "304 revalidation (\`If-None-Match\`)" revalidation "$base$detail_path" "WRK_HEADER=If-None-Match: $etag"
+if [ "$ENDPOINT_ROWS" != cached ]; then measure "SQL page, bare Django view (\`/bench/sql-page/\`: one query, JSON built by PostgreSQL, $sql_page_bytes bytes)" - "$base/bench/sql-page/$sql_page_query"; fi
+if [ "$ENDPOINT_ROWS" != cached ]; then measure "SQL page under \`/api/\` (plus rate count, response-cache lookup and store, change marker)" miss "$base/api/bench/sql-page/$sql_page_query" SOAK_MISS=1; fi
+if [ "$ENDPOINT_ROWS" != floors ]; then measure "facility list (\`/facilities/\`)" hit "$base$list_path"; fi
+if [ "$ENDPOINT_ROWS" = all ]; then measure "facility list (\`/facilities/\`)" miss "$base$list_path" SOAK_MISS=1; fi
+if [ "$ENDPOINT_ROWS" != floors ]; then measure "filtered list (\`?country=JP&kind=synchrotron\`)" hit "$base$filter_path"; fi
+if [ "$ENDPOINT_ROWS" = all ]; then measure "filtered list (\`?country=JP&kind=synchrotron\`)" miss "$base$filter_path" SOAK_MISS=1; fi
+if [ "$ENDPOINT_ROWS" != floors ]; then measure "\`q=\` search (\`?q=tsukuba light\`)" hit "$base$search_path"; fi
+if [ "$ENDPOINT_ROWS" = all ]; then measure "\`q=\` search (\`?q=tsukuba light\`)" miss "$base$search_path" SOAK_MISS=1; fi
+if [ "$ENDPOINT_ROWS" != floors ]; then measure "\`near=\` radius (300 km, by distance)" hit "$base$radius_path"; fi
+if [ "$ENDPOINT_ROWS" = all ]; then measure "\`near=\` radius (300 km, by distance)" miss "$base$radius_path" SOAK_MISS=1; fi
+if [ "$ENDPOINT_ROWS" != floors ]; then measure "detail (\`/facilities/spring-8/\`)" hit "$base$detail_path"; fi
+if [ "$ENDPOINT_ROWS" = all ]; then measure "detail (\`/facilities/spring-8/\`)" miss "$base$detail_path" SOAK_MISS=1; fi
+if [ "$ENDPOINT_ROWS" != floors ]; then measure "304 revalidation (\`If-None-Match\`)" revalidation "$base$detail_path" "WRK_HEADER=If-None-Match: $etag"; fi
 fi
 
 # The soak's mix: list pages, filtered pages, searches, radius searches, 2,000 details and 304s.
@@ -326,7 +331,7 @@ echo "== soak: $CONNECTIONS connections, ${SOAK_SECONDS} s, mixed requests, $SOA
 if awk -v w="$SOAK_WRITES" 'BEGIN{exit !(w > 0)}'; then
   drain
   # config.settings, not the bench's: the writer needs no URLs, only the same database and cache.
-  DJANGO_SETTINGS_MODULE=config.settings .venv/bin/python -m bench.writer "$SOAK_WRITES" \
+  DJANGO_SETTINGS_MODULE=config.settings "$VENV"/bin/python -m bench.writer "$SOAK_WRITES" \
     "$SOAK_SECONDS" "$SOAK_WRITE_KINDS" >"$workdir/writer.log" 2>&1 &
   writer=$!
 fi

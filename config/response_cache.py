@@ -26,6 +26,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import cc_delim_re, get_max_age, set_response_etag
 
+from config.request_stacks import is_anonymous
 from config.throttles import (
     COUNTED_ATTRIBUTE,
     anonymous_throttle_for,
@@ -129,13 +130,6 @@ def answer_record(path: str) -> tuple[str, str] | None:
     return None
 
 
-def _is_anonymous(request) -> bool:
-    return (
-        "HTTP_AUTHORIZATION" not in request.META
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-    )
-
-
 def _is_public(response) -> bool:
     directives = {
         part.strip().split("=", 1)[0].lower()
@@ -170,7 +164,7 @@ class ResponseCacheMiddleware:
             timeout <= 0
             or request.method not in ("GET", "HEAD")
             or not request.path.startswith(CACHEABLE_PREFIXES)
-            or not _is_anonymous(request)
+            or not is_anonymous(request)
         ):
             return self.get_response(request)
         cache = caches[CACHE_ALIAS]

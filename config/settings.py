@@ -174,6 +174,10 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 MIDDLEWARE = [
     # First, so every log line of the request carries its id, and the timing covers it all.
     "config.observability.RequestIdMiddleware",
+    # Decides once whether the request takes the lean path (an anonymous read of the API, the
+    # widgets, the feeds or oEmbed) or the full stack: config/request_stacks.py. The entries
+    # from config.request_stacks below are the library's middleware, on the full stack only.
+    "config.request_stacks.RequestStackMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # ETag from the body and 304 on If-None-Match / If-Modified-Since for every GET.
@@ -196,9 +200,9 @@ MIDDLEWARE = [
     # The anonymous rate limit (API_ANON_RATE) on the widgets, the feeds and oEmbed, which no
     # DRF throttle covers; after authentication, so signed-in staff are not limited.
     "config.throttles.AnonymousRateLimitMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "config.request_stacks.MessageMiddleware",
     # Records who made each change (admin and API) in the history tables.
-    "simple_history.middleware.HistoryRequestMiddleware",
+    "config.request_stacks.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Inside the response cache, like X-Frame-Options: a cached answer keeps the policy its
     # view chose (the embed widgets' frame-ancestors *), which the view's decorator set on the
@@ -206,8 +210,16 @@ MIDDLEWARE = [
     # django-csp's CSPMiddleware, plus the admin's few hashed inline attributes.
     "config.security.CSPMiddleware",
     # Last, as django-axes requires: turns a locked-out sign-in into its 429 page.
-    "axes.middleware.AxesMiddleware",
+    "config.request_stacks.AxesMiddleware",
 ]
+# The lean path (config/request_stacks.py): anonymous GET/HEAD/OPTIONS under these prefixes skip
+# messages, history attribution and django-axes, which serve only signed-in and admin
+# pages. LEAN_PATH=false sends every request through the full stack.
+LEAN_PATH = env_bool("LEAN_PATH", default=True)
+LEAN_PATH_PREFIXES = ("/api/", "/embed/", "/feeds/", "/oembed")
+# django-axes looks for its middleware by its dotted name; here it is config.request_stacks'
+# subclass of it (full stack only), which tests/test_lean_path.py checks is in MIDDLEWARE.
+SILENCED_SYSTEM_CHECKS = ["axes.W002"]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
