@@ -4,7 +4,7 @@
 "use strict";
 
 var RESOURCES = {
-  facilities: "kind_label,status_label,city,country_name",
+  facilities: "kind_label,status_label,city,city_ja,display_city,country_name",
   programmes: "kind_label,status_label,countries",
   calls: "call_url,programme,status,status_label,opens_on,closes_at_local,deadline_timezone",
 };
@@ -129,7 +129,8 @@ function item(r, t, ja) {
       return c.display_name;
     }).join(", ");
     var place = el("span");
-    if (r.city) add(place, el("span", "", r.city, ja && "en"), where ? ", " : "");
+    // As the name: an English city stands in when there is no Japanese one.
+    if (r.city) add(place, el("span", "", r.display_city, ja && !r.city_ja && "en"), where ? ", " : "");
     facts = [el("span", "", r.kind_label), el("span", "", r.status_label), add(place, where)];
   }
   facts.forEach(function (fact, i) {
