@@ -8,10 +8,13 @@ below every record whose name holds the query (directory.selectors.search_condit
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 from http import HTTPStatus
 
 import pytest
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.urls import reverse
 
 from directory.models import Facility
@@ -144,4 +147,23 @@ def test_the_admin_form_saves_city_ja_into_the_place_key(admin_client):
     assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:2000]
     facility.refresh_from_db()
     assert facility.city_ja == "仙台市"
+    assert "仙台" in facility.place_key
+
+
+def test_the_migration_rebuilds_place_keys_as_a_save_derives_them(db):
+    """0021 rebuilds the stored place keys with city_ja: the same keys every save derives."""
+    migration = importlib.import_module("directory.migrations.0021_city_ja")
+    facility = FacilityFactory(slug="ring", city="Sendai", city_ja="仙台市", site="Aobayama")
+    institution = InstitutionFactory(slug="campus", city="Sendai", city_ja="仙台市")
+    derived = {"ring": facility.place_key, "campus": institution.place_key}
+    with connection.cursor() as cursor:  # keys as a database before 0021 held them
+        cursor.execute("UPDATE directory_facility SET place_key = ''")
+        cursor.execute("UPDATE directory_institution SET place_key = ''")
+
+    state = MigrationLoader(connection).project_state(("directory", "0021_city_ja"))
+    migration.rebuild_place_keys(state.apps, connection.schema_editor())
+
+    facility.refresh_from_db()
+    institution.refresh_from_db()
+    assert {"ring": facility.place_key, "campus": institution.place_key} == derived
     assert "仙台" in facility.place_key
