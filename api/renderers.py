@@ -325,7 +325,9 @@ def to_jsonld(record: dict, schema_type: str) -> dict:
     if record.get("country"):
         address = {"@type": "PostalAddress", "addressCountry": record["country"]}
         if record.get("city"):
-            address["addressLocality"] = record["city"]
+            address["addressLocality"] = _names(
+                {"name": record["city"], "name_ja": record.get("city_ja")}
+            )
         document["address"] = address
     if schema_type == "Place" and record.get("access_modes"):
         # Only what the record holds: a recorded way in. No access mode recorded says

@@ -303,8 +303,8 @@ def _take_example(parameter: dict):
 LANG_PARAMETER = parameter(
     "lang",
     OpenApiTypes.STR,
-    "Language of the display fields (display_name, *_label): en or ja, falling back to "
-    "English where no Japanese exists. Default: from Accept-Language, else English.",
+    "Language of the display fields (display_name, display_city, *_label): en or ja, falling "
+    "back to English where no Japanese exists. Default: from Accept-Language, else English.",
     "ja",
     enum=["en", "ja"],
 )

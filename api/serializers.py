@@ -294,6 +294,21 @@ class CountryNameField(serializers.Field):
         return localised(country.name, country.name_ja, language_of(self.context))
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class CityNameField(serializers.Field):
+    """The city in the request language: with lang=ja its Japanese name where the record has
+    one, else the English (as display_name falls back)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("source", "*")
+        kwargs.setdefault("help_text", "`city` or, in Japanese, `city_ja` where it is set.")
+        super().__init__(**kwargs)
+
+    def to_representation(self, record):
+        return localised(record.city, record.city_ja, language_of(self.context))
+
+
 class InstitutionIdentifiersSerializer(serializers.Serializer):
     """An institution's persistent identifiers (null where it has none)."""
 
@@ -544,6 +559,7 @@ class FacilitySerializer(RecordSerializer, FacilityDistance):
     status_label = ChoiceLabelField(choices.FacilityStatus, source="status")
     country = serializers.CharField(source="country_id", read_only=True)
     country_name = CountryNameField()
+    display_city = CityNameField()
     institutions = RoleBriefsField(
         "institutions",
         choices.FacilityRoleKind,
@@ -595,6 +611,8 @@ class FacilitySerializer(RecordSerializer, FacilityDistance):
             "country",
             "country_name",
             "city",
+            "city_ja",
+            "display_city",
             "site",
             "latitude",
             "longitude",
@@ -804,6 +822,7 @@ class InstitutionSerializer(RecordSerializer):
     kind_label = ChoiceLabelField(choices.InstitutionKind, source="kind")
     country = serializers.CharField(source="country_id", read_only=True)
     country_name = CountryNameField()
+    display_city = CityNameField()
     ror_url = serializers.CharField(read_only=True)
     identifiers = InstitutionIdentifiersField()
     parent = serializers.SerializerMethodField()
@@ -832,6 +851,8 @@ class InstitutionSerializer(RecordSerializer):
             "country",
             "country_name",
             "city",
+            "city_ja",
+            "display_city",
             "latitude",
             "longitude",
             "ror_id",

@@ -531,7 +531,7 @@ class InstitutionAdmin(ImportExportRecordAdmin):
         NAMES_FIELDSET,
         (_("Organisation"), {"fields": ("kind", "parent")}),
         (_("Identifiers"), {"fields": ("ror_id", "wikidata_id", "isni", "crossref_funder_id")}),
-        (_("Location"), {"fields": ("country", "city", "latitude", "longitude")}),
+        (_("Location"), {"fields": ("country", ("city", "city_ja"), "latitude", "longitude")}),
         DESCRIPTION_FIELDSET,
         PROVENANCE_FIELDSET,
     )
@@ -557,7 +557,10 @@ class FacilityAdmin(ImportExportRecordAdmin):
             _("Kind and status"),
             {"fields": ("kind", "status", ("closed_on", "closed_on_precision"))},
         ),
-        (_("Location"), {"fields": ("country", "city", "site", "latitude", "longitude")}),
+        (
+            _("Location"),
+            {"fields": ("country", ("city", "city_ja"), "site", "latitude", "longitude")},
+        ),
         (_("Identifiers"), {"fields": ("wikidata_id",)}),
         (
             _("Figures"),

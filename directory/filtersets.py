@@ -878,6 +878,7 @@ class FacilityFilterSet(SuccessionFilters, DirectoryFilterSet):
     }
     lookups = {
         "city": (TEXT,),
+        "city_ja": (TEXT,),
         "site": (TEXT,),
         "energy_gev": (RANGE,),
         "circumference_m": (RANGE,),
@@ -1141,6 +1142,7 @@ class InstitutionFilterSet(SuccessionFilters, DirectoryFilterSet):
     }
     lookups = {
         "city": (TEXT,),
+        "city_ja": (TEXT,),
         **dict.fromkeys(("kind", "country", "parent"), (NEGATE,)),
     }
     kind = choice_filter("kind", InstitutionKind, "Institution kind.")

@@ -108,7 +108,7 @@ def facility_items(records, page_lang: str, api_root: str, now) -> list[Item]:
         place = [
             part
             for part in (
-                text(facility.city, "en", page_lang) if facility.city else "",
+                localised(facility.city, facility.city_ja, page_lang) if facility.city else "",
                 country_name(facility.country_id, page_lang),
             )
             if part

@@ -135,7 +135,9 @@ def records(reference_data):
         opens_on=(now - datetime.timedelta(days=90)).date(),
         closes_at=now - datetime.timedelta(days=2),
     )
-    FacilityFactory(slug="ring", name="Tohoku Ring", name_ja="東北リング", city="Sendai")
+    FacilityFactory(
+        slug="ring", name="Tohoku Ring", name_ja="東北リング", city="Sendai", city_ja="仙台市"
+    )
     FacilityFactory(
         slug="harwell-source",
         name="Harwell Source",
@@ -343,8 +345,8 @@ def test_iframe_and_script_widgets_word_and_date_things_alike(
         assert calls["credit"] == "データ提供：Facility Directory"
         assert calls["updated"].startswith("更新：") and calls["updated"].endswith("日")
         assert [item["facts"] for item in facilities["items"]] == [
-            "放射光施設 · 運用中 · Didcot, 英国",
-            "放射光施設 · 運用中 · Sendai, 日本",
+            "放射光施設 · 運用中 · Didcot, 英国",  # no Japanese city: the English one
+            "放射光施設 · 運用中 · 仙台市, 日本",
         ]
         assert nothing["empty"] == "条件に合う記録はありません。"
         assert programmes["title"] == "資金・利用制度"

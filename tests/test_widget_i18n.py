@@ -242,11 +242,13 @@ def test_one_date_format_per_language():
     assert format_deadline(deadline, "Asia/Tokyo", "ja") == "2027年1月31日 17:00（Asia/Tokyo）"
 
 
-def test_japanese_facility_widgets_keep_the_english_city_marked_as_such(client):
-    """No record or source holds a Japanese city name (Facility.city is English only): a
-    Japanese widget shows the English one, marked lang="en", and the country in Japanese."""
+def test_japanese_facility_widgets_show_the_japanese_city_else_the_english_marked(client):
+    """A Japanese widget shows the city's Japanese name (city_ja) where the record has one,
+    else the English one marked lang="en"; the country in Japanese."""
     FacilityFactory(name="Ring", name_ja="リング", city="Sendai")
+    FacilityFactory(name="Nano", name_ja="ナノ", city="Sendai", city_ja="仙台市")
 
     html = client.get("/embed/facilities/?lang=ja").content.decode()
 
     assert '<span lang="en">Sendai</span>, 日本' in html
+    assert "仙台市, 日本" in html

@@ -12,7 +12,9 @@ from django.db import migrations, models
 from directory.search import build_search_key
 
 
-def rebuild_institution_place_keys(apps, schema_editor):
+def rebuild_institution_place_keys(apps, schema_editor, city_fields=("city",)):
+    """The institutions' place keys with their published parents' names; ``city_fields``, the
+    city's fields at the migration that calls it (0022 adds ``city_ja``)."""
     Institution = apps.get_model("directory", "Institution")
     Country = apps.get_model("directory", "Country")
     alias = schema_editor.connection.alias
@@ -25,9 +27,10 @@ def rebuild_institution_place_keys(apps, schema_editor):
         for parent in rows.filter(is_published=True, children__isnull=False).distinct()
     }
     changed = []
-    for record in rows.only("pk", "city", "country_id", "parent_id", "place_key").iterator():
+    for record in rows.only(*city_fields, "pk", "country_id", "parent_id", "place_key").iterator():
         country = countries.get(record.country_id)
-        terms = [record.city, *([country.name, country.name_ja] if country else [])]
+        terms = [getattr(record, field) for field in city_fields]
+        terms += [country.name, country.name_ja] if country else []
         terms += parents.get(record.parent_id, [])
         key = build_search_key(terms)
         if key != record.place_key:

@@ -127,7 +127,7 @@ class Facility(NamedRecord, Located):
     """A large research facility: a light source, neutron source, accelerator, fusion device…"""
 
     API_RESOURCE = "facilities"
-    PLACE_TERM_FIELDS = ("city", "site", "country")
+    PLACE_TERM_FIELDS = ("city", "city_ja", "site", "country")
 
     kind = models.CharField(_("kind"), max_length=40, choices=FacilityKind.choices)
     status = models.CharField(_("status"), max_length=40, choices=FacilityStatus.choices)
@@ -139,6 +139,12 @@ class Facility(NamedRecord, Located):
         error_messages={"invalid": UNKNOWN_COUNTRY_MESSAGE},
     )
     city = models.CharField(_("city"), max_length=120, blank=True)
+    city_ja = models.CharField(
+        _("city (Japanese)"),
+        max_length=120,
+        blank=True,
+        help_text=_("The city's Japanese name, e.g. 仙台市; searched like the English one."),
+    )
     site = models.CharField(
         _("site"),
         max_length=255,

@@ -58,7 +58,7 @@ class Institution(NamedRecord, Located):
     """An organisation that runs, funds or takes part in facilities and programmes."""
 
     API_RESOURCE = "institutions"
-    PLACE_TERM_FIELDS = ("city", "country")
+    PLACE_TERM_FIELDS = ("city", "city_ja", "country")
     #: A unit is found by its published parent's names too (IMR by "Tohoku University"),
     #: after the parent itself.
     KEY_RELATIONS = ("parent",)
@@ -72,6 +72,12 @@ class Institution(NamedRecord, Located):
         error_messages={"invalid": UNKNOWN_COUNTRY_MESSAGE},
     )
     city = models.CharField(_("city"), max_length=120, blank=True)
+    city_ja = models.CharField(
+        _("city (Japanese)"),
+        max_length=120,
+        blank=True,
+        help_text=_("The city's Japanese name, e.g. 仙台市; searched like the English one."),
+    )
     ror_id = IdentifierField(
         _("ROR id"),
         scheme="ror",

@@ -4,7 +4,7 @@
 "use strict";
 
 var RESOURCES = {
-  facilities: "kind_label,status_label,city,country_name",
+  facilities: "kind_label,status_label,display_city,city_ja,country_name",
   programmes: "kind_label,status_label,countries",
   calls: "call_url,programme,status,status_label,opens_on,closes_at_local,deadline_timezone",
 };
@@ -65,7 +65,7 @@ var DONE = "__fdWidget";
 function el(tag, className, text, lang) {
   var node = document.createElement(tag);
   if (className) node.className = className;
-  if (text != null) node.textContent = String(text);
+  if (text != null) node.textContent = text;
   if (lang) node.lang = lang;
   return node;
 }
@@ -94,7 +94,7 @@ function day(iso, ja) {
 
 function deadline(r, ja) {
   var at = r.closes_at_local, hm = at.slice(11, 16), zone = r.deadline_timezone;
-  return ja ? day(at, ja) + " " + hm + "（" + zone + "）" : day(at, ja) + ", " + hm + " (" + zone + ")";
+  return day(at, ja) + (ja ? " " + hm + "（" + zone + "）" : ", " + hm + " (" + zone + ")");
 }
 
 function time(iso, text) {
@@ -129,7 +129,7 @@ function item(r, t, ja) {
       return c.display_name;
     }).join(", ");
     var place = el("span");
-    if (r.city) add(place, el("span", "", r.city, ja && "en"), where ? ", " : "");
+    if (r.display_city) add(place, el("span", "", r.display_city, ja && !r.city_ja && "en"), where && ", ");
     facts = [el("span", "", r.kind_label), el("span", "", r.status_label), add(place, where)];
   }
   facts.forEach(function (fact, i) {
@@ -180,7 +180,7 @@ function render(script) {
   var provider = el("span", "", "Facility Directory", "en");
   var credit = add(el("p", "credit"), add(link(listUrl), fill(t.credit, provider)));
   add(box, credit);
-  var fields = "slug,url,name,name_ja,display_name,website," + (RESOURCES[resource] || "");
+  var fields = "url,name_ja,display_name,website," + (RESOURCES[resource] || "");
   var url = listUrl + "&" + query([["limit", limit], ["fields", fields]]);
   var control = typeof AbortController === "function" ? new AbortController() : null;
   var timer = control && setTimeout(function () { control.abort(); }, 15000);
