@@ -86,15 +86,59 @@ def url_too_long(request) -> HttpResponse | None:
     return HttpResponse(detail, status=414, content_type="text/plain; charset=utf-8")
 
 
+#: The largest header field (name, ": " and value) and the most header fields the app reads:
+#: more is a 431 naming the limit. gunicorn refuses neither (config/gunicorn.py: its own
+#: ceilings, 8,190 bytes and 100 fields, would answer a plain-text 400 first); a proxy in front
+#: should allow at least as much.
+MAX_HEADER_FIELD_SIZE = 16_384
+MAX_HEADER_FIELDS = 100
+
+
+def headers_too_large(request) -> HttpResponse | None:
+    """A 431 (JSON on API paths, plain text elsewhere) naming the limit when a header field is
+    larger than MAX_HEADER_FIELD_SIZE or there are more than MAX_HEADER_FIELDS; None otherwise.
+    The WSGI environ holds each header once (repeats joined by commas), as gunicorn passes it."""
+    fields = {
+        key: value
+        for key, value in request.META.items()
+        if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")
+    }
+    largest = max(
+        (
+            (len(key.removeprefix("HTTP_")) + 2 + len(str(value)), key)
+            for key, value in fields.items()
+        ),
+        default=(0, ""),
+    )
+    if largest[0] > MAX_HEADER_FIELD_SIZE:
+        name = largest[1].removeprefix("HTTP_").replace("_", "-").title()
+        detail = (
+            f"The header {name} is {largest[0]} bytes long; this server reads header fields of "
+            f"at most {MAX_HEADER_FIELD_SIZE} bytes."
+        )
+        limit = MAX_HEADER_FIELD_SIZE
+    elif len(fields) > MAX_HEADER_FIELDS:
+        detail = (
+            f"The request has {len(fields)} header fields; this server reads at most "
+            f"{MAX_HEADER_FIELDS}."
+        )
+        limit = MAX_HEADER_FIELDS
+    else:
+        return None
+    if json_path(request):
+        return JsonResponse({"detail": detail, "limit": limit}, status=431)
+    return HttpResponse(detail, status=431, content_type="text/plain; charset=utf-8")
+
+
 class RefuseLongUrlsMiddleware:
-    """Answers a URL longer than MAX_URL_LENGTH with a 414 naming the limit, before any other
-    work."""
+    """Answers a URL longer than MAX_URL_LENGTH (414) or header fields over their limits (431)
+    with the limit named, before any other work."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return url_too_long(request) or self.get_response(request)
+        return url_too_long(request) or headers_too_large(request) or self.get_response(request)
 
 
 def bad_request(request, exception=None):

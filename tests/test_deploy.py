@@ -334,3 +334,23 @@ def test_long_urls_get_json_naming_the_limit_under_gunicorn(
     assert code == status, body[:300]
     assert headers["Content-Type"].startswith("application/json")
     assert named in json.loads(body)
+
+
+def test_large_headers_get_json_naming_the_limit_under_gunicorn(production_server):
+    """gunicorn reads every header field (config/gunicorn.py) so the app answers one over
+    MAX_HEADER_FIELD_SIZE, as JSON naming it (gunicorn alone would answer plain text past
+    8,190 bytes)."""
+    from config.errors import MAX_HEADER_FIELD_SIZE
+
+    base_url, _log = production_server
+    request = urllib.request.Request(
+        f"{base_url}/api/v1/facilities/", headers={"X-Note": "x" * (MAX_HEADER_FIELD_SIZE + 1)}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            code, headers, body = answer.status, dict(answer.headers), answer.read()
+    except urllib.error.HTTPError as error:
+        code, headers, body = error.code, dict(error.headers), error.read()
+    assert code == 431, body[:300]
+    assert headers["Content-Type"].startswith("application/json")
+    assert json.loads(body)["limit"] == MAX_HEADER_FIELD_SIZE

@@ -3,7 +3,7 @@
 import pytest
 from django.conf import settings
 
-from config.errors import MAX_URL_LENGTH
+from config.errors import MAX_HEADER_FIELD_SIZE, MAX_HEADER_FIELDS, MAX_URL_LENGTH
 from tests.test_api_write import client_for
 
 
@@ -41,3 +41,26 @@ def test_a_long_url_elsewhere_is_a_plain_414(client, db):
     response = client.get("/embed/facilities/", {"q": "x" * MAX_URL_LENGTH})
     assert response.status_code == 414
     assert response["Content-Type"].startswith("text/plain")
+
+
+@pytest.mark.parametrize(
+    ("headers", "limit"),
+    [
+        ({"HTTP_X_NOTE": "x" * MAX_HEADER_FIELD_SIZE}, MAX_HEADER_FIELD_SIZE),
+        ({f"HTTP_X_NOTE_{n}": "x" for n in range(MAX_HEADER_FIELDS)}, MAX_HEADER_FIELDS),
+    ],
+)
+def test_headers_over_the_limits_are_a_json_431_naming_it(api, headers, limit):
+    response = api.get("/api/v1/facilities/", **headers)
+    assert response.status_code == 431
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["limit"] == limit
+    assert str(limit) in response.json()["detail"]
+
+
+def test_headers_at_the_limits_are_read(api, db):
+    name_and_separator = len("X-Note: ")
+    response = api.get(
+        "/api/v1/facilities/", HTTP_X_NOTE="x" * (MAX_HEADER_FIELD_SIZE - name_and_separator)
+    )
+    assert response.status_code == 200
