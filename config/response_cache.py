@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.cache import cc_delim_re, get_max_age, set_response_etag
+from django.utils.cache import cc_delim_re, get_max_age, patch_vary_headers, set_response_etag
 
 from config.request_stacks import is_anonymous
 from config.throttles import (
@@ -218,7 +218,7 @@ class ResponseCacheMiddleware:
             if lifetime:
                 cache.store_entry(
                     key,
-                    self._entry(response, generation, lifetime),
+                    self._entry(request, response, generation, lifetime),
                     generation=generation,
                     dependencies=self._dependencies(request.path, response),
                     timeout=lifetime,
@@ -289,7 +289,7 @@ class ResponseCacheMiddleware:
         response = self.get_response(request)
         lifetime = self._lifetime(response, timeout)
         if lifetime:
-            cache.set(key, self._entry(response, generations, lifetime), lifetime)
+            cache.set(key, self._entry(request, response, generations, lifetime), lifetime)
         response["X-Cache"] = "miss"
         return response
 
@@ -303,7 +303,14 @@ class ResponseCacheMiddleware:
         return max(0, min(timeout, get_max_age(response) or 0))
 
     @staticmethod
-    def _entry(response, generations, lifetime) -> tuple:
+    def _entry(request, response, generations, lifetime) -> tuple:
+        # SessionMiddleware, outside this one, adds "Vary: Cookie" to an answer that read the
+        # session (every API view asks who the caller is) only after the entry is stored, and
+        # on a hit nothing reads the session: the entry carries it, so a hit varies as its
+        # miss did (a signed-in curator's cookie does change the answer: drafts).
+        session = getattr(request, "session", None)
+        if session is not None and session.accessed:
+            patch_vary_headers(response, ("Cookie",))
         # The validator is stored with the body (the same hash ConditionalGetMiddleware
         # would take), so a hit never hashes the body again.
         if not response.has_header("ETag"):

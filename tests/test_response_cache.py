@@ -79,6 +79,18 @@ def test_a_hit_runs_no_sql_and_repeats_the_answer(api, facility, redis_cache):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("url", [LIST, DETAIL, "/embed/facilities/"])
+def test_a_hit_varies_as_its_miss_did(api, facility, redis_cache, url):
+    """Vary: Cookie included, which the session middleware adds outside the cache."""
+    first, second = api.get(url), api.get(url)
+    assert (first["X-Cache"], second["X-Cache"]) == ("miss", "hit")
+    vary = [{part.strip() for part in r["Vary"].split(",")} for r in (first, second)]
+    assert vary[0] == vary[1], vary
+    if url.startswith("/api/"):
+        assert "Cookie" in vary[1]
+
+
+@pytest.mark.django_db
 def test_a_hit_still_gets_its_own_request_id_cors_and_304(api, facility, redis_cache):
     first = api.get(DETAIL, HTTP_X_REQUEST_ID="first-request")
     second = api.get(DETAIL, HTTP_X_REQUEST_ID="second-request", HTTP_ORIGIN="https://p.example")
