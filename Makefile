@@ -76,9 +76,10 @@ $(NODE_STAMP): package.json package-lock.json
 
 # One pytest-xdist worker per core (PYTEST_WORKERS=0 runs in one process, for pdb): each
 # worker has its own test database and its own Redis test database (tests/test_response_cache.py).
+# The 25 slowest tests are listed at the end, so CI's output says where its 45 minutes go.
 PYTEST_WORKERS ?= auto
 test: venv $(NODE_STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=25 $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .
