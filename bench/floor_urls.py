@@ -4,8 +4,9 @@ The floor view runs through the same gunicorn workers and the same middleware as
 touches neither the database nor the cache: it answers a constant JSON body of exactly
 ``FLOOR_BYTES`` bytes (bench/soak.sh sets it to the size of the facility list it measures),
 so the ratio of an endpoint's requests/s to the floor's is the share of the framework's best
-that the endpoint reaches. It takes the lean path, as an anonymous API read does; ``bench/full-floor/``
-is the same view through the full stack (bench/floor_settings.py). ``bench/drf-floor/``
+that the endpoint reaches. It takes the lean path, as an anonymous API read does;
+``bench/full-floor/`` is the same view through the full stack (bench/floor_settings.py).
+``bench/drf-floor/``
 answers the same document through a bare Django REST framework view with the project's API
 settings (authentication, throttling, content negotiation, the JSON renderer): the share of the
 floor that any API answer can reach before it reads a row. ``bench/sql-page/`` is the best case
