@@ -30,7 +30,9 @@ pytestmark = pytest.mark.django_db
 NONCE = re.compile(r"'nonce-([^']+)'")
 MASKED_CSRF_TOKEN = re.compile(rb"\b[A-Za-z0-9]{64}\b")
 #: Headers that differ from one request to the next whatever the stack.
-PER_REQUEST = {"x-request-id", "date"}
+#: Headers whose values are the request's own: its id and its time (``Expires`` on a
+#: never-cached page such as the admin's sign-in is the moment of the answer).
+PER_REQUEST = {"x-request-id", "date", "expires"}
 
 SLUG = "lean-light-source"
 
@@ -82,9 +84,14 @@ def answer(method: str, url: str, **headers) -> tuple:
             (name, value) for name, value in response.items() if name.lower() not in PER_REQUEST
         )
         # Set-Cookie lives apart from the other headers: each cookie's name and attributes
-        # (a CSRF token's value is new on every request).
+        # (a CSRF token's value is new on every request, and its expires date is the
+        # request's second plus max-age, which is compared instead).
         kept += sorted(
-            ("Set-Cookie", name, sorted((key, str(value)) for key, value in morsel.items()))
+            (
+                "Set-Cookie",
+                name,
+                sorted((key, str(value)) for key, value in morsel.items() if key != "expires"),
+            )
             for name, morsel in response.cookies.items()
         )
         if django_settings.CSRF_COOKIE_NAME in response.cookies:
