@@ -103,18 +103,16 @@ def headers_too_large(request) -> HttpResponse | None:
         for key, value in request.META.items()
         if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")
     }
-    largest = max(
-        (
-            (len(key.removeprefix("HTTP_")) + 2 + len(str(value)), key)
-            for key, value in fields.items()
-        ),
-        default=(0, ""),
-    )
-    if largest[0] > MAX_HEADER_FIELD_SIZE:
-        name = largest[1].removeprefix("HTTP_").replace("_", "-").title()
+    # A field's size as sent: its name, ": " and its value.
+    sizes = {
+        key: len(key.removeprefix("HTTP_")) + 2 + len(str(value)) for key, value in fields.items()
+    }
+    largest = max(sizes, key=sizes.get, default=None)
+    if largest and sizes[largest] > MAX_HEADER_FIELD_SIZE:
+        name = largest.removeprefix("HTTP_").replace("_", "-").title()
         detail = (
-            f"The header {name} is {largest[0]} bytes long; this server reads header fields of "
-            f"at most {MAX_HEADER_FIELD_SIZE} bytes."
+            f"The header {name} is {sizes[largest]} bytes long; this server reads header "
+            f"fields of at most {MAX_HEADER_FIELD_SIZE} bytes."
         )
         limit = MAX_HEADER_FIELD_SIZE
     elif len(fields) > MAX_HEADER_FIELDS:

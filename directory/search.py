@@ -64,10 +64,13 @@ def _strip_latin_accents(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(kept))
 
 
+def _is_hiragana(char: str) -> bool:
+    return _HIRAGANA_START <= ord(char) <= _HIRAGANA_END
+
+
 def _hiragana_to_katakana(text: str) -> str:
     return "".join(
-        chr(ord(char) + _KATAKANA_OFFSET) if _HIRAGANA_START <= ord(char) <= _HIRAGANA_END else char
-        for char in text
+        chr(ord(char) + _KATAKANA_OFFSET) if _is_hiragana(char) else char for char in text
     )
 
 
@@ -150,10 +153,6 @@ _KATAKANA_START, _KATAKANA_END = 0x30A1, 0x30FC
 
 def _is_katakana(char: str) -> bool:
     return _KATAKANA_START <= ord(char) <= _KATAKANA_END
-
-
-def _is_hiragana(char: str) -> bool:
-    return _HIRAGANA_START <= ord(char) <= _HIRAGANA_END
 
 
 def spell_katakana_digits(text: str) -> str:

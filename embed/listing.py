@@ -108,7 +108,9 @@ def facility_items(records, page_lang: str, api_root: str, now) -> list[Item]:
         place = [
             part
             for part in (
-                localised(facility.city, facility.city_ja, page_lang) if facility.city else "",
+                localised(facility.city, facility.city_ja, page_lang)
+                if facility.city or facility.city_ja
+                else "",
                 country_name(facility.country_id, page_lang),
             )
             if part

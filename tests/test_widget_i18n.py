@@ -252,3 +252,16 @@ def test_japanese_facility_widgets_show_the_japanese_city_else_the_english_marke
 
     assert '<span lang="en">Sendai</span>, 日本' in html
     assert "仙台市, 日本" in html
+
+
+def test_a_widget_shows_a_japanese_city_recorded_without_an_english_one(client):
+    """A record with only city_ja shows it on a Japanese page, and no empty place on either."""
+    FacilityFactory(name="Nano", name_ja="ナノ", city="", city_ja="仙台市")
+    FacilityFactory(name="Ring", name_ja="リング", city="", city_ja="")
+
+    japanese = client.get("/embed/facilities/?lang=ja").content.decode()
+    english = client.get("/embed/facilities/?lang=en").content.decode()
+
+    assert "仙台市, 日本" in japanese
+    assert '<span lang="en"></span>' not in japanese
+    assert "仙台市" not in english
