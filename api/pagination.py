@@ -18,6 +18,7 @@ from __future__ import annotations
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Count, Window
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
@@ -35,6 +36,8 @@ LINK_HEADER, TOTAL_COUNT_HEADER = "Link", "X-Total-Count"
 #: the parameters of a sync page, and those it refuses (its order is fixed; it has no offsets)
 CURSOR, SYNC = "cursor", "sync"
 NOT_WITH_CURSOR = ("offset", "ordering", "all")
+#: the annotation carrying a page's count when its query counts it (_page_and_count)
+PAGE_TOTAL = "page_query_total"
 
 
 def _non_negative_int(request, name: str, default: int | None) -> int | None:
@@ -293,11 +296,35 @@ class DirectoryPagination(LimitOffsetPagination):
     def paginate_queryset(self, queryset, request, view=None):
         self.view = view
         if not self.syncing:
+            if getattr(view, "counts_with_page", lambda: False)():
+                return self._page_and_count(queryset, request)
             return super().paginate_queryset(queryset, request, view)
         self.request = request
         self.limit = self.get_limit(request)
         page, self.after, self.has_more = self.pager.paginate(queryset, self.after, self.limit)
         return page
+
+    def _page_and_count(self, queryset, request) -> list:
+        """The page and the count in one query (``COUNT(*) OVER ()``), as
+        ``LimitOffsetPagination.paginate_queryset`` leaves them: for a list whose every
+        match is tested and ordered row by row (the view's ``counts_with_page``), where a
+        separate count reads every match a second time. A page past the end has no row to
+        carry the count: then it is counted on its own."""
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.offset = self.get_offset(request)
+        rows = list(
+            queryset.annotate(**{PAGE_TOTAL: Window(Count("*"))})[
+                self.offset : self.offset + self.limit
+            ]
+        )
+        if rows:
+            self.count = getattr(rows[0], PAGE_TOTAL)
+        else:
+            self.count = self.get_count(queryset) if self.offset else 0
+        if self.count > self.limit and self.template is not None:
+            self.display_page_controls = True
+        return rows
 
     def _sync_links(self) -> dict[str, str | None]:
         """first (the start of the sync) and next (while more records follow)."""

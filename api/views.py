@@ -329,6 +329,11 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
             return data
         return [{**item, "score": score} for item, score in zip(data, scores, strict=True)]
 
+    def counts_with_page(self) -> bool:
+        """Whether the paginator counts this list in its page's query (the filterset says:
+        DirectoryFilterSet.COUNTED_WITH_PAGE)."""
+        return self.action == "list" and self.filterset.counts_with_page()
+
     def kept_count_key(self) -> str | None:
         """The cache key of this list's count when it is the whole public table (see
         DirectoryPagination.get_count), else None."""

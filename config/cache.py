@@ -35,23 +35,56 @@ end
 
 #: The stored answer at KEYS[1] (a hash: ``entry``, and ``deps``: "<generation> <key> …") if
 #: every key it depends on exists and holds at most that generation — the directory's
-#: generation its data was read at (config.response_cache) — else false. The dependency keys
-#: are read inside the script, not passed as KEYS: this needs one Redis, not a cluster.
+#: generation its data was read at (config.response_cache). Else, given a claim key KEYS[2],
+#: 1 if this caller now holds it (SET NX, ARGV[1] milliseconds: it computes the answer) and 0
+#: if another does; without one, false. The dependency keys are read inside the script, not
+#: passed as KEYS: this needs one Redis, not a cluster.
 _FRESH_SCRIPT = """
-local stored = redis.call('HMGET', KEYS[1], 'deps', 'entry')
-local deps, entry = stored[1], stored[2]
-if not deps or not entry then return false end
-local keys = {}
-for word in string.gmatch(deps, '%S+') do keys[#keys + 1] = word end
-local limit = tonumber(table.remove(keys, 1))
-for first = 1, #keys, 500 do
-  local values = redis.call('MGET', unpack(keys, first, math.min(first + 499, #keys)))
-  for _, value in ipairs(values) do
-    local generation = value and tonumber(value)
-    if not generation or generation > limit then return false end
+local function fresh()
+  local stored = redis.call('HMGET', KEYS[1], 'deps', 'entry')
+  local deps, entry = stored[1], stored[2]
+  if not deps or not entry then return false end
+  local keys = {}
+  for word in string.gmatch(deps, '%S+') do keys[#keys + 1] = word end
+  local limit = tonumber(table.remove(keys, 1))
+  for first = 1, #keys, 500 do
+    local values = redis.call('MGET', unpack(keys, first, math.min(first + 499, #keys)))
+    for _, value in ipairs(values) do
+      local generation = value and tonumber(value)
+      if not generation or generation > limit then return false end
+    end
+  end
+  return entry
+end
+local entry = fresh()
+if entry then return entry end
+if KEYS[2] then
+  if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return 1 end
+  return 0
+end
+return false
+"""
+
+#: Keep the answer ARGV[2] at KEYS[1] for ARGV[3] seconds, fresh while the keys KEYS[3..]
+#: hold at most the generation ARGV[1], and release the claim KEYS[2] (if given): 1. A
+#: dependency key that does not exist is not set here: the script returns the positions
+#: (1-based, among KEYS[3..]) of the missing ones and stores nothing (see store_entry).
+_STORE_SCRIPT = """
+local missing = {}
+if #KEYS > 2 then
+  local values = redis.call('MGET', unpack(KEYS, 3))
+  for i = 1, #KEYS - 2 do
+    if not values[i] then missing[#missing + 1] = i end
   end
 end
-return entry
+if #missing > 0 then return missing end
+local deps = {ARGV[1]}
+for i = 3, #KEYS do deps[#deps + 1] = KEYS[i] end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'deps', table.concat(deps, ' '), 'entry', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+if KEYS[2] ~= '' then redis.call('DEL', KEYS[2]) end
+return 1
 """
 
 
@@ -174,24 +207,33 @@ class ResilientRedisCache(RedisCache):
 
     # --- answers kept with what they depend on (config.response_cache) -------------------
 
-    def fresh_entry_and_count(self, key, counter_key, window_seconds, version=None):
-        """The answer stored at ``key`` if still fresh (see :data:`_FRESH_SCRIPT`), and with a
-        ``counter_key`` its increment (a rate-limit window), in one round trip. Returns
-        ``(entry or None, count or None)``; ``(None, None)`` while Redis is unreachable."""
+    def fresh_entry_and_count(
+        self, key, counter_key, window_seconds, claim=None, claim_seconds=0.0, version=None
+    ):
+        """The answer stored at ``key`` if still fresh (see :data:`_FRESH_SCRIPT`), with a
+        ``counter_key`` its increment (a rate-limit window), and with a ``claim`` key, when
+        the answer is not fresh, whether this caller now holds that claim for
+        ``claim_seconds`` (it computes the answer: store_entry releases it), all in one round
+        trip. Returns ``(entry or None, count or None, claimed)``; ``(None, None, False)``
+        while Redis is unreachable."""
 
         def pipelined():
             client = self._cache.get_client(write=True)
             pipeline = client.pipeline(transaction=False)
-            pipeline.eval(_FRESH_SCRIPT, 1, self.make_and_validate_key(key, version=version))
+            keys = [self.make_and_validate_key(key, version=version)]
+            if claim:
+                keys.append(self.make_and_validate_key(claim, version=version))
+            pipeline.eval(_FRESH_SCRIPT, len(keys), *keys, max(1, int(claim_seconds * 1000)))
             if counter_key:
                 counter = self.make_and_validate_key(counter_key, version=version)
                 pipeline.incr(counter)
                 pipeline.expire(counter, max(1, int(window_seconds)), nx=True)
             replies = pipeline.execute()
-            entry = self._cache._serializer.loads(replies[0]) if replies[0] else None
-            return entry, (replies[1] if counter_key else None)
+            found = replies[0]
+            entry = self._cache._serializer.loads(found) if isinstance(found, bytes) else None
+            return entry, (replies[1] if counter_key else None), found == 1
 
-        return self._call("fresh_entry_and_count", (None, None), pipelined)
+        return self._call("fresh_entry_and_count", (None, None, False), pipelined)
 
     def store_entry(
         self,
@@ -202,43 +244,38 @@ class ResilientRedisCache(RedisCache):
         dependencies: list[str],
         timeout: float,
         seed: Callable[[], int],
+        claim: str | None = None,
         version=None,
     ) -> bool:
         """Keep ``entry`` at ``key`` for ``timeout`` seconds, fresh while every key of
-        ``dependencies`` holds at most ``generation``. A dependency key that does not exist
-        (never published, or evicted) is first set to ``seed()`` (called only then: the
-        directory's current generation), which may make the entry stale at once; then it is
-        not stored. False when not stored."""
+        ``dependencies`` holds at most ``generation``, and release ``claim`` (the key
+        fresh_entry_and_count claimed), in one round trip (:data:`_STORE_SCRIPT`). A
+        dependency key that does not exist (never published, or evicted) is first set to
+        ``seed()`` (called only then: the directory's current generation), which may make the
+        entry stale at once; then it is not stored (the claim is left to the caller). False
+        when not stored."""
 
         def stored():
             client = self._cache.get_client(write=True)
             keys = [self.make_and_validate_key(name, version=version) for name in dependencies]
-            missing = [
-                name
-                for name, value in zip(keys, client.mget(keys) if keys else [], strict=True)
-                if value is None
-            ]
-            if missing:
-                value = int(seed())
-                pipeline = client.pipeline(transaction=False)
-                for name in missing:
-                    pipeline.set(name, value, nx=True)
-                pipeline.execute()
-                if value > generation:
-                    return False
             target = self.make_and_validate_key(key, version=version)
-            pipeline = client.pipeline(transaction=True)
-            pipeline.delete(target)
-            pipeline.hset(
-                target,
-                mapping={
-                    "deps": " ".join([str(int(generation)), *keys]),
-                    "entry": self._cache._serializer.dumps(entry),
-                },
+            held = self.make_and_validate_key(claim, version=version) if claim else ""
+            arguments = (
+                int(generation),
+                self._cache._serializer.dumps(entry),
+                max(1, int(timeout)),
             )
-            pipeline.expire(target, max(1, int(timeout)))
+            reply = client.eval(_STORE_SCRIPT, 2 + len(keys), target, held, *keys, *arguments)
+            if reply == 1:
+                return True
+            value = int(seed())
+            pipeline = client.pipeline(transaction=False)
+            for position in reply:
+                pipeline.set(keys[position - 1], value, nx=True)
             pipeline.execute()
-            return True
+            if value > generation:
+                return False
+            return client.eval(_STORE_SCRIPT, 2 + len(keys), target, held, *keys, *arguments) == 1
 
         return self._call("store_entry", False, stored)
 

@@ -181,8 +181,16 @@ class ResponseCacheMiddleware:
         key = response_cache_key(request)
         throttle = anonymous_throttle_for(request)
         counter_key = throttle.window_key(request) if throttle else None
-        entry, count = cache.fresh_entry_and_count(
-            key, counter_key, throttle.duration if throttle else 0
+        # A miss claims the answer in the same round trip: the first request computes it and
+        # the others asking for it meanwhile wait for it (each still counted against its
+        # own limit).
+        claim = _claim(key)
+        entry, count, claimed = cache.fresh_entry_and_count(
+            key,
+            counter_key,
+            throttle.duration if throttle else 0,
+            claim=claim,
+            claim_seconds=COALESCE_SECONDS,
         )
         if counter_key:
             # Counted once here, whether the answer comes from the cache or from the view
@@ -198,16 +206,14 @@ class ResponseCacheMiddleware:
             response["X-Cache"] = "miss"
             return response
 
-        # A miss: the first request computes the answer and the others asking for it
-        # meanwhile wait for it (each still counted against its own limit).
-        claim = _claim(key)
-        if not cache.add(claim, 1, COALESCE_SECONDS):
+        if not claimed:
             entry = self._await(cache, key)
             if entry is not None:
                 if throttle and not throttle.admits(count):
                     return refusal(request, throttle)
                 return self._rebuild(entry, "coalesced")
             claim = None  # waited long enough: compute it here
+        stored = False
         try:
             # The generation of the data is read before the data: a write committed after
             # it raises what it changed beyond it, so the entry is stale from then on (and a
@@ -216,18 +222,20 @@ class ResponseCacheMiddleware:
             response = self.get_response(request)
             lifetime = self._lifetime(response, timeout)
             if lifetime:
-                cache.store_entry(
+                # Stored with the claim released in the same round trip.
+                stored = cache.store_entry(
                     key,
                     self._entry(request, response, generation, lifetime),
                     generation=generation,
                     dependencies=self._dependencies(request.path, response),
                     timeout=lifetime,
                     seed=_primary_generation,
+                    claim=claim,
                 )
             response["X-Cache"] = "miss"
             return response
         finally:
-            if claim:
+            if claim and not stored:
                 cache.delete(claim)
 
     @staticmethod
@@ -256,11 +264,11 @@ class ResponseCacheMiddleware:
         deadline = time.monotonic() + COALESCE_SECONDS
         while time.monotonic() < deadline:
             time.sleep(COALESCE_POLL_SECONDS)
-            entry, _count = cache.fresh_entry_and_count(key, None, 0)
+            entry, _count, _claimed = cache.fresh_entry_and_count(key, None, 0)
             if entry is not None:
                 return entry
             if cache.get(_claim(key)) is None:
-                entry, _count = cache.fresh_entry_and_count(key, None, 0)
+                entry, _count, _claimed = cache.fresh_entry_and_count(key, None, 0)
                 return entry  # computed (stored or not), or the claim expired
         return None
 

@@ -6,13 +6,14 @@ A page of 1 and a page of 200 cost the same, and never more than MAX_QUERIES.
 import datetime
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.test import TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from directory.countries import countries_by_code
+from directory.services import feed
 from tests.factories import (
     AccessModeFactory,
     AgreementFactory,
@@ -32,7 +33,15 @@ MAX_QUERIES = 6
 
 
 def populate(n: int) -> None:
-    """n records of every kind, each linked to the others like real records are."""
+    """n records of every kind, each linked to the others like real records are; written
+    in one feed batch, as an import or the seeding writes (the feed and the versions are
+    brought up to date once, at the end, instead of once per record: the class setup
+    fell from 92 s to 36 s on SQLite)."""
+    with transaction.atomic(), feed.batch():
+        _populate(n)
+
+
+def _populate(n: int) -> None:
     technique = TechniqueFactory()
     field = ResearchFieldFactory()
     access = AccessModeFactory()

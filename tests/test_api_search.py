@@ -278,3 +278,40 @@ def test_staff_see_unpublished_records(staff_api, drafts):
         "public",
         "secret-facility",
     ]
+
+
+# --- Counted with the page ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"q": "light"}, 8),
+        ({"q": "light source", "ordering": "name"}, 7),  # not "Far Light"
+        ({"near": "38.0,140.0", "radius_km": "500", "ordering": "distance"}, 7),
+    ],
+)
+def test_a_search_page_carries_its_count_in_its_own_query(api, settings, query, expected):
+    """q= and near= test every candidate row, so the page's query counts them too (one scan,
+    not two): every page, the last, one past the end and a page of nothing say the same
+    count and links as a separate COUNT(*) would."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.RESPONSE_CACHE_SECONDS = 0
+    for n in range(7):
+        FacilityFactory(name=f"Light Source {n}", latitude=38.0 + n / 10, longitude=140.0)
+    FacilityFactory(name="Far Light", latitude=-30.0, longitude=20.0)
+    for offset, rows in ((0, 3), (3, 3), (6, expected - 6), (expected, 0), (expected + 5, 0)):
+        with CaptureQueriesContext(connection) as captured:
+            body = api.get(FACILITIES, {**query, "limit": 3, "offset": offset}).json()
+        assert body["count"] == expected, (offset, body)
+        assert len(body["results"]) == rows
+        counts = [q["sql"] for q in captured if q["sql"].upper().startswith("SELECT COUNT(")]
+        past_the_end = offset >= expected
+        assert len(counts) == (1 if past_the_end else 0), counts
+        assert any(" OVER " in q["sql"].upper() for q in captured)
+        if past_the_end:
+            assert body["previous"] and body["next"] is None
+    nothing = api.get(FACILITIES, {**query, "q": "zzzqqqxxx", "limit": 3}).json()
+    assert nothing["count"] == 0 and nothing["results"] == []

@@ -374,6 +374,28 @@ def test_a_hit_is_one_redis_round_trip_including_the_rate_count(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "kept_count"), [(DETAIL, []), (f"{LIST}?q=spring", []), (LIST, ["GET"])]
+)
+def test_a_miss_is_three_redis_round_trips(
+    api, facility, redis_cache, monkeypatch, url, kept_count
+):
+    """With its records' representations cached: the lookup with the rate count and the
+    claim of the answer (one pipeline), the representations (one MGET), and the store of
+    the answer with the claim's release (one script); the whole list also reads its kept
+    count (one GET). The claim is gone after it."""
+    api.get(url)
+    trips = record_redis_round_trips(monkeypatch)
+    miss = api.get(url, HTTP_ACCEPT="application/json, application/x-miss;q=0.1")
+    assert miss["X-Cache"] == "miss"
+    assert trips == ["pipeline", *kept_count, "MGET", "EVAL"], trips
+    import redis
+
+    claims = redis.Redis.from_url(REDIS_TEST_URL).keys("*:computing")
+    assert claims == []
+
+
+@pytest.mark.django_db
 def test_without_the_response_cache_the_view_counts_in_one_round_trip(
     api, facility, redis_cache, settings, monkeypatch
 ):
