@@ -19,29 +19,19 @@ every answer.
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import caches
 
+from config.fingerprint import CODE_FINGERPRINT
 from directory import selectors
 
 CACHE_ALIAS = "default"
 
 
-def _code_fingerprint() -> str:
-    """Changes when the code that shapes representations changes (a deploy): entries
-    written by other code are never read."""
-    root = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256()
-    # selectors: the briefs' query and the publication rule it applies (PUBLIC_THROUGH).
-    shaping = ("api/serializers.py", "directory/choices.py", "directory/relations.py")
-    for name in (*shaping, "directory/selectors.py"):
-        digest.update((root / name).read_bytes())
-    return digest.hexdigest()[:12]
-
-
-FINGERPRINT = _code_fingerprint()
+#: Changes when the code that shapes representations changes (a deploy): entries written
+#: by other code are never read (config.fingerprint).
+FINGERPRINT = CODE_FINGERPRINT
 
 
 def _root_digest(api_root: str) -> str:

@@ -26,6 +26,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import cc_delim_re, get_max_age, patch_vary_headers, set_response_etag
 
+from config.fingerprint import CODE_FINGERPRINT
 from config.request_stacks import is_anonymous
 from config.throttles import (
     COUNTED_ATTRIBUTE,
@@ -139,8 +140,10 @@ def _is_public(response) -> bool:
 
 
 def response_cache_key(request) -> str:
-    """The entry key of an anonymous GET: what its answer can depend on, hashed."""
+    """The entry key of an anonymous GET: what its answer can depend on, hashed — the code
+    that computed it too (config.fingerprint: a deploy never serves the old release's)."""
     parts = (
+        CODE_FINGERPRINT,
         request.scheme,
         request.get_host(),
         request.path,

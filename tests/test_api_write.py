@@ -186,6 +186,20 @@ def test_duplicate_slug_is_a_400(curator):
     assert "slug" in response.json()
 
 
+def test_an_institution_slug_that_is_an_api_route_is_a_400(curator):
+    payload = {
+        "slug": "match",
+        "name": "Match Institute",
+        "kind": "university",
+        "country": "GB",
+        "sources": [{"source": "test-source", "locator": "p. 1"}],
+    }
+    response = curator.post("/api/v1/institutions/", payload, format="json")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "address of the API" in str(response.json()["slug"]), response.json()
+    assert not Institution.objects.filter(slug="match").exists()
+
+
 def test_curator_cannot_delete_editor_can_with_if_match(curator, editor):
     FacilityFactory(slug="spring-8")
     url = "/api/v1/facilities/spring-8/"

@@ -246,6 +246,14 @@ def test_institution_cannot_be_its_own_parent():
     assert_database_refuses(institution)
 
 
+def test_an_institution_slug_cannot_be_an_api_route():
+    """/api/v1/institutions/match/ is the affiliation matcher: an institution named "match"
+    could never be reached at its own detail."""
+    institution = InstitutionFactory.build(slug="match")
+    assert_validation_says(institution, "is an address of the API")
+    assert_database_refuses(institution)
+
+
 def test_institution_parent_cycle_is_explained():
     ukri = InstitutionFactory(slug="ukri")
     stfc = InstitutionFactory(slug="stfc", parent=ukri)

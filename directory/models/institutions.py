@@ -52,6 +52,10 @@ class InstitutionQuerySet(SearchKeyQuerySet):
 
 
 IDENTIFIER_COLUMNS = ("ror_id", "wikidata_id", "isni", "crossref_funder_id")
+#: Slugs an institution cannot have: the API routes /api/v1/institutions/<slug>/ to other
+#: answers there (api/urls.py: the affiliation matcher), so such a record's detail could
+#: never be reached.
+RESERVED_SLUGS = ("match",)
 
 
 class Institution(NamedRecord, Located):
@@ -130,6 +134,15 @@ class Institution(NamedRecord, Located):
         constraints = [
             *Located.Meta.constraints,
             *(identifier_constraint(column) for column in IDENTIFIER_COLUMNS),
+            FieldCheckConstraint(
+                field="slug",
+                condition=~Q(slug__in=RESERVED_SLUGS),
+                name="%(app_label)s_%(class)s_slug_not_an_api_route",
+                violation_error_message=_(
+                    "This slug is an address of the API (/api/v1/institutions/match/ is the "
+                    "affiliation matcher): choose another."
+                ),
+            ),
             FieldCheckConstraint(
                 field="parent",
                 condition=Q(parent__isnull=True) | ~Q(parent=models.F("pk")),
