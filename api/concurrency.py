@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
+from directory.services import feed
+
 
 class PreconditionRequired(APIException):
     status_code = status.HTTP_428_PRECONDITION_REQUIRED
@@ -49,8 +51,10 @@ def locked(record):
     """The record read again under a row lock held until the transaction ends.
 
     Call inside ``transaction.atomic()``: a concurrent writer waits here and then sees the
-    version the first one left, so its If-Match check fails instead of overwriting.
+    version the first one left, so its If-Match check fails instead of overwriting. The
+    writers' lock comes first, as in every write (directory.services.feed).
     """
+    feed.take_writers_lock()
     return type(record)._base_manager.select_for_update().get(pk=record.pk)
 
 

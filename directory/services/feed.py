@@ -31,7 +31,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import models, router
+from django.db import connections, models, router
 from django.db.models import Max
 from django.utils import timezone
 
@@ -327,18 +327,51 @@ _current: contextvars.ContextVar[Batch | None] = contextvars.ContextVar(
 )
 
 
+#: The PostgreSQL advisory lock the writers of the feed take in turn (any number of our own:
+#: "FDFE" in ASCII).
+WRITERS_LOCK = 0x46444645
+
+
+def take_writers_lock() -> None:
+    """Make this transaction the only one writing the directory until it commits.
+
+    A reader of the feed (``/api/v1/changes/``) moves past the entries it has read by their
+    id; ids are drawn when an entry is inserted, but become visible when its transaction
+    commits. Two concurrent writers could commit out of order — the one holding id 101 before
+    the one holding id 100 — and a reader between the two commits would go past 100 for ever.
+    Taken at the start of the outermost batch, before the transaction's first write (every
+    write goes through a service, so through a batch), the lock makes the writers of the
+    directory take turns and commit their entries in the order of their ids; it is released
+    by the commit or the rollback. Writes are a curator's pace (a batch takes milliseconds;
+    an import, one batch, holds it for its length). SQLite runs one write transaction at a
+    time already. Outside a transaction (autocommit) there is nothing to hold it for.
+
+    Code that locks rows before calling a service (the write API's If-Match check, a ROR
+    proposal's decision) takes it first, so every writer takes its locks in the same order
+    (this one, then rows) and two writers never wait for each other's. Taking it again in the
+    same transaction costs one statement and changes nothing.
+    """
+    connection = connections[router.db_for_write(FeedEntry)]
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [WRITERS_LOCK])
+
+
 @contextlib.contextmanager
 def batch():
     """Collect the records written inside; the outermost batch updates the feed at its end.
 
     Used by every write service (so one service call is one batch), and around a whole
     import or seeding, so that the public forms are computed once, in bulk. Enter it
-    inside the transaction of the writes: the feed is written in that same transaction.
+    inside the transaction of the writes: the feed is written in that same transaction, and
+    the outermost batch first waits for the other writers' transactions
+    (:func:`take_writers_lock`).
     """
     current = _current.get()
     if current is not None:
         yield current
         return
+    take_writers_lock()
     current = Batch()
     token = _current.set(current)
     try:

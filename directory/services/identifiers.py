@@ -20,6 +20,7 @@ from directory import identifiers, ror
 from directory.choices import ProposalStatus, RorMatch
 from directory.models import Institution, RorProposal, Source
 from directory.search import normalise
+from directory.services import feed
 from directory.services.records import record_create, record_update
 
 DECIDE_PERMISSION = "directory.decide_rorproposal"
@@ -219,6 +220,7 @@ def file_ror_proposals(*, dump: ror.Dump) -> Filed:
     institutions = Institution.objects.select_related("country").order_by("slug")
     matches = ror.match_institutions(dump.records, institutions)
     with transaction.atomic():
+        feed.take_writers_lock()  # before any row lock, as every writer (see there)
         existing = {
             (proposal.institution_id, proposal.ror_id): proposal
             for proposal in RorProposal.objects.select_for_update()
@@ -282,6 +284,7 @@ def ror_proposal_accept(*, proposal: RorProposal, user=None, reason: str = "") -
     accepted and the pending proposals it rules out (the institution's others, the same
     ROR record's for other institutions) rejected."""
     with transaction.atomic():
+        feed.take_writers_lock()  # before any row lock, as every writer (see there)
         proposal = RorProposal.objects.select_for_update().get(pk=proposal.pk)
         _check_decidable(proposal, user)
         changes = plan(proposal)
@@ -331,6 +334,7 @@ def ror_proposal_reject(*, proposal: RorProposal, user=None, reason: str = "") -
     """Reject a proposal: nothing is written to the institution, and the import never files
     the same match again."""
     with transaction.atomic():
+        feed.take_writers_lock()  # before any row lock, as every writer (see there)
         proposal = RorProposal.objects.select_for_update().get(pk=proposal.pk)
         _check_decidable(proposal, user)
         _decide(
