@@ -12,7 +12,8 @@ measured within the same requests, so that load from other processes shifts ever
 instead of swamping a difference between two runs (which is what removing each middleware in
 turn and re-timing gave on this shared 2-core machine: ±0.2 ms of noise around costs of
 0.01–0.1 ms). The probes' own cost (two clock reads each) is in the "probe" row.
-Prints a Markdown table for the README.
+Prints a Markdown table for the README. With ``DJANGO_SETTINGS_MODULE=bench.floor_settings``
+(the soak's settings) it measures the project floor too (``/bench/floor/``: a constant body).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ from django.conf import settings  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 
+#: Measured when the settings route it (DJANGO_SETTINGS_MODULE=bench.floor_settings): the
+#: project's stack around a constant body, no database, no cache (the soak's project floor).
+FLOOR = ("project floor (`/bench/floor/`)", "/bench/floor/")
 REQUESTS = {
     "cached API answer (`/api/v1/facilities/`)": "/api/v1/facilities/",
     "widget (`/embed/facilities/?country=JP`)": "/embed/facilities/?country=JP",
@@ -90,8 +94,11 @@ def costs(stack: list[str], url: str) -> tuple[list[float], float, float, int]:
 
 def main() -> None:
     stack = list(settings.MIDDLEWARE)
-    results = {name: costs(stack, url) for name, url in REQUESTS.items()}
-    names = list(REQUESTS)
+    requests = dict(REQUESTS)
+    if settings.ROOT_URLCONF == "bench.floor_urls":
+        requests = {FLOOR[0]: FLOOR[1], **requests}
+    results = {name: costs(stack, url) for name, url in requests.items()}
+    names = list(requests)
     print("| middleware | " + " | ".join(f"{name}: CPU ms" for name in names) + " |")
     print("|---|" + "---:|" * len(names))
     for index, middleware in enumerate(stack):
