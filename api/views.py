@@ -35,7 +35,7 @@ from api.renderers import (
 )
 from directory import changes, filtersets, kinds, relations, selectors, services, validators
 from directory.countries import countries_by_code
-from directory.cross_search import SEARCHABLE_KINDS, search_everything
+from directory.cross_search import SEARCHABLE_KINDS, parse_kinds, search_everything
 from directory.kinds import kinds_of_model
 from directory.matching import MAX_AFFILIATION_LENGTH, check_affiliation, match_affiliation
 from directory.models import (
@@ -750,19 +750,11 @@ class SearchView(CacheHeadersMixin, APIView):
                 search_terms(query)  # the lists' q limits: length and number of words
             except DjangoValidationError as error:
                 errors["q"] = error.messages
-        wanted = [
-            kind.strip()
-            for value in request.query_params.getlist("kind")
-            for kind in value.split(",")
-            if kind.strip()
-        ]
-        known = [kind.name for kind in SEARCHABLE_KINDS]
-        unknown = [kind for kind in wanted if kind not in known]
-        if unknown:
-            errors["kind"] = [
-                _("Unknown kind(s): %(unknown)s. Known: %(known)s.")
-                % {"unknown": ", ".join(unknown), "known": ", ".join(known)}
-            ]
+        wanted = []
+        try:
+            wanted = parse_kinds(request.query_params.getlist("kind"))
+        except DjangoValidationError as error:
+            errors["kind"] = error.messages
         paginator = self.pagination_class()
         checks = {
             "lang": lambda: request_language(request),
@@ -927,7 +919,7 @@ class ChangesView(CacheHeadersMixin, APIView):
     """What changed in the public directory, in order: sync incrementally with the cursor."""
 
     renderer_classes = [DirectoryJSONRenderer]
-    ALLOWED = {"since", "limit", "format"}
+    ALLOWED = {"since", "limit", "kind", "format"}
     DEFAULT_LIMIT, MAX_LIMIT = 100, 500
 
     @extend_schema(
@@ -953,6 +945,15 @@ class ChangesView(CacheHeadersMixin, APIView):
             schema.parameter(
                 "limit", OpenApiTypes.INT, "Changes per answer, 1 to 500 (default 100).", 100
             ),
+            schema.parameter(
+                "kind",
+                OpenApiTypes.STR,
+                "Only the changes of these kinds (comma-separated or repeated): "
+                + ", ".join(kind.name for kind in SEARCHABLE_KINDS)
+                + ". The cursor works with any choice of kinds: keep the same ones to follow "
+                "the same changes.",
+                "facility,call",
+            ),
             schema.format_parameter(["json"]),
         ],
         responses={(200, "application/json"): serializers.ChangesPageSerializer, **schema.ERRORS},
@@ -977,10 +978,15 @@ class ChangesView(CacheHeadersMixin, APIView):
             limit = validators.parse_count(raw_limit, name="limit", maximum=self.MAX_LIMIT)
         except ValueError as error:
             errors["limit"] = [str(error)]
+        wanted = []
+        try:
+            wanted = parse_kinds(request.query_params.getlist("kind"))
+        except DjangoValidationError as error:
+            errors["kind"] = error.messages
         if errors:
             raise ValidationError(errors)
         staff = selectors.shows_drafts(request.user)
-        page = changes.changes_after(position, limit=limit)
+        page = changes.changes_after(position, limit=limit, kinds=wanted or None)
         root = request.build_absolute_uri("/api/v1/")
         moment = serializers.serializers.DateTimeField()
         results = []
@@ -1000,7 +1006,9 @@ class ChangesView(CacheHeadersMixin, APIView):
                 item["reason"] = event.reason if event else ""
             results.append(item)
         cursor = page.position.encode()
-        query = urlencode({"since": cursor, "limit": limit})
+        query = urlencode(
+            {"since": cursor, "limit": limit, **({"kind": ",".join(wanted)} if wanted else {})}
+        )
         return Response(
             {
                 "results": results,

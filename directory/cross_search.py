@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import Value
+from django.utils.translation import gettext as _
 
 from directory.models import (
     Agreement,
@@ -43,6 +45,21 @@ SEARCHABLE_KINDS = [
 ]
 #: The kinds' names, as the API's search results and changes feed name them.
 KIND_NAMES = [kind.name for kind in SEARCHABLE_KINDS]
+
+
+def parse_kinds(values: list[str]) -> list[str]:
+    """The kinds a ``kind`` parameter names (repeated, comma-separated, or both), in the
+    order given, each once; a ValidationError naming the unknown ones and the known."""
+    wanted = list(
+        dict.fromkeys(kind.strip() for value in values for kind in value.split(",") if kind.strip())
+    )
+    unknown = [kind for kind in wanted if kind not in KIND_NAMES]
+    if unknown:
+        raise ValidationError(
+            _("Unknown kind(s): %(unknown)s. Known: %(known)s.")
+            % {"unknown": ", ".join(unknown), "known": ", ".join(KIND_NAMES)}
+        )
+    return wanted
 
 
 @dataclass(frozen=True)

@@ -227,9 +227,49 @@ def test_feed_entries_name_the_event_that_caused_them():
 
 
 @pytest.mark.parametrize(
-    "params", [{"since": "yesterday"}, {"limit": "0"}, {"colour": "red"}, {"since": "e30"}]
+    "params",
+    [
+        {"since": "yesterday"},
+        {"limit": "0"},
+        {"colour": "red"},
+        {"since": "e30"},
+        {"kind": "planet"},
+        {"kind": "facility,planet"},
+    ],
 )
 def test_bad_parameters_are_400(api, params):
     response = api.get("/api/v1/changes/", params)
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert set(params) <= set(response.json())
+
+
+def test_kind_follows_the_changes_of_some_kinds_only(api):
+    """A partner syncing facilities and calls reads only theirs, page by page, with the same
+    cursor rules; ``next`` keeps the kinds; repeated and comma-separated forms agree."""
+    programme = ProgrammeFactory(slug="programme-a")
+    for number in range(3):
+        FacilityFactory(slug=f"facility-{number}")
+        InstitutionFactory(slug=f"institution-{number}")
+    CallFactory(slug="call-a", programme=programme)
+    update(FacilityFactory._meta.model.objects.get(slug="facility-0"), city="Sendai")
+
+    seen, since = [], None
+    for _ in range(6):
+        body = feed(api, kind="facility,call", limit=2, **({"since": since} if since else {}))
+        assert {c["kind"] for c in body["results"]} <= {"facility", "call"}
+        seen.extend((c["slug"], c["action"]) for c in body["results"])
+        assert parse_qs(urlsplit(body["next"]).query)["kind"] == ["facility,call"]
+        since = body["cursor"]
+        if not body["has_more"]:
+            break
+    assert seen == [
+        ("facility-0", "created"),
+        ("facility-1", "created"),
+        ("facility-2", "created"),
+        ("call-a", "created"),
+        ("facility-0", "updated"),
+    ]
+    repeated = api.get("/api/v1/changes/?kind=facility&kind=call").json()
+    assert repeated["results"] == feed(api, kind="facility,call")["results"]
+    everything = feed(api)
+    assert {c["kind"] for c in everything["results"]} >= {"institution", "programme"}

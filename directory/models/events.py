@@ -106,6 +106,8 @@ class FeedEntry(models.Model):
         indexes = [
             # The last public state of a record: the newest entry of (kind, record).
             models.Index(fields=["kind", "record_id", "id"], name="feedentry_record"),
+            # The changes of some kinds only, in feed order (/api/v1/changes/?kind=).
+            models.Index(fields=["kind", "id"], name="feedentry_kind_order"),
         ]
         constraints = [
             models.CheckConstraint(
