@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directory', '0023_institution_slug_not_an_api_route'),
+        ("directory", "0023_institution_slug_not_an_api_route"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='feedentry',
-            index=models.Index(fields=['kind', 'id'], name='feedentry_kind_order'),
+            model_name="feedentry",
+            index=models.Index(fields=["kind", "id"], name="feedentry_kind_order"),
         ),
     ]
