@@ -221,7 +221,8 @@ def database_unavailable_response(request, error: BaseException | None = None) -
     Logs one line per request naming the failure (no stack trace: during an outage every
     request would repeat the same one), and marks the answer logged so Django adds no other.
     """
-    detail = (
+    # An error may say better what is busy (directory.services.feed.WritersBusy).
+    detail = getattr(error, "public_detail", None) or (
         "The database is unavailable; the directory cannot answer right now. "
         f"Please retry in {DATABASE_RETRY_AFTER_SECONDS} seconds."
     )

@@ -27,11 +27,12 @@ import contextlib
 import contextvars
 import datetime
 import decimal
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import connections, models, router
+from django.db import OperationalError, connections, models, router
 from django.db.models import Max
 from django.utils import timezone
 
@@ -327,9 +328,24 @@ _current: contextvars.ContextVar[Batch | None] = contextvars.ContextVar(
 )
 
 
-#: The PostgreSQL advisory lock the writers of the feed take in turn (any number of our own:
-#: "FDFE" in ASCII).
+#: The PostgreSQL advisory lock the writers of the directory take in turn (any number of our
+#: own: "FDFE" in ASCII).
 WRITERS_LOCK = 0x46444645
+#: How long a write waits for its turn before giving up (a 503 asking to retry: the site's
+#: handler of database errors); an import holds the turn for its whole length. Under
+#: gunicorn's 30 s timeout, so the caller gets an answer, not a dropped connection.
+WRITERS_WAIT_SECONDS = 20.0
+WRITERS_POLL_SECONDS = 0.02
+
+
+class WritersBusy(OperationalError):
+    """Another write kept its turn longer than WRITERS_WAIT_SECONDS (answered 503 with
+    Retry-After, like any moment the database cannot take the request: config.errors)."""
+
+    public_detail = (
+        "Another write to the directory (an import, say) has been in progress for more than "
+        f"{WRITERS_WAIT_SECONDS:.0f} seconds; nothing was written. Please retry shortly."
+    )
 
 
 def take_writers_lock() -> None:
@@ -343,8 +359,10 @@ def take_writers_lock() -> None:
     write goes through a service, so through a batch), the lock makes the writers of the
     directory take turns and commit their entries in the order of their ids; it is released
     by the commit or the rollback. Writes are a curator's pace (a batch takes milliseconds;
-    an import, one batch, holds it for its length). SQLite runs one write transaction at a
-    time already. Outside a transaction (autocommit) there is nothing to hold it for.
+    an import, one batch, holds it for its length: a write waiting longer than
+    WRITERS_WAIT_SECONDS gives up with :class:`WritersBusy`). SQLite runs one write
+    transaction at a time already. Outside a transaction (autocommit) there is nothing to
+    hold it for.
 
     Code that locks rows before calling a service (the write API's If-Match check, a ROR
     proposal's decision) takes it first, so every writer takes its locks in the same order
@@ -352,9 +370,20 @@ def take_writers_lock() -> None:
     same transaction costs one statement and changes nothing.
     """
     connection = connections[router.db_for_write(FeedEntry)]
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [WRITERS_LOCK])
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return
+    deadline = time.monotonic() + WRITERS_WAIT_SECONDS
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [WRITERS_LOCK])
+            if cursor.fetchone()[0]:
+                return
+            if time.monotonic() >= deadline:
+                raise WritersBusy(
+                    f"another write has held the directory for more than "
+                    f"{WRITERS_WAIT_SECONDS:.0f} s (an import?): try again shortly"
+                )
+            time.sleep(WRITERS_POLL_SECONDS)
 
 
 @contextlib.contextmanager
