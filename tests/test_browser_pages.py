@@ -439,9 +439,13 @@ def test_the_readmes_embed_snippets_work_as_written(live_server, seeded, chromiu
             frame = page.frame_locator("iframe")
             frame.locator("h2").first.wait_for()
             in_frame = frame.locator("h2").all_inner_texts()
+            # The script widget shows its title while it fetches the list: wait for the list
+            # itself (every expected name), not for the first heading (a flake under load).
             page.wait_for_function(
-                "() => [...document.querySelectorAll('*')].some(e => e.shadowRoot"
-                " && e.shadowRoot.querySelectorAll('h2, h3, li').length > 0)"
+                "names => { const text = [...document.querySelectorAll('*')]"
+                ".filter(e => e.shadowRoot).map(e => e.shadowRoot.textContent).join('\\n');"
+                " return names.every(name => text.includes(name)); }",
+                arg=list(expected),
             )
             in_script = page.evaluate(
                 "() => [...document.querySelectorAll('*')].filter(e => e.shadowRoot)"
