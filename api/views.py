@@ -35,7 +35,7 @@ from api.renderers import (
 )
 from directory import changes, filtersets, kinds, relations, selectors, services, validators
 from directory.countries import countries_by_code
-from directory.cross_search import SEARCHABLE_KINDS, parse_kinds, search_everything
+from directory.cross_search import KIND_NAMES, parse_kinds, search_everything
 from directory.kinds import kinds_of_model
 from directory.matching import MAX_AFFILIATION_LENGTH, check_affiliation, match_affiliation
 from directory.models import (
@@ -724,8 +724,7 @@ class SearchView(CacheHeadersMixin, APIView):
             schema.parameter(
                 "kind",
                 OpenApiTypes.STR,
-                "Only these kinds (comma-separated): "
-                + ", ".join(kind.name for kind in SEARCHABLE_KINDS),
+                "Only these kinds (comma-separated): " + ", ".join(KIND_NAMES),
                 "facility,programme",
             ),
             schema.LANG_PARAMETER,
@@ -949,7 +948,7 @@ class ChangesView(CacheHeadersMixin, APIView):
                 "kind",
                 OpenApiTypes.STR,
                 "Only the changes of these kinds (comma-separated or repeated): "
-                + ", ".join(kind.name for kind in SEARCHABLE_KINDS)
+                + ", ".join(KIND_NAMES)
                 + ". The cursor works with any choice of kinds: keep the same ones to follow "
                 "the same changes.",
                 "facility,call",

@@ -86,10 +86,10 @@ class Page:
 def changes_after(position: Position, *, limit: int, kinds: list[str] | None = None) -> Page:
     """Up to ``limit`` entries after ``position`` (of ``kinds`` only, if given), oldest
     first, in one query."""
-    entries = FeedEntry.objects.filter(id__gt=position.after)
+    after = FeedEntry.objects.filter(id__gt=position.after)
     if kinds:
-        entries = entries.filter(kind__in=kinds)
-    rows = list(entries.select_related("event__user").order_by("id")[: limit + 1])
+        after = after.filter(kind__in=kinds)
+    rows = list(after.select_related("event__user").order_by("id")[: limit + 1])
     entries = rows[:limit]
     end = Position(after=entries[-1].id) if entries else position
     return Page(entries=entries, position=end, has_more=len(rows) > limit)

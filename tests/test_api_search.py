@@ -315,3 +315,24 @@ def test_a_search_page_carries_its_count_in_its_own_query(api, settings, query, 
             assert body["previous"] and body["next"] is None
     nothing = api.get(FACILITIES, {**query, "q": "zzzqqqxxx", "limit": 3}).json()
     assert nothing["count"] == 0 and nothing["results"] == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"q": "light"},
+        {"q": "放射光"},
+        {"near": "38.26,140.87", "radius_km": "800", "ordering": "distance"},
+    ],
+)
+def test_on_the_seed_data_a_searched_page_counts_what_its_pages_hold(api, seed_data, query):
+    """The seed path `make run` loads: the count a searched page carries in its own query is
+    the number of records its pages hold, page after page."""
+    first = api.get(FACILITIES, {**query, "limit": 5}).json()
+    seen = [row["slug"] for row in first["results"]]
+    page = first
+    while page["next"]:
+        page = api.get(page["next"]).json()
+        assert page["count"] == first["count"]
+        seen.extend(row["slug"] for row in page["results"])
+    assert first["count"] == len(seen) == len(set(seen)) > 1

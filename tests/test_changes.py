@@ -273,3 +273,14 @@ def test_kind_follows_the_changes_of_some_kinds_only(api):
     assert repeated["results"] == feed(api, kind="facility,call")["results"]
     everything = feed(api)
     assert {c["kind"] for c in everything["results"]} >= {"institution", "programme"}
+
+
+def test_on_the_seed_data_kind_lists_each_public_record_of_the_kind_once(api, seed_data):
+    """The seed path `make run` loads: following only facilities (in pages) gives one
+    `created` entry per facility the list shows, and nothing of another kind."""
+    listed = feed(api, kind="facility", limit=500)
+    assert {c["kind"] for c in listed["results"]} == {"facility"}
+    created = [c["slug"] for c in listed["results"] if c["action"] == "created"]
+    facilities = api.get("/api/v1/facilities/", {"limit": 200}).json()
+    assert sorted(created) == sorted(row["slug"] for row in facilities["results"])
+    assert len(created) == facilities["count"] >= 50
