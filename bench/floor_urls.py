@@ -14,7 +14,12 @@ of an uncached filtered page: a bare Django view running one prepared query in w
 builds a simplified page (count, the 20 facilities' own columns, their institutions and
 techniques) as JSON text; ``api/bench/sql-page/`` is the same view under ``/api/``, so it also
 pays what every anonymous API answer pays (rate count, response-cache lookup and store, the
-directory's change marker). Only bench/floor_settings.py routes here; PostgreSQL only.
+directory's change marker). ``api/bench/floor/`` and ``api/bench/drf-floor/`` are the two
+floors under ``/api/``, answered as public so that the response cache stores them: measured as
+misses, they are the least any uncached API answer can cost — the plumbing every anonymous miss
+pays (rate count, response-cache lookup and store, change marker), without and with DRF's
+request cycle, and no data work. ``?bytes=N`` sizes their body (a detail's, say). Only
+bench/floor_settings.py routes here; PostgreSQL only.
 """
 
 import os
@@ -33,18 +38,51 @@ from config.urls import urlpatterns as project_urlpatterns
 BODY = floor_body(int(os.environ.get("FLOOR_BYTES", "4096")))
 
 
+#: the bodies of other sizes asked for with ``?bytes=`` (a few per run)
+_BODIES = {len(BODY): BODY}
+MAX_BYTES = 1 << 20
+
+
+def _body(request) -> bytes | None:
+    """The floor's body, or one of ``?bytes=`` bytes (10 to MAX_BYTES); None if malformed."""
+    raw = request.GET.get("bytes")
+    if raw is None:
+        return BODY
+    if not raw.isdigit() or not 10 <= int(raw) <= MAX_BYTES:
+        return None
+    return _BODIES.setdefault(int(raw), floor_body(int(raw)))
+
+
+def _malformed() -> JsonResponse:
+    return JsonResponse({"bytes": [f"An integer from 10 to {MAX_BYTES}."]}, status=400)
+
+
 def floor(request):
     """The constant body: no database, no cache, no serializer."""
-    return HttpResponse(BODY, content_type="application/json")
+    body = _body(request)
+    if body is None:
+        return _malformed()
+    return HttpResponse(body, content_type="application/json")
+
+
+def public_floor(request):
+    """The floor, public: under /api/ the response cache stores it (a miss's plumbing alone)."""
+    response = floor(request)
+    response["Cache-Control"] = "public, max-age=60"
+    return response
 
 
 class DRFFloor(APIView):
     """The same document through DRF's request cycle: no database, no serializer."""
 
-    PAD = BODY[len(b'{"pad":"') : -len(b'"}')].decode()
+    public = False
 
     def get(self, request):
-        return Response({"pad": self.PAD})
+        body = _body(request)
+        if body is None:
+            return _malformed()
+        headers = {"Cache-Control": "public, max-age=60"} if self.public else None
+        return Response({"pad": body[len(b'{"pad":"') : -len(b'"}')].decode()}, headers=headers)
 
 
 # What a page costs when neither DRF nor Python serializes it: the filter, the count, the
@@ -96,6 +134,8 @@ urlpatterns = [
     path("bench/drf-floor/", DRFFloor.as_view(), name="bench-drf-floor"),
     path("bench/sql-page/", sql_page, name="bench-sql-page"),
     path("api/bench/sql-page/", sql_page, name="bench-api-sql-page"),
+    path("api/bench/floor/", public_floor, name="bench-api-floor"),
+    path("api/bench/drf-floor/", DRFFloor.as_view(public=True), name="bench-api-drf-floor"),
     *project_urlpatterns,
 ]
 

@@ -279,6 +279,16 @@ sql_page_query="?country=JP&kind=synchrotron"
 sql_page_bytes=$(body_size "/bench/sql-page/$sql_page_query")
 if [ "$ENDPOINT_ROWS" != cached ]; then measure "SQL page, bare Django view (\`/bench/sql-page/\`: one query, JSON built by PostgreSQL, $sql_page_bytes bytes)" - "$base/bench/sql-page/$sql_page_query"; fi
 if [ "$ENDPOINT_ROWS" != cached ]; then measure "SQL page under \`/api/\` (plus rate count, response-cache lookup and store, change marker)" miss "$base/api/bench/sql-page/$sql_page_query" SOAK_MISS=1; fi
+# The least an uncached API answer can cost (bench/floor_urls.py): the floors' constant body
+# under /api/, public, every request a miss, so each pays the rate count, the response-cache
+# lookup and store and the change marker, and no data work; without DRF, with DRF, and with
+# DRF at a detail's size (the one to hold a detail miss against).
+detail_bytes=$(body_size "$detail_path")
+if [ "$ENDPOINT_ROWS" != cached ]; then
+  measure "miss floor (\`/api/bench/floor/\`: the floor's body as an \`/api/\` response-cache miss)" miss "$base/api/bench/floor/" SOAK_MISS=1
+  measure "DRF miss floor (\`/api/bench/drf-floor/\`: the DRF floor as an \`/api/\` miss)" miss "$base/api/bench/drf-floor/" SOAK_MISS=1
+  measure "DRF miss floor at a detail's size ($detail_bytes bytes)" miss "$base/api/bench/drf-floor/?bytes=$detail_bytes" SOAK_MISS=1
+fi
 if [ "$ENDPOINT_ROWS" != floors ]; then measure "facility list (\`/facilities/\`)" hit "$base$list_path"; fi
 if [ "$ENDPOINT_ROWS" = all ]; then measure "facility list (\`/facilities/\`)" miss "$base$list_path" SOAK_MISS=1; fi
 if [ "$ENDPOINT_ROWS" != floors ]; then measure "filtered list (\`?country=JP&kind=synchrotron\`)" hit "$base$filter_path"; fi
