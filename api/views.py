@@ -17,7 +17,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
@@ -27,6 +26,7 @@ from api.caching import CacheHeadersMixin
 from api.language import request_language
 from api.pagination import TOTAL_COUNT_HEADER, DirectoryPagination
 from api.parameters import unknown_parameter_errors
+from api.permissions import ModelPermissionsOrReadOnly
 from api.renderers import (
     CSVRenderer,
     DirectoryJSONRenderer,
@@ -80,7 +80,7 @@ class DirectoryViewSet(CacheHeadersMixin, viewsets.ModelViewSet):
     ETag (see api.concurrency).
     """
 
-    permission_classes = [DjangoModelPermissionsOrAnonReadOnly]
+    permission_classes = [ModelPermissionsOrReadOnly]
     write_serializer_class = None
 
     lookup_field = "slug"

@@ -218,6 +218,49 @@ def test_user_without_role_gets_403(django_user_model):
     assert response.status_code == HTTPStatus.FORBIDDEN
 
 
+@pytest.mark.parametrize("method", ["get", "head", "options"])
+def test_a_read_is_checked_without_building_the_queryset_twice(
+    django_user_model, monkeypatch, method
+):
+    """Anyone may read (api.permissions): DRF's model-permission check would build the
+    view's queryset a second time only to name its model."""
+    from api.views import FacilityViewSet
+
+    FacilityFactory(slug="spring-8")
+    built = []
+    original = FacilityViewSet.get_queryset
+
+    def counted(view):
+        built.append(view.action)
+        return original(view)
+
+    monkeypatch.setattr(FacilityViewSet, "get_queryset", counted)
+    nobody = client_for(django_user_model, "reader", None)
+    for client in (APIClient(), nobody):
+        for url in ("/api/v1/facilities/?limit=7", "/api/v1/facilities/spring-8/?fields=slug"):
+            if method == "options":
+                url = url.split("?")[0]  # OPTIONS describes the endpoint: no parameters
+            built.clear()
+            response = getattr(client, method)(url, HTTP_ACCEPT="application/json")
+            assert response.status_code == HTTPStatus.OK, (url, response.content[:200])
+            # Once: for its records (OPTIONS: for the form of a write it describes).
+            assert len(built) == 1, (method, url, built)
+
+
+def test_a_write_still_needs_the_model_permission(django_user_model, curator):
+    """Reads skip DRF's model-permission check, writes do not: a user without the role, and
+    an anonymous caller, are refused every write method."""
+    FacilityFactory(slug="spring-8")
+    nobody = client_for(django_user_model, "nobody", None)
+    url = "/api/v1/facilities/spring-8/"
+    for client, refused in ((nobody, HTTPStatus.FORBIDDEN), (APIClient(), HTTPStatus.UNAUTHORIZED)):
+        for method in ("post", "put", "patch", "delete"):
+            target = "/api/v1/facilities/" if method == "post" else url
+            response = getattr(client, method)(target, facility_payload(), format="json")
+            assert response.status_code == refused, (method, response.status_code)
+    assert Facility.objects.filter(slug="spring-8").exists()
+
+
 def test_revoked_token_gets_401(curator):
     ApiToken.objects.filter(user=curator.user).delete()
     response = curator.post("/api/v1/facilities/", facility_payload(), format="json")
