@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 import factory
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from directory import services
@@ -85,6 +86,33 @@ def test_records_changed_at_the_same_moment_are_each_listed_once(api):
     slugs, _cursor = walk(api, URL, {"sync": "true", "limit": 2})
 
     assert slugs == [f"tie-{n}" for n in range(5)]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite is one machine's file: one clock (directory.write_clock)",
+)
+def test_a_write_on_a_server_whose_clock_is_behind_still_reaches_the_reader(api, monkeypatch):
+    """App servers' clocks differ. A record written after another, on a server whose clock is
+    an hour behind, is stamped with the database's clock read in the writers' turn
+    (directory.write_clock), so a reader whose cursor passed the first write still gets it;
+    stamped with that server's clock it would sort before the cursor and never be listed."""
+    FacilityFactory(slug="written-first")
+    slugs, cursor = walk(api, URL, {"sync": "true"})
+    assert slugs == ["written-first"]
+
+    with connection.cursor() as database:
+        database.execute("SELECT clock_timestamp()")
+        (before,) = database.fetchone()
+    app_clock = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: app_clock() - datetime.timedelta(hours=1))
+    later = FacilityFactory(slug="written-on-a-slow-server")
+    services.record_update(record=later, fields={"city": "Tokai"}, reason="test")
+    monkeypatch.undo()
+
+    later.refresh_from_db()
+    assert later.updated_at >= before  # the database's clock, not the server's hour behind
+    assert walk(api, URL, {"cursor": cursor})[0] == ["written-on-a-slow-server"]
 
 
 def test_sync_pages_link_first_and_next(api):

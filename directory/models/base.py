@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from directory import identifiers
 from directory.search import build_search_key
 from directory.validators import nul_character_error, validate_aliases, validate_sources
+from directory.write_clock import WriteTimeField
 from directory.writes import check_write
 
 
@@ -190,7 +191,9 @@ class ProvenanceFields(GuardedWrites):
         help_text=_("Generated for scale tests (seed_synthetic); never real data."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
+    #: stamped from the database's clock within a write batch (directory.write_clock): the
+    #: order of the lists' sync pages
+    updated_at = WriteTimeField(_("updated at"), auto_now=True, db_index=True)
 
     class Meta:
         abstract = True

@@ -36,7 +36,7 @@ from django.db import OperationalError, connections, models, router
 from django.db.models import Max
 from django.utils import timezone
 
-from directory import identifiers, kinds, selectors
+from directory import identifiers, kinds, selectors, write_clock
 from directory.choices import drop_undated_precisions
 from directory.cross_search import SEARCHABLE_KINDS
 from directory.models import (
@@ -348,7 +348,7 @@ class WritersBusy(OperationalError):
     )
 
 
-def take_writers_lock() -> None:
+def take_writers_lock() -> datetime.datetime | None:
     """Make this transaction the only one writing the directory until it commits.
 
     A reader of the feed (``/api/v1/changes/``) moves past the entries it has read by their
@@ -368,16 +368,23 @@ def take_writers_lock() -> None:
     proposal's decision) takes it first, so every writer takes its locks in the same order
     (this one, then rows) and two writers never wait for each other's. Taking it again in the
     same transaction costs one statement and changes nothing.
+
+    Returns the database's clock read once the turn is held (the time the batch stamps on
+    the records it writes: directory.write_clock), None where no turn is taken.
     """
     connection = connections[router.db_for_write(FeedEntry)]
     if connection.vendor != "postgresql" or not connection.in_atomic_block:
-        return
+        return None
     deadline = time.monotonic() + WRITERS_WAIT_SECONDS
     with connection.cursor() as cursor:
         while True:
-            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [WRITERS_LOCK])
-            if cursor.fetchone()[0]:
-                return
+            # clock_timestamp() is evaluated after the lock function, in the same statement.
+            cursor.execute(
+                "SELECT pg_try_advisory_xact_lock(%s), clock_timestamp()", [WRITERS_LOCK]
+            )
+            held, moment = cursor.fetchone()
+            if held:
+                return moment
             if time.monotonic() >= deadline:
                 raise WritersBusy(
                     f"another write has held the directory for more than "
@@ -400,12 +407,13 @@ def batch():
     if current is not None:
         yield current
         return
-    take_writers_lock()
+    moment = take_writers_lock()
     current = Batch()
     token = _current.set(current)
     try:
-        # The flush names the kinds of answer the batch changed (DirectoryState.bump).
-        with kinds_reported():
+        # The flush names the kinds of answer the batch changed (DirectoryState.bump); the
+        # records it saves are stamped with the database's clock (directory.write_clock).
+        with kinds_reported(), write_clock.stamped(moment):
             yield current
             _flush(current)
     finally:
