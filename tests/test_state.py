@@ -6,21 +6,18 @@ from __future__ import annotations
 
 import datetime
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from directory.models import DirectoryState
 from tests.factories import FacilityFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
 
 def _fields(state: DirectoryState) -> tuple:
     return (state.pk, state.generation, state.changed_at, state.kinds)
 
 
-def test_the_marker_read_is_the_orms_read_after_real_writes():
+def test_the_marker_read_is_the_orms_read_after_real_writes(reference_data):
     FacilityFactory(slug="marker-one")
     FacilityFactory(slug="marker-two")  # each write's bump runs at its commit
     state = DirectoryState.current()
@@ -37,7 +34,7 @@ def test_the_marker_read_is_the_orms_read_after_real_writes():
     assert not state._state.adding and state._state.db == "default"
 
 
-def test_the_marker_read_is_one_statement():
+def test_the_marker_read_is_one_statement(reference_data):
     DirectoryState.current()
     with CaptureQueriesContext(connection) as queries:
         DirectoryState.current()
@@ -45,7 +42,7 @@ def test_the_marker_read_is_one_statement():
     assert "directorystate" in queries[0]["sql"].lower()
 
 
-def test_a_missing_marker_row_is_created_at_the_first_read():
+def test_a_missing_marker_row_is_created_at_the_first_read(reference_data):
     DirectoryState.objects.all().delete()
 
     state = DirectoryState.current()
