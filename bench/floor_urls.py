@@ -18,21 +18,35 @@ directory's change marker). ``api/bench/floor/`` and ``api/bench/drf-floor/`` ar
 floors under ``/api/``, answered as public so that the response cache stores them: measured as
 misses, they are the least any uncached API answer can cost — the plumbing every anonymous miss
 pays (rate count, response-cache lookup and store, change marker), without and with DRF's
-request cycle, and no data work. ``?bytes=N`` sizes their body (a detail's, say). Only
-bench/floor_settings.py routes here; PostgreSQL only.
+request cycle, and no data work. ``?bytes=N`` sizes their body (a detail's, say).
+``api/bench/drf-list/`` is the least a list page can do in plain DRF with the issue-13 design:
+a DRF ``ListAPIView`` with DRF's own limit/offset pagination over the published facilities by
+name, its count kept in the cache (as the API keeps an unfiltered list's), its records'
+representations from the per-record cache (api.representations) — no filterset, no parameter
+checks, no links beyond DRF's, no freshness headers. Only bench/floor_settings.py routes here;
+PostgreSQL only.
 """
 
 import os
 
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.urls import path
+from django.utils import timezone
+from rest_framework.generics import ListAPIView
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import representations
+from api.serializers import FacilitySerializer
 from bench.floor_body import floor_body
 from config.urls import handler404, handler500
 from config.urls import urlpatterns as project_urlpatterns
+from directory import relations, selectors
+from directory.countries import countries_by_code
+from directory.models import Facility
 
 # Built once per worker so the floor measures the framework, not building the body.
 BODY = floor_body(int(os.environ.get("FLOOR_BYTES", "4096")))
@@ -113,6 +127,42 @@ SELECT json_build_object(
 """
 
 
+class KeptCountPagination(LimitOffsetPagination):
+    """DRF's limit/offset pagination, the whole table's count kept in the cache (the API's
+    unfiltered lists keep theirs: api.pagination.DirectoryPagination.get_count)."""
+
+    default_limit = 20
+
+    def get_count(self, queryset):
+        return cache.get_or_set("bench:drf-list:count", queryset.count, 3600)
+
+
+class DRFList(ListAPIView):
+    """The least list page plain DRF gives with per-record representation caching."""
+
+    pagination_class = KeptCountPagination
+
+    def get_queryset(self):
+        return selectors.visible(Facility, self.request.user).order_by("name")
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        context = {
+            **self.get_serializer_context(),
+            "language": "en",
+            "api_root": request.build_absolute_uri("/api/v1/"),
+            "countries": countries_by_code(),
+            "now": timezone.now(),
+            "drafts": False,
+            "sparse_fields": None,
+            "listing": True,
+        }
+        data = representations.represent(FacilitySerializer, page, context, relations.FACILITY_LIST)
+        response = self.get_paginated_response(data)
+        response["Cache-Control"] = "public, max-age=60"
+        return response
+
+
 def sql_page(request):
     """The page of ``?country=&kind=`` built by PostgreSQL in one query, sent as it comes."""
     country, kind = request.GET.get("country"), request.GET.get("kind")
@@ -136,6 +186,7 @@ urlpatterns = [
     path("api/bench/sql-page/", sql_page, name="bench-api-sql-page"),
     path("api/bench/floor/", public_floor, name="bench-api-floor"),
     path("api/bench/drf-floor/", DRFFloor.as_view(public=True), name="bench-api-drf-floor"),
+    path("api/bench/drf-list/", DRFList.as_view(), name="bench-api-drf-list"),
     *project_urlpatterns,
 ]
 

@@ -288,6 +288,9 @@ if [ "$ENDPOINT_ROWS" != cached ]; then
   measure "miss floor (\`/api/bench/floor/\`: the floor's body as an \`/api/\` response-cache miss)" miss "$base/api/bench/floor/" SOAK_MISS=1
   measure "DRF miss floor (\`/api/bench/drf-floor/\`: the DRF floor as an \`/api/\` miss)" miss "$base/api/bench/drf-floor/" SOAK_MISS=1
   measure "DRF miss floor at a detail's size ($detail_bytes bytes)" miss "$base/api/bench/drf-floor/?bytes=$detail_bytes" SOAK_MISS=1
+  # The least list page plain DRF gives (bench/floor_urls.py): ListAPIView, DRF's pagination with
+  # the kept count, the per-record representations; no filterset, checks or extra headers.
+  measure "DRF list floor (\`/api/bench/drf-list/\`: the facility list's page in plain DRF with the representation cache)" miss "$base/api/bench/drf-list/" SOAK_MISS=1
 fi
 if [ "$ENDPOINT_ROWS" != floors ]; then measure "facility list (\`/facilities/\`)" hit "$base$list_path"; fi
 if [ "$ENDPOINT_ROWS" = all ]; then measure "facility list (\`/facilities/\`)" miss "$base$list_path" SOAK_MISS=1; fi
