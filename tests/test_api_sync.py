@@ -107,6 +107,9 @@ def test_a_write_on_a_server_whose_clock_is_behind_still_reaches_the_reader(api,
     app_clock = timezone.now
     monkeypatch.setattr(timezone, "now", lambda: app_clock() - datetime.timedelta(hours=1))
     later = FacilityFactory(slug="written-on-a-slow-server")
+    later.refresh_from_db()
+    # A creation's two stamps come from the same clock: equal.
+    assert later.created_at == later.updated_at >= before
     services.record_update(record=later, fields={"city": "Tokai"}, reason="test")
     monkeypatch.undo()
 

@@ -190,9 +190,9 @@ class ProvenanceFields(GuardedWrites):
         editable=False,
         help_text=_("Generated for scale tests (seed_synthetic); never real data."),
     )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    #: stamped from the database's clock within a write batch (directory.write_clock): the
-    #: order of the lists' sync pages
+    #: both stamped from the database's clock within a write batch (directory.write_clock):
+    #: updated_at orders the lists' sync pages; one clock keeps a creation's two equal
+    created_at = WriteTimeField(_("created at"), auto_now_add=True)
     updated_at = WriteTimeField(_("updated at"), auto_now=True, db_index=True)
 
     class Meta:
